@@ -1,0 +1,52 @@
+// swift-tools-version:6.0
+// IrrepScope: which Fourier features and group representations a trained network uses.
+//
+// Module layout (dependencies point one way, downwards):
+//
+//   irrepscope (CLI, swift-argument-parser)
+//     ├─ Groups        finite groups, character tables, real irreps, isotypic power
+//     ├─ Fourier       FFTW-backed per-neuron power spectra on the cyclic group
+//     ├─ Checkpoints   file → named tensors (npy, and the checkpoint formats)
+//     └─ JSONOutput    fast streaming JSON/CSV writer for machine-readable output
+//   CFFTW, CZlib       system libraries (Debian: libfftw3-dev, zlib1g-dev)
+import PackageDescription
+
+let package = Package(
+    name: "IrrepScope",
+    products: [
+        .executable(name: "irrepscope", targets: ["irrepscope"]),
+        .library(name: "Fourier", targets: ["Fourier"]),
+        .library(name: "Groups", targets: ["Groups"]),
+        .library(name: "Checkpoints", targets: ["Checkpoints"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CFFTW",
+            pkgConfig: "fftw3",
+            providers: [.apt(["libfftw3-dev"])]
+        ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        .target(name: "JSONOutput"),
+        .target(name: "Fourier", dependencies: ["CFFTW"]),
+        .target(name: "Checkpoints", dependencies: ["CZlib"]),
+        .target(name: "Groups", dependencies: ["Fourier"]),
+        .executableTarget(
+            name: "irrepscope",
+            dependencies: [
+                "Fourier", "Groups", "Checkpoints", "JSONOutput",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "FourierTests", dependencies: ["Fourier"]),
+        .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "CLITests", dependencies: ["irrepscope"]),
+    ]
+)

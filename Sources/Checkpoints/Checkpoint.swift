@@ -1,0 +1,104 @@
+/// A scalar found next to the tensors (epoch, step, loss, config values).
+public enum MetadataValue: Sendable, Equatable, CustomStringConvertible {
+    case int(Int64)
+    /// An integer too large for Int64, in decimal.
+    case bigInt(String)
+    case double(Double)
+    case string(String)
+    case bool(Bool)
+    case null
+    /// A byte string, by length.
+    case bytes(Int)
+
+    public var description: String {
+        switch self {
+        case .int(let v): return String(v)
+        case .bigInt(let s): return s
+        case .double(let v): return String(v)
+        case .string(let s): return s
+        case .bool(let b): return b ? "true" : "false"
+        case .null: return "null"
+        case .bytes(let n): return "<\(n) bytes>"
+        }
+    }
+}
+
+/// Everything read from one weight file: its tensors in file order, the scalar metadata,
+/// and the objects that were not recognised (kept inert, never executed).
+public struct Checkpoint: Sendable {
+    /// Short format name: `npy`, `npz`, `safetensors`, `torch-zip`, `torch-legacy`, `flax-msgpack`, …
+    public var format: String
+    public var path: String
+    /// Tensors in file order, named by key path.
+    public var tensors: [Tensor]
+    /// Scalar leaves by key path.
+    public var metadata: [(key: String, value: MetadataValue)]
+    /// Objects of globals that are not on the allow-list, by key path and global name.
+    public var opaque: [(key: String, global: String)]
+
+    public init(format: String, path: String, tensors: [Tensor],
+                metadata: [(key: String, value: MetadataValue)] = [],
+                opaque: [(key: String, global: String)] = []) {
+        self.format = format; self.path = path; self.tensors = tensors
+        self.metadata = metadata; self.opaque = opaque
+    }
+
+    /// The tensor called `name`; an unknown name is an error listing the closest names.
+    public func tensor(named name: String) throws -> Tensor {
+        if let t = tensors.first(where: { $0.name == name }) { return t }
+        let wanted = name.lowercased()
+        var scored: [(name: String, distance: Int)] = []
+        for t in tensors {
+            let d: Int = editDistance(t.name.lowercased(), wanted)
+            scored.append((t.name, d))
+        }
+        scored.sort { a, b in a.distance != b.distance ? a.distance < b.distance : a.name < b.name }
+        let close: [String] = scored.prefix(5).map { $0.name }
+        let hint = close.isEmpty ? "the file holds no tensors" : "closest: \(close.joined(separator: ", "))"
+        throw CheckpointError(path: path, "no tensor named '\(name)' (\(hint))")
+    }
+}
+
+/// Levenshtein distance, for "did you mean" lists.
+func editDistance(_ a: String, _ b: String) -> Int {
+    let a = Array(a.utf8), b = Array(b.utf8)
+    if a.isEmpty { return b.count }
+    if b.isEmpty { return a.count }
+    var prev = Array(0...b.count), cur = [Int](repeating: 0, count: b.count + 1)
+    for i in 1...a.count {
+        cur[0] = i
+        for j in 1...b.count {
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+        }
+        swap(&prev, &cur)
+    }
+    return prev[b.count]
+}
+
+/// One file format: recognises its files and reads them into a `Checkpoint`.
+///
+/// New formats slot in by conforming and being listed in `CheckpointLoader.formats`.
+public protocol CheckpointFormat {
+    /// The name reported as `format`.
+    static var name: String { get }
+    /// True when the bytes look like this format (magic numbers; cheap).
+    static func recognizes(_ source: ByteSource) -> Bool
+    /// Reads the file. Throws `CheckpointError` naming the file and the problem.
+    static func read(_ source: ByteSource) throws -> Checkpoint
+}
+
+/// Opens any supported weight file by content, not by extension.
+public enum CheckpointLoader {
+    /// The formats tried, in order.
+    public static let formats: [any CheckpointFormat.Type] = [NPYFormat.self]
+
+    /// Maps `path` and reads it with the first format that recognises it.
+    public static func load(path: String) throws -> Checkpoint {
+        let source = try ByteSource(path: path)
+        for f in formats where f.recognizes(source) {
+            return try f.read(source)
+        }
+        let names = formats.map { $0.name }.joined(separator: ", ")
+        throw CheckpointError(path: path, "unrecognised file format (supported: \(names))")
+    }
+}

@@ -1,0 +1,58 @@
+import ArgumentParser
+import Checkpoints
+import Foundation
+
+/// `irrepscope`: which Fourier features and group representations a trained network uses.
+@main
+struct IrrepScope: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "irrepscope",
+        abstract: "Which Fourier features and group representations a trained network uses.",
+        discussion: """
+        Machine-readable output (JSON, CSV) goes to stdout; progress and diagnostics to stderr.
+        Conventions are those of THEORY.md (shipped with the project): DFT power per real
+        frequency bin, DC excluded from normalization unless --include-dc.
+        """,
+        version: "0.1.0",
+        subcommands: commandList
+    )
+
+    /// Exit statuses: 0 success, 1 a failure on the input (bad file, bad data), 2 bad arguments.
+    static func main() {
+        let command: ParsableCommand
+        do {
+            command = try parseAsRoot()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            Foundation.exit(2)
+        }
+        do {
+            var c = command
+            try c.run()
+        } catch let e as ValidationError {
+            FileHandle.standardError.write(Data("irrepscope: error: \(e.message)\n".utf8))
+            Foundation.exit(2)
+        } catch let e as ExitCode {
+            Foundation.exit(e.rawValue)
+        } catch {
+            FileHandle.standardError.write(Data("irrepscope: error: \(error)\n".utf8))
+            Foundation.exit(1)
+        }
+    }
+}
+
+/// Prints a diagnostic line to stderr.
+func diagnostic(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+}
+
+/// An error in the user's data or request that is not about argument syntax.
+struct UsageError: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}
