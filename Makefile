@@ -1,7 +1,7 @@
 # IrrepScope. `make run` runs the main job; `make test` runs the tests. Both install what a
 # fresh Debian machine lacks first (needs root for apt-get; skipped when already present).
 SWIFT ?= swift
-DEBS := libfftw3-dev zlib1g-dev pkg-config
+DEBS := libfftw3-dev libopenblas-dev zlib1g-dev pkg-config
 RUN_ARGS ?= spectrum data/example-c71-weights.npy --p 71
 
 .PHONY: deps build run test bench fixtures clean

@@ -8,7 +8,7 @@
 //     ├─ Fourier       FFTW-backed per-neuron power spectra on the cyclic group
 //     ├─ Checkpoints   file → named tensors (npy, and the checkpoint formats)
 //     └─ JSONOutput    fast streaming JSON/CSV writer for machine-readable output
-//   CFFTW, CZlib       system libraries (Debian: libfftw3-dev, zlib1g-dev)
+//   CFFTW, CBLAS, CZlib  system libraries (Debian: libfftw3-dev, libopenblas-dev, zlib1g-dev)
 import PackageDescription
 
 let package = Package(
@@ -29,12 +29,17 @@ let package = Package(
             providers: [.apt(["libfftw3-dev"])]
         ),
         .systemLibrary(
+            name: "CBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        .systemLibrary(
             name: "CZlib",
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
         .target(name: "JSONOutput"),
-        .target(name: "Fourier", dependencies: ["CFFTW"]),
+        .target(name: "Fourier", dependencies: ["CFFTW", "CBLAS"]),
         .target(name: "Checkpoints", dependencies: ["CZlib"]),
         .target(name: "Groups", dependencies: ["Fourier"]),
         .executableTarget(
@@ -43,6 +48,11 @@ let package = Package(
                 "Fourier", "Groups", "Checkpoints", "JSONOutput",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
+        ),
+        .executableTarget(
+            name: "spectrum-benchmark",
+            dependencies: ["Fourier", "Checkpoints"],
+            path: "Benchmarks/SpectrumBenchmark"
         ),
         .testTarget(name: "FourierTests", dependencies: ["Fourier"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints"],

@@ -10,9 +10,10 @@ let FFTW_ESTIMATE_FLAG: UInt32 = 1 << 6
 public protocol FFTWScalar: BinaryFloatingPoint, Sendable {
     /// Plans `howmany` real-to-complex transforms of length `n`, input element `j` of
     /// transform `t` at `input[t·idist + j·istride]`, output bin `k` of transform `t` at
-    /// `output[t·(n/2+1) + k]` (interleaved re, im). Not thread-safe: call under the planner lock.
+    /// complex `output[t·odist + k·ostride]` (interleaved re, im). Not thread-safe: call under
+    /// the planner lock.
     static func _planR2C(n: Int32, howmany: Int32, input: UnsafeMutablePointer<Self>, istride: Int32, idist: Int32,
-                         output: UnsafeMutableRawPointer, flags: UInt32) -> OpaquePointer?
+                         output: UnsafeMutableRawPointer, ostride: Int32, odist: Int32, flags: UInt32) -> OpaquePointer?
     /// New-array execute of a plan (thread-safe).
     static func _execute(_ plan: OpaquePointer, input: UnsafeMutablePointer<Self>, output: UnsafeMutableRawPointer)
     static func _destroy(_ plan: OpaquePointer)
@@ -24,11 +25,10 @@ public protocol FFTWScalar: BinaryFloatingPoint, Sendable {
 
 extension Double: FFTWScalar {
     public static func _planR2C(n: Int32, howmany: Int32, input: UnsafeMutablePointer<Double>, istride: Int32, idist: Int32,
-                                output: UnsafeMutableRawPointer, flags: UInt32) -> OpaquePointer? {
+                                output: UnsafeMutableRawPointer, ostride: Int32, odist: Int32, flags: UInt32) -> OpaquePointer? {
         var len = n
-        let half = n / 2 + 1
         return fftw_plan_many_dft_r2c(1, &len, howmany, input, nil, istride, idist,
-                                      output.assumingMemoryBound(to: fftw_complex.self), nil, 1, half, flags)
+                                      output.assumingMemoryBound(to: fftw_complex.self), nil, ostride, odist, flags)
     }
     public static func _execute(_ plan: OpaquePointer, input: UnsafeMutablePointer<Double>, output: UnsafeMutableRawPointer) {
         fftw_execute_dft_r2c(plan, input, output.assumingMemoryBound(to: fftw_complex.self))
@@ -43,11 +43,10 @@ extension Double: FFTWScalar {
 
 extension Float: FFTWScalar {
     public static func _planR2C(n: Int32, howmany: Int32, input: UnsafeMutablePointer<Float>, istride: Int32, idist: Int32,
-                                output: UnsafeMutableRawPointer, flags: UInt32) -> OpaquePointer? {
+                                output: UnsafeMutableRawPointer, ostride: Int32, odist: Int32, flags: UInt32) -> OpaquePointer? {
         var len = n
-        let half = n / 2 + 1
         return fftwf_plan_many_dft_r2c(1, &len, howmany, input, nil, istride, idist,
-                                       output.assumingMemoryBound(to: fftwf_complex.self), nil, 1, half, flags)
+                                       output.assumingMemoryBound(to: fftwf_complex.self), nil, ostride, odist, flags)
     }
     public static func _execute(_ plan: OpaquePointer, input: UnsafeMutablePointer<Float>, output: UnsafeMutableRawPointer) {
         fftwf_execute_dft_r2c(plan, input, output.assumingMemoryBound(to: fftwf_complex.self))
@@ -70,15 +69,35 @@ public struct R2CBatchLayout: Hashable, Sendable {
     public var inputStride: Int
     /// Distance between the first samples of consecutive transforms, in elements.
     public var inputDistance: Int
+    /// Distance between consecutive frequency bins of one transform's output, in complex values.
+    public var outputStride: Int
+    /// Distance between the outputs of consecutive transforms, in complex values.
+    public var outputDistance: Int
+
+    /// Transform-major layout: transform t's sample j at `t·length + j`, bin k at `t·(length/2+1) + k`.
+    public static func rows(length: Int, howmany: Int) -> R2CBatchLayout {
+        R2CBatchLayout(length: length, howmany: howmany, inputStride: 1, inputDistance: length,
+                       outputStride: 1, outputDistance: length / 2 + 1)
+    }
+
+    /// Sample-major ("vector") layout: transform t's sample j at `j·howmany + t`, bin k at
+    /// `k·howmany + t`. FFTW's SIMD codelets then run several transforms at once, which is
+    /// what makes short transforms (p ≈ 100) fast.
+    public static func interleaved(length: Int, howmany: Int) -> R2CBatchLayout {
+        R2CBatchLayout(length: length, howmany: howmany, inputStride: howmany, inputDistance: 1,
+                       outputStride: howmany, outputDistance: 1)
+    }
 
     /// Elements of input the batch spans.
-    var inputSpan: Int { (howmany - 1) * inputDistance + (length - 1) * inputStride + 1 }
-    /// Complex outputs of the batch: `howmany · (length/2 + 1)`, contiguous.
-    public var outputCount: Int { howmany * (length / 2 + 1) }
+    public var inputSpan: Int { (howmany - 1) * inputDistance + (length - 1) * inputStride + 1 }
+    /// Complex values of output the batch spans.
+    public var outputSpan: Int { (howmany - 1) * outputDistance + (length / 2) * outputStride + 1 }
 }
 
 /// A batched real-to-complex FFTW plan, executed with new-array execute on any arrays of the
-/// layout it was made for (unaligned input allowed). Destroys itself, under the planner lock.
+/// layout it was made for. Plans are made on SIMD-aligned arrays, so the arrays passed to
+/// `execute` must be allocated by `FFTWScalar._malloc` (FFTW's aligned allocator) unless the
+/// plan was made `unaligned`. Destroys itself, under the planner lock.
 public final class R2CPlan<Scalar: FFTWScalar>: @unchecked Sendable {
     public let layout: R2CBatchLayout
     private let plan: OpaquePointer
@@ -88,7 +107,7 @@ public final class R2CPlan<Scalar: FFTWScalar>: @unchecked Sendable {
         self.plan = plan; self.layout = layout; self.planner = planner
     }
 
-    /// Transforms the batch whose first sample is `input[0]` into `output` (`layout.outputCount`
+    /// Transforms the batch whose first sample is `input[0]` into `output` (`layout.outputSpan`
     /// complex values, interleaved). Thread-safe: FFTW's execute functions may run concurrently.
     /// The input is only read (out-of-place r2c preserves its input).
     public func execute(input: UnsafePointer<Scalar>, output: UnsafeMutableRawPointer) {
@@ -128,28 +147,44 @@ public final class FFTWPlanner: @unchecked Sendable {
     }
 
     /// The cached plan for `layout`, making it on first use.
-    public func plan<Scalar: FFTWScalar>(_ layout: R2CBatchLayout, effort: Effort = .measure,
+    /// `unaligned` plans accept arrays of any alignment (FFTW then uses no SIMD codelets).
+    public func plan<Scalar: FFTWScalar>(_ layout: R2CBatchLayout, effort: Effort = .measure, unaligned: Bool = false,
                                          as: Scalar.Type = Scalar.self) -> R2CPlan<Scalar> {
-        let key = "\(Scalar.precisionName)/\(layout.length)/\(layout.howmany)/\(layout.inputStride)/\(layout.inputDistance)/\(effort)"
+        let key = "\(Scalar.precisionName)/\(layout)/\(effort)/\(unaligned)"
         return withLock {
             if let p = cache[key] as? R2CPlan<Scalar> { return p }
             precondition(layout.length >= 1 && layout.howmany >= 1)
             precondition(layout.length <= Int(Int32.max) && layout.howmany <= Int(Int32.max)
-                         && layout.inputStride <= Int(Int32.max) && layout.inputDistance <= Int(Int32.max),
+                         && layout.inputStride <= Int(Int32.max) && layout.inputDistance <= Int(Int32.max)
+                         && layout.outputStride <= Int(Int32.max) && layout.outputDistance <= Int(Int32.max),
                          "FFTW layout exceeds 32-bit strides")
             let measure = effort == .measure && layout.inputSpan <= measureScratchLimit
             let input = Scalar._malloc(layout.inputSpan)
-            let output = Scalar._malloc(2 * layout.outputCount)
+            let output = Scalar._malloc(2 * layout.outputSpan)
             defer { Scalar._free(input); Scalar._free(output) }
-            let flags = FFTW_UNALIGNED_FLAG | (measure ? FFTW_MEASURE_FLAG : FFTW_ESTIMATE_FLAG)
+            let flags = (unaligned ? FFTW_UNALIGNED_FLAG : 0) | (measure ? FFTW_MEASURE_FLAG : FFTW_ESTIMATE_FLAG)
             guard let raw = Scalar._planR2C(n: Int32(layout.length), howmany: Int32(layout.howmany), input: input,
                                             istride: Int32(layout.inputStride), idist: Int32(layout.inputDistance),
-                                            output: UnsafeMutableRawPointer(output), flags: flags) else {
+                                            output: UnsafeMutableRawPointer(output),
+                                            ostride: Int32(layout.outputStride), odist: Int32(layout.outputDistance),
+                                            flags: flags) else {
                 fatalError("FFTW could not plan \(layout)")
             }
             let p = R2CPlan<Scalar>(plan: raw, layout: layout, planner: self)
             cache[key] = p
             return p
+        }
+    }
+
+    /// A cached object for `key`, made by `make` on first use. `make` runs outside the lock
+    /// (it may itself ask for plans); if two threads race, the first stored object wins.
+    func cached<T: AnyObject>(key: String, _ make: () -> T) -> T {
+        if let hit = withLock({ cache[key] }) as? T { return hit }
+        let made = make()
+        return withLock {
+            if let hit = cache[key] as? T { return hit }
+            cache[key] = made
+            return made
         }
     }
 

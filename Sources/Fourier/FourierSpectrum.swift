@@ -24,14 +24,21 @@ public struct NeuronMatrix<Scalar: FFTWScalar>: @unchecked Sendable {
 public struct SpectrumOptions: Sendable {
     /// Include DC (frequency 0) in the normalization and the maximum (THEORY.md §4: excluded by default).
     public var includeDC = false
+    /// Keep every bin's power per neuron (needed for top-K shares; not for histograms).
+    public var keepPowers = true
     /// Worker threads (default: all cores).
     public var threads = ProcessInfo.processInfo.activeProcessorCount
-    /// Transforms per FFTW call.
-    public var batch = 256
+    /// Transforms per FFTW call (neurons gathered into one aligned block).
+    public var batch = 64
     /// FFTW planning effort.
     public var effort: FFTWPlanner.Effort = .measure
+    /// Which transform computes the DFT (default: the faster one, measured once per p).
+    public var backend: SpectrumBackend = .automatic
 
-    public init(includeDC: Bool = false) { self.includeDC = includeDC }
+    public init(includeDC: Bool = false, keepPowers: Bool = true) {
+        self.includeDC = includeDC
+        self.keepPowers = keepPowers
+    }
 }
 
 /// Per-neuron Fourier power spectra on Z_p (THEORY.md §4).
@@ -39,93 +46,129 @@ public struct SpectrumOptions: Sendable {
 /// With X = DFT(u), X[k] = Σ_a u[a] e^{−2πika/p}, the power of real frequency bin k is
 /// P₀ = |X₀|², P_k = 2|X_k|² for 0 < k < p/2 and P_{p/2} = |X_{p/2}|² (p even), so that
 /// Σ_k P_k = p‖u‖² (Parseval). Bin k is the 2-dimensional real irrep of C_p.
+///
+/// Normalized power of bin k is P_k / Σ_{j≠0} P_j (DC excluded, the default) or P_k / Σ_j P_j
+/// (DC included); the max normalized power and the dominant frequency run over k ≠ 0 (or all k).
+/// A neuron whose normalizer is numerically zero has no defined value (nil, never NaN).
 public struct FourierSpectra: Sendable {
     /// Transform length p.
     public let p: Int
     /// Number of real frequency bins, ⌊p/2⌋ + 1.
     public var binCount: Int { p / 2 + 1 }
-    /// Powers per neuron and bin; component 0 is DC.
-    public var table: PowerTable
+    /// Whether DC counts in the normalization and the maximum.
+    public let includeDC: Bool
+    /// Powers per neuron and bin (component 0 is DC); nil unless `SpectrumOptions.keepPowers`.
+    public let table: PowerTable?
+    /// Max normalized power per neuron (nil where undefined).
+    public let maxNormalizedPowers: [Double?]
+    /// Dominant frequency per neuron: the first bin attaining the maximum (nil where undefined).
+    public let dominantFrequencies: [Int?]
+    /// Inverse participation ratio Σ s_k² of the normalized shares (nil where undefined).
+    public let iprs: [Double?]
     /// Phase arg X_k ∈ (−π, π] of each neuron's dominant bin (nil where undefined).
     /// For u(a) = λ cos(θ + 2πζa/p) it is θ.
-    public var phases: [Double?]
+    public let phases: [Double?]
 
-    public var neuronCount: Int { table.neuronCount }
+    public var neuronCount: Int { maxNormalizedPowers.count }
 
-    /// Computes the spectra of every neuron of `matrix`, in the input's own precision, on
-    /// `options.threads` threads, with cached FFTW plans from `planner`.
+    /// Computes the spectra of every neuron of `matrix`, in the input's own precision
+    /// (fftwf/sgemm for Float), on `options.threads` threads.
+    ///
+    /// The neurons are processed `options.batch` at a time; each worker transforms a block
+    /// and accumulates bin powers and the per-neuron maxima in one pass over it, so memory
+    /// beyond the results is O(threads · batch · p). Two transforms are available
+    /// (`SpectrumBackend`): FFTW (a cached batched r2c plan on a SIMD-aligned block gathered
+    /// through the strides, sample-major so FFTW vectorizes across neurons) and the dense
+    /// real-DFT product (`RealDFTMatrix`, BLAS GEMM reading the matrix in place through its
+    /// strides). `.automatic` times both once per (p, precision) and keeps the faster.
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public static func compute<Scalar: FFTWScalar>(_ matrix: NeuronMatrix<Scalar>, options: SpectrumOptions = .init(),
                                                   planner: FFTWPlanner = .shared) -> FourierSpectra {
         let p = matrix.length, bins = p / 2 + 1, n = matrix.neurons
         let tol: Double = Scalar.self == Float.self ? 1e-10 : 1e-24
-        if n == 0 {
-            return FourierSpectra(table: PowerTable(neuronCount: 0, componentCount: bins, includeTrivial: options.includeDC,
-                                                    zeroTolerance: tol, powers: []), phases: [], p: p)
+        let keep = options.keepPowers, includeDC = options.includeDC
+        // Results are written by the workers into buffers owned here, then wrapped as arrays.
+        let outMax = SharedMutablePointer(UnsafeMutablePointer<Double>.allocate(capacity: max(n, 1)))
+        let outDom = SharedMutablePointer(UnsafeMutablePointer<Int32>.allocate(capacity: max(n, 1)))
+        let outIPR = SharedMutablePointer(UnsafeMutablePointer<Double>.allocate(capacity: max(n, 1)))
+        let outPhase = SharedMutablePointer(UnsafeMutablePointer<Double>.allocate(capacity: max(n, 1)))
+        defer {
+            outMax.pointer.deallocate(); outDom.pointer.deallocate()
+            outIPR.pointer.deallocate(); outPhase.pointer.deallocate()
         }
-        var powers = [Double](repeating: 0, count: n * bins)
-        var phases = [Double](repeating: .nan, count: n)
-        let batch = max(1, min(options.batch, n))
-        let chunks = n == 0 ? 0 : (n + batch - 1) / batch
-        let full = planner.plan(R2CBatchLayout(length: p, howmany: batch, inputStride: matrix.sampleStride,
-                                               inputDistance: matrix.neuronStride), effort: options.effort, as: Scalar.self)
-        let rest = n % batch
-        let tail: R2CPlan<Scalar>? = rest == 0 ? nil :
-            planner.plan(R2CBatchLayout(length: p, howmany: rest, inputStride: matrix.sampleStride,
-                                        inputDistance: matrix.neuronStride), effort: options.effort, as: Scalar.self)
-        let includeDC = options.includeDC
-        powers.withUnsafeMutableBufferPointer { pw in
-            phases.withUnsafeMutableBufferPointer { ph in
-                let pwShared = SharedMutablePointer(pw.baseAddress!), phShared = SharedMutablePointer(ph.baseAddress!)
-                let workers = max(1, min(options.threads, chunks))
-                parallelWorkers(workers) { w in
-                    let pwBase = pwShared.pointer, phBase = phShared.pointer
-                    let out = Scalar._malloc(2 * batch * bins)
-                    defer { Scalar._free(out) }
-                    var chunk = w
-                    while chunk < chunks {
-                        let first = chunk * batch
-                        let count = min(batch, n - first)
-                        let plan = count == batch ? full : tail!
-                        plan.execute(input: matrix.base + first * matrix.neuronStride, output: UnsafeMutableRawPointer(out))
-                        for j in 0..<count {
-                            let x = out + 2 * j * bins
-                            let row = pwBase + (first + j) * bins
-                            var best = -1.0, bestK = 0
-                            for k in 0..<bins {
-                                let re = Double(x[2 * k]), im = Double(x[2 * k + 1])
-                                let m = re * re + im * im
-                                let pk = (k == 0 || 2 * k == p) ? m : 2 * m
-                                row[k] = pk
-                                if (k > 0 || includeDC) && pk > best { best = pk; bestK = k }
-                            }
-                            phBase[first + j] = atan2(Double(x[2 * bestK + 1]), Double(x[2 * bestK]))
+        outDom.pointer.initialize(repeating: -1, count: n)
+        // The bin powers are written straight into the array that the table keeps.
+        let powers = [Double](unsafeUninitializedCapacity: keep ? n * bins : 0) { buffer, initialized in
+        let outPowers = SharedMutablePointer(buffer.baseAddress ?? UnsafeMutablePointer<Double>.allocate(capacity: 0))
+        initialized = keep ? n * bins : 0
+        if n > 0 {
+            let backend = options.backend == .automatic
+                ? planner.fastestBackend(length: p, as: Scalar.self, effort: options.effort)
+                : options.backend
+            let transform = BlockTransform<Scalar>(backend: backend, matrix: matrix, batch: max(1, min(options.batch, n)),
+                                                   effort: options.effort, planner: planner)
+            let batch = transform.batch
+            let chunks = (n + batch - 1) / batch
+            let workers = max(1, min(options.threads, chunks))
+            parallelWorkers(workers) { w in
+                let scratch = transform.makeScratch()
+                let scratchPowers = UnsafeMutablePointer<Double>.allocate(capacity: bins)
+                defer { scratch.free(); scratchPowers.deallocate() }
+                let pw = outPowers.pointer, mx = outMax.pointer, dm = outDom.pointer, ip = outIPR.pointer, ph = outPhase.pointer
+                var chunk = w
+                while chunk < chunks {
+                    let first = chunk * batch
+                    let count = min(batch, n - first)
+                    let out = transform.run(first: first, count: count, scratch: scratch)
+                    for j in 0..<count {
+                        let row = keep ? pw + (first + j) * bins : scratchPowers
+                        out.binPowers(j, p: p, into: row)
+                        // Reductions with independent accumulators (no FP reassociation needed).
+                        var t0 = 0.0, t1 = 0.0, q0 = 0.0, q1 = 0.0
+                        var k = 1
+                        while k + 1 < bins {
+                            let a = row[k], b = row[k + 1]
+                            t0 += a; t1 += b; q0 += a * a; q1 += b * b
+                            k += 2
                         }
-                        chunk += workers
+                        if k < bins { t0 += row[k]; q0 += row[k] * row[k] }
+                        let nonDC = t0 + t1, dc = row[0]
+                        let total = nonDC + dc
+                        let squares = includeDC ? q0 + q1 + dc * dc : q0 + q1
+                        var best = includeDC ? dc : -1.0, bestK = 0
+                        for k in 1..<bins where row[k] > best { best = row[k]; bestK = k }
+                        let norm = includeDC ? total : nonDC
+                        guard norm > 0, norm > tol * total else { continue }
+                        let i = first + j
+                        mx[i] = best / norm
+                        ip[i] = squares / (norm * norm)
+                        dm[i] = Int32(bestK)
+                        let (re, im) = out.value(j, bestK)
+                        ph[i] = atan2(im, re)
                     }
+                    chunk += workers
                 }
             }
         }
-        let table = PowerTable(neuronCount: n, componentCount: bins, trivialComponent: 0, includeTrivial: includeDC,
-                               zeroTolerance: tol, powers: powers)
-        var ph: [Double?] = []
-        ph.reserveCapacity(n)
-        for i in 0..<n {
-            let s = table.summary(ofNeuron: i)
-            // The phase is reported for the summary's dominant bin; both pick the first maximum.
-            ph.append(s.dominant == nil ? nil : phases[i])
         }
-        return FourierSpectra(table: table, phases: ph, p: p)
+        let dominant = UnsafeBufferPointer(start: outDom.pointer, count: n)
+        func opt(_ xs: UnsafeMutablePointer<Double>) -> [Double?] { (0..<n).map { dominant[$0] >= 0 ? xs[$0] : nil } }
+        return FourierSpectra(
+            p: p, includeDC: includeDC,
+            table: keep ? PowerTable(neuronCount: n, componentCount: bins, trivialComponent: 0, includeTrivial: includeDC,
+                                     zeroTolerance: tol,
+                                     powers: powers) : nil,
+            maxNormalizedPowers: opt(outMax.pointer), dominantFrequencies: dominant.map { $0 >= 0 ? Int($0) : nil },
+            iprs: opt(outIPR.pointer), phases: opt(outPhase.pointer))
     }
 
-    init(table: PowerTable, phases: [Double?], p: Int) {
-        self.table = table; self.phases = phases; self.p = p
+    /// Summary of neuron `n` from the kept bin powers: dominant frequency, max normalized
+    /// power, IPR, top shares. Requires `SpectrumOptions.keepPowers`.
+    public func summary(ofNeuron n: Int) -> PowerSummary {
+        guard let table else { preconditionFailure("bin powers were not kept (SpectrumOptions.keepPowers)") }
+        return table.summary(ofNeuron: n)
     }
-
-    /// Summary of neuron `n`: dominant frequency, max normalized power, IPR, top shares.
-    public func summary(ofNeuron n: Int) -> PowerSummary { table.summary(ofNeuron: n) }
-
-    /// Max normalized power per neuron (nil where undefined).
-    public var maxNormalizedPowers: [Double?] { table.maxNormalizedPowers }
 }
 
 extension FourierSpectra {
@@ -134,8 +177,9 @@ extension FourierSpectra {
                                                   options: SpectrumOptions = .init()) -> FourierSpectra {
         precondition(rows.count == neurons * p)
         if neurons == 0 {
-            return FourierSpectra(table: PowerTable(neuronCount: 0, componentCount: p / 2 + 1, includeTrivial: options.includeDC,
-                                                    powers: []), phases: [], p: p)
+            let empty = UnsafeMutablePointer<Scalar>.allocate(capacity: 1)
+            defer { empty.deallocate() }
+            return compute(NeuronMatrix(base: empty, neurons: 0, length: p, neuronStride: p, sampleStride: 1), options: options)
         }
         return rows.withUnsafeBufferPointer { b in
             compute(NeuronMatrix(base: b.baseAddress!, neurons: neurons, length: p, neuronStride: p, sampleStride: 1),

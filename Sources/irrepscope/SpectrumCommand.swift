@@ -19,6 +19,9 @@ struct SpectrumCommand: ParsableCommand {
     @Flag(name: .customLong("include-dc"), help: "Count DC (frequency 0) in the normalization and the maximum.")
     var includeDC = false
 
+    @Option(help: "DFT backend: automatic (time both once, keep the faster), fftw, or gemm (dense real-DFT matrix with BLAS).")
+    var backend: SpectrumBackend = .automatic
+
     @Option(help: "Number of top frequencies listed per neuron.")
     var top: Int = 3
 
@@ -35,7 +38,9 @@ struct SpectrumCommand: ParsableCommand {
 
     func run() throws {
         let m = try selection.load()
-        let spectra = try m.spectra(options: SpectrumOptions(includeDC: includeDC))
+        var options = SpectrumOptions(includeDC: includeDC)
+        options.backend = backend
+        let spectra = try m.spectra(options: options)
         let out = ByteSink()
         let summaries = (0..<spectra.neuronCount).map { spectra.summary(ofNeuron: $0) }
         let histogram = PowerHistogram(values: summaries.map(\.maxNormalizedPower), bins: bins)
@@ -108,6 +113,9 @@ struct HistogramCommand: ParsableCommand {
     @Flag(name: .customLong("include-dc"), help: "Count DC (frequency 0) in the normalization and the maximum.")
     var includeDC = false
 
+    @Option(help: "DFT backend: automatic (time both once, keep the faster), fftw, or gemm (dense real-DFT matrix with BLAS).")
+    var backend: SpectrumBackend = .automatic
+
     @Option(help: "Histogram bins on [0, 1].")
     var bins: Int = 20
 
@@ -120,7 +128,9 @@ struct HistogramCommand: ParsableCommand {
 
     func run() throws {
         let m = try selection.load()
-        let spectra = try m.spectra(options: SpectrumOptions(includeDC: includeDC))
+        var options = SpectrumOptions(includeDC: includeDC, keepPowers: false)
+        options.backend = backend
+        let spectra = try m.spectra(options: options)
         let values = spectra.maxNormalizedPowers
         let histogram = PowerHistogram(values: values, bins: bins)
         let stats = PowerStatistics(values: values)
@@ -191,3 +201,5 @@ func pad(_ s: String, _ width: Int) -> String {
 
 func csv(_ v: Int?) -> String { v.map(String.init) ?? "" }
 func csv(_ v: Double?) -> String { v.map { $0.description } ?? "" }
+
+extension SpectrumBackend: ExpressibleByArgument {}

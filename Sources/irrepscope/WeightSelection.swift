@@ -68,7 +68,9 @@ struct WeightSelection: ParsableArguments {
                 // it is the group axis; otherwise the longer axis is taken as neurons.
                 let rp = isPrime(r), cp = isPrime(c)
                 axis = rp != cp ? (rp ? 1 : 0) : (r > c ? 0 : 1)
+                let chosen = try SelectedMatrix(tensor: t, neuronAxis: axis, path: file)
                 diagnostic("irrepscope: note: \(file): taking axis \(axis) of \(t.name) \(t.shape) as neurons (\(t.shape[axis]) neurons, p = \(t.shape[1 - axis])); pass --neuron-axis or --p to choose")
+                return chosen
             }
         default:
             throw CheckpointError(path: file, "tensor '\(t.name)' has rank \(t.rank) (shape \(t.shape)); a matrix (neurons × p or p × neurons) is needed")

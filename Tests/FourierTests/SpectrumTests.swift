@@ -38,9 +38,10 @@ func randomMatrix(_ count: Int, seed: UInt64) -> [Double] {
 
 /// Spectra of a neurons × p matrix stored either as rows or as columns.
 func spectra<S: FFTWScalar>(_ rows: [Double], neurons: Int, p: Int, columns: Bool, as: S.Type,
-                            includeDC: Bool = false) -> FourierSpectra {
+                            includeDC: Bool = false, backend: SpectrumBackend = .fftw) -> FourierSpectra {
     var opts = SpectrumOptions(includeDC: includeDC)
-    opts.batch = 7  // odd batch so the tail plan runs too
+    opts.batch = 7  // odd batch so a short last block runs too
+    opts.backend = backend
     if columns {
         var t = [S](repeating: 0, count: neurons * p)
         for n in 0..<neurons { for a in 0..<p { t[a * neurons + n] = S(rows[n * p + a]) } }
@@ -57,31 +58,38 @@ func spectra<S: FFTWScalar>(_ rows: [Double], neurons: Int, p: Int, columns: Boo
 }
 
 @Suite struct SpectrumAgainstNaiveDFT {
-    @Test(arguments: [71, 113, 128, 1021], [false, true])
-    func doublePrecisionMatchesNaiveDFT(p: Int, columns: Bool) {
+    static let layouts: [(Bool, SpectrumBackend)] = [(false, .fftw), (true, .fftw), (false, .gemm), (true, .gemm)]
+
+    @Test(arguments: [71, 113, 128, 1021], layouts)
+    func doublePrecisionMatchesNaiveDFT(p: Int, layout: (Bool, SpectrumBackend)) {
+        let (columns, backend) = layout
         let neurons = 9
         let w = randomMatrix(neurons * p, seed: UInt64(p))
-        let s = spectra(w, neurons: neurons, p: p, columns: columns, as: Double.self)
-        #expect(s.table.componentCount == p / 2 + 1)
+        let s = spectra(w, neurons: neurons, p: p, columns: columns, as: Double.self, backend: backend)
+        #expect(s.table!.componentCount == p / 2 + 1)
         for n in 0..<neurons {
             let ref = naiveBinPowers(Array(w[(n * p)..<((n + 1) * p)]))
-            let got = Array(s.table.powers(ofNeuron: n))
+            let got = Array(s.table!.powers(ofNeuron: n))
             let scale = ref.powers.max()!
             for k in got.indices { #expect(abs(got[k] - ref.powers[k]) <= 1e-9 * scale) }
             let sum = Summary(ref.powers)
             #expect(s.summary(ofNeuron: n).dominant == sum.dominant)
+            #expect(s.dominantFrequencies[n] == sum.dominant)
+            #expect(abs(s.maxNormalizedPowers[n]! - sum.max) < 1e-12)
+            #expect(abs(s.iprs[n]! - s.summary(ofNeuron: n).ipr!) < 1e-12)
             #expect(abs(s.phases[n]! - ref.phases[sum.dominant]) < 1e-9)
         }
     }
 
-    @Test(arguments: [71, 113, 128, 1021], [false, true])
-    func singlePrecisionMatchesNaiveDFT(p: Int, columns: Bool) {
+    @Test(arguments: [71, 113, 128, 1021], layouts)
+    func singlePrecisionMatchesNaiveDFT(p: Int, layout: (Bool, SpectrumBackend)) {
+        let (columns, backend) = layout
         let neurons = 5
         let w = randomMatrix(neurons * p, seed: UInt64(p) + 99).map { Double(Float($0)) }
-        let s = spectra(w, neurons: neurons, p: p, columns: columns, as: Float.self)
+        let s = spectra(w, neurons: neurons, p: p, columns: columns, as: Float.self, backend: backend)
         for n in 0..<neurons {
             let ref = naiveBinPowers(Array(w[(n * p)..<((n + 1) * p)]))
-            let got = Array(s.table.powers(ofNeuron: n))
+            let got = Array(s.table!.powers(ofNeuron: n))
             let scale = ref.powers.max()!
             for k in got.indices { #expect(abs(got[k] - ref.powers[k]) <= 2e-5 * scale) }
             let mine = s.summary(ofNeuron: n).maxNormalizedPower!
@@ -103,13 +111,13 @@ func spectra<S: FFTWScalar>(_ rows: [Double], neurons: Int, p: Int, columns: Boo
 }
 
 @Suite struct SpectrumIdentities {
-    @Test(arguments: [2, 3, 71, 128, 1021])
-    func parseval(p: Int) {
+    @Test(arguments: [2, 3, 71, 128, 1021], [SpectrumBackend.fftw, .gemm, .automatic])
+    func parseval(p: Int, backend: SpectrumBackend) {
         let w = randomMatrix(4 * p, seed: 7 + UInt64(p))
-        let s = spectra(w, neurons: 4, p: p, columns: false, as: Double.self)
+        let s = spectra(w, neurons: 4, p: p, columns: false, as: Double.self, backend: backend)
         for n in 0..<4 {
             let normSq = w[(n * p)..<((n + 1) * p)].reduce(0) { $0 + $1 * $1 }
-            let total = s.table.powers(ofNeuron: n).reduce(0, +)
+            let total = s.table!.powers(ofNeuron: n).reduce(0, +)
             #expect(abs(total - Double(p) * normSq) <= 1e-10 * Double(p) * normSq)
         }
     }
@@ -119,16 +127,16 @@ func spectra<S: FFTWScalar>(_ rows: [Double], neurons: Int, p: Int, columns: Boo
         var g = SplitMix64(state: UInt64(p * 1000 + zeta))
         let theta = Double.random(in: -Double.pi..<Double.pi, using: &g)
         let u = (0..<p).map { 2.5 * cos(theta + 2 * Double.pi * Double(zeta * $0 % p) / Double(p)) }
-        for columns in [false, true] {
-            let sd = spectra(u, neurons: 1, p: p, columns: columns, as: Double.self).summary(ofNeuron: 0)
+        for (columns, backend) in SpectrumAgainstNaiveDFT.layouts {
+            let sd = spectra(u, neurons: 1, p: p, columns: columns, as: Double.self, backend: backend).summary(ofNeuron: 0)
             #expect(sd.dominant == zeta)
             #expect(abs(sd.maxNormalizedPower! - 1) < 1e-6)
             #expect(abs(sd.ipr! - 1) < 1e-6)
-            let sf = spectra(u, neurons: 1, p: p, columns: columns, as: Float.self)
+            let sf = spectra(u, neurons: 1, p: p, columns: columns, as: Float.self, backend: backend)
             #expect(sf.summary(ofNeuron: 0).dominant == zeta)
             #expect(abs(sf.summary(ofNeuron: 0).maxNormalizedPower! - 1) < 1e-6)
             // Nyquist bin of even p has phase 0 or π only; elsewhere the phase is θ.
-            let phase = spectra(u, neurons: 1, p: p, columns: columns, as: Double.self).phases[0]!
+            let phase = spectra(u, neurons: 1, p: p, columns: columns, as: Double.self, backend: backend).phases[0]!
             if 2 * zeta != p {
                 let d = remainder(phase - theta, 2 * Double.pi)
                 #expect(abs(d) < 1e-9)
@@ -141,9 +149,9 @@ func spectra<S: FFTWScalar>(_ rows: [Double], neurons: Int, p: Int, columns: Boo
         var w = [Double](repeating: 3.25, count: p)      // constant: DC only
         w += [Double](repeating: 0, count: p)              // all zero
         w += (0..<p).map { cos(2 * Double.pi * Double(3 * $0) / Double(p)) }
-        for prec in [true, false] {
-            let s = prec ? spectra(w, neurons: 3, p: p, columns: false, as: Double.self)
-                         : spectra(w, neurons: 3, p: p, columns: true, as: Float.self)
+        for (prec, backend) in [(true, SpectrumBackend.fftw), (false, .fftw), (true, .gemm), (false, .gemm)] {
+            let s = prec ? spectra(w, neurons: 3, p: p, columns: false, as: Double.self, backend: backend)
+                         : spectra(w, neurons: 3, p: p, columns: true, as: Float.self, backend: backend)
             for n in 0..<2 {
                 let sum = s.summary(ofNeuron: n)
                 #expect(sum.maxNormalizedPower == nil && sum.dominant == nil && sum.ipr == nil)
@@ -199,7 +207,7 @@ func spectra<S: FFTWScalar>(_ rows: [Double], neurons: Int, p: Int, columns: Boo
 
     @Test func plansAreCachedAndReusedAcrossThreads() {
         let planner = FFTWPlanner()
-        let layout = R2CBatchLayout(length: 97, howmany: 8, inputStride: 1, inputDistance: 97)
+        let layout = R2CBatchLayout.rows(length: 97, howmany: 8)
         let a = planner.plan(layout, as: Float.self)
         let b = planner.plan(layout, as: Float.self)
         #expect(a === b)
@@ -211,6 +219,39 @@ func spectra<S: FFTWScalar>(_ rows: [Double], neurons: Int, p: Int, columns: Boo
         let one = w.withUnsafeBufferPointer { FourierSpectra.compute(NeuronMatrix(base: $0.baseAddress!, neurons: 3000, length: 97, neuronStride: 97, sampleStride: 1), options: o, planner: planner) }
         o.threads = 1
         let two = w.withUnsafeBufferPointer { FourierSpectra.compute(NeuronMatrix(base: $0.baseAddress!, neurons: 3000, length: 97, neuronStride: 97, sampleStride: 1), options: o, planner: planner) }
-        #expect(one.table.powers == two.table.powers)
+        #expect(one.table!.powers == two.table!.powers)
+    }
+}
+
+@Suite struct StridedViews {
+    /// Every other row of a (2n × p) matrix, and every other column of a (p × 2n) one:
+    /// neither stride is 1, so both backends gather through the strides.
+    @Test(arguments: [SpectrumBackend.fftw, .gemm])
+    func viewsWithoutUnitStrideMatchContiguousInput(backend: SpectrumBackend) {
+        let p = 37, n = 10
+        let big = randomMatrix(2 * n * p, seed: 3)
+        var o = SpectrumOptions(); o.backend = backend; o.batch = 4
+        let view = big.withUnsafeBufferPointer {
+            FourierSpectra.compute(NeuronMatrix(base: $0.baseAddress!, neurons: n, length: p, neuronStride: 2 * p, sampleStride: 1), options: o)
+        }
+        var rows: [Double] = []
+        for i in 0..<n { rows += big[(2 * i * p)..<((2 * i + 1) * p)] }
+        let dense = FourierSpectra.compute(rows: rows, neurons: n, p: p, options: o)
+        for i in 0..<(n * (p / 2 + 1)) { #expect(abs(view.table!.powers[i] - dense.table!.powers[i]) < 1e-9) }
+        // Column view: element (a, 2j) of a (p × 2n) matrix.
+        var t = [Double](repeating: 0, count: 2 * n * p)
+        for j in 0..<n { for a in 0..<p { t[a * 2 * n + 2 * j] = rows[j * p + a] } }
+        let cols = t.withUnsafeBufferPointer {
+            FourierSpectra.compute(NeuronMatrix(base: $0.baseAddress!, neurons: n, length: p, neuronStride: 2, sampleStride: 2 * n), options: o)
+        }
+        #expect(cols.dominantFrequencies == dense.dominantFrequencies)
+        for i in 0..<n { #expect(abs(cols.maxNormalizedPowers[i]! - dense.maxNormalizedPowers[i]!) < 1e-12) }
+    }
+
+    @Test func automaticBackendIsRememberedPerLength() {
+        let planner = FFTWPlanner()
+        let a = planner.fastestBackend(length: 113, as: Float.self)
+        #expect(a != .automatic)
+        #expect(planner.fastestBackend(length: 113, as: Float.self) == a)
     }
 }
