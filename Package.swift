@@ -4,6 +4,7 @@
 // Module layout (dependencies point one way, downwards):
 //
 //   irrepscope (CLI, swift-argument-parser)
+//     ├─ Analysis      find the network in a checkpoint; sparsity, alignment, margins vs theory
 //     ├─ Groups        finite groups, character tables, real irreps, isotypic power
 //     ├─ Fourier       FFTW-backed per-neuron power spectra on the cyclic group
 //     ├─ Checkpoints   file → named tensors (npy, and the checkpoint formats)
@@ -42,10 +43,11 @@ let package = Package(
         .target(name: "Fourier", dependencies: ["CFFTW", "CBLAS"]),
         .target(name: "Checkpoints", dependencies: ["CZlib"]),
         .target(name: "Groups", dependencies: ["Fourier"]),
+        .target(name: "Analysis", dependencies: ["Fourier", "Groups", "Checkpoints", "CBLAS"]),
         .executableTarget(
             name: "irrepscope",
             dependencies: [
-                "Fourier", "Groups", "Checkpoints", "JSONOutput",
+                "Analysis", "Fourier", "Groups", "Checkpoints", "JSONOutput",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -4,4 +4,5 @@ import ArgumentParser
 let commandList: [ParsableCommand.Type] = [
     SpectrumCommand.self,
     HistogramCommand.self,
+    AnalyzeCommand.self,
 ]

@@ -177,8 +177,9 @@ func writeStatistics(_ j: JSONWriter, _ s: PowerStatistics) {
     j.endObject()
 }
 
-func writeHistogramTable(_ out: ByteSink, _ h: PowerHistogram, _ s: PowerStatistics) {
-    out.write("max normalized power histogram\n")
+func writeHistogramTable(_ out: ByteSink, _ h: PowerHistogram, _ s: PowerStatistics,
+                         title: String = "max normalized power histogram") {
+    out.write(title + "\n")
     let most = max(h.counts.max() ?? 1, 1)
     for b in 0..<h.counts.count {
         let bar = String(repeating: "#", count: Int((Double(h.counts[b]) / Double(most) * 40).rounded()))

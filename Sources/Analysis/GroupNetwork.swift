@@ -1,0 +1,136 @@
+import CBLAS
+import Foundation
+
+/// A one-hidden-layer network of THEORY.md §1 on a group of order n with m neurons:
+/// f(a, b)[c] = Σ_i σ(u_i[a] + v_i[b]) · w_i[c].
+///
+/// Weights are stored element-major (n × m, row-major): `u[a·m + i]` = u_i[a], with the
+/// elements in the group's default order (THEORY.md §6) after any reordering of the
+/// trainer's rows.
+public struct GroupNetwork: Sendable {
+    public let order: Int
+    public let width: Int
+    public var activation: Activation
+    public let u: [Double]
+    public let v: [Double]
+    public let w: [Double]
+
+    public init(order: Int, width: Int, activation: Activation, u: [Double], v: [Double], w: [Double]) {
+        precondition(u.count == order * width && v.count == order * width && w.count == order * width)
+        self.order = order; self.width = width; self.activation = activation
+        self.u = u; self.v = v; self.w = w
+    }
+
+    /// ‖ω_i‖² split into its u, v and w parts, per neuron.
+    public func neuronNormsSquared() -> [(u: Double, v: Double, w: Double)] {
+        var out = [(u: Double, v: Double, w: Double)](repeating: (0, 0, 0), count: width)
+        for a in 0..<order {
+            for i in 0..<width {
+                let k = a * width + i
+                out[i].u += u[k] * u[k]; out[i].v += v[k] * v[k]; out[i].w += w[k] * w[k]
+            }
+        }
+        return out
+    }
+
+    /// ‖θ‖_{2,ν}^ν = Σ_i ‖ω_i‖₂^ν with ν the network's homogeneity (THEORY.md §2).
+    public func normPowerNu() -> Double {
+        let nu = Double(activation.nu)
+        return neuronNormsSquared().reduce(0) { $0 + pow($1.u + $1.v + $1.w, nu / 2) }
+    }
+
+    /// Evaluates f on every pair (a, b) and measures it against the labels c = a·b given by
+    /// `label(a, b)`: accuracy (argmax equals the label, strictly) and the margin
+    /// h = min over pairs of f[c] − max_{c'≠c} f[c'] (THEORY.md §2).
+    ///
+    /// Cost: n dgemm calls of (n × m) · (m × n); memory O(n·m).
+    public func evaluate(label: (Int, Int) -> Int) -> (accuracy: Double, margin: Double) {
+        let n = order, m = width
+        var hidden = [Double](repeating: 0, count: n * m)
+        var scores = [Double](repeating: 0, count: n * n)
+        var correct = 0
+        var margin = Double.infinity
+        for a in 0..<n {
+            hidden.withUnsafeMutableBufferPointer { h in
+                for b in 0..<n {
+                    for i in 0..<m { h[b * m + i] = activation.apply(u[a * m + i] + v[b * m + i]) }
+                }
+            }
+            // scores (n_b × n_c) = hidden (n_b × m) · Wᵀ (m × n_c), W stored n_c × m.
+            hidden.withUnsafeBufferPointer { h in
+                w.withUnsafeBufferPointer { wp in
+                    scores.withUnsafeMutableBufferPointer { s in
+                        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(n), Int32(m), 1,
+                                    h.baseAddress, Int32(m), wp.baseAddress, Int32(m), 0, s.baseAddress, Int32(n))
+                    }
+                }
+            }
+            for b in 0..<n {
+                let c = label(a, b)
+                let row = b * n
+                let target = scores[row + c]
+                var other = -Double.infinity
+                for c2 in 0..<n where c2 != c { other = max(other, scores[row + c2]) }
+                let g = target - other
+                if g > 0 { correct += 1 }
+                margin = min(margin, g)
+            }
+        }
+        return (Double(correct) / Double(n * n), margin)
+    }
+}
+
+/// A sparse-parity network of THEORY.md §1: f(x) = Σ_i (u_iᵀx)^k · w_i with x ∈ {±1}^n and
+/// w_i ∈ R² (one score per class).
+public struct ParityNetwork: Sendable {
+    public let inputs: Int
+    public let width: Int
+    public let activation: Activation
+    /// Neuron-major: `u[i·n + j]` = u_i[j].
+    public let u: [Double]
+    /// `w[i·2 + c]` = w_i[c].
+    public let w: [Double]
+
+    public init(inputs: Int, width: Int, activation: Activation, u: [Double], w: [Double]) {
+        precondition(u.count == inputs * width && w.count == 2 * width)
+        self.inputs = inputs; self.width = width; self.activation = activation; self.u = u; self.w = w
+    }
+
+    /// ‖θ‖_{2,ν}^ν with ω_i = concat(u_i, w_i).
+    public func normPowerNu() -> Double {
+        let nu = Double(activation.nu)
+        var total = 0.0
+        for i in 0..<width {
+            var s = w[2 * i] * w[2 * i] + w[2 * i + 1] * w[2 * i + 1]
+            for j in 0..<inputs { s += u[i * inputs + j] * u[i * inputs + j] }
+            total += pow(s, nu / 2)
+        }
+        return total
+    }
+
+    /// Accuracy and margin over all 2^n inputs, with label y = Π_{j∈S} x_j mapped to class
+    /// `plusClass` when y = +1 and to the other class when y = −1. Bit j of the input index
+    /// set means x_j = −1.
+    public func evaluate(support: [Int], plusClass: Int) -> (accuracy: Double, margin: Double) {
+        let n = inputs, total = 1 << n
+        var correct = 0
+        var margin = Double.infinity
+        var supportMask = 0
+        for j in support { supportMask |= 1 << j }
+        for x in 0..<total {
+            var f0 = 0.0, f1 = 0.0
+            for i in 0..<width {
+                var dot = 0.0
+                for j in 0..<n { dot += (x >> j) & 1 == 1 ? -u[i * n + j] : u[i * n + j] }
+                let h = activation.apply(dot)
+                f0 += h * w[2 * i]; f1 += h * w[2 * i + 1]
+            }
+            let y = (x & supportMask).nonzeroBitCount % 2 == 0 ? 1 : -1
+            let c = y == 1 ? plusClass : 1 - plusClass
+            let g = c == 0 ? f0 - f1 : f1 - f0
+            if g > 0 { correct += 1 }
+            margin = min(margin, g)
+        }
+        return (Double(correct) / Double(total), margin)
+    }
+}

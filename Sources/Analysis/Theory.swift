@@ -1,0 +1,83 @@
+import Foundation
+
+/// The theoretical maximum normalized margin γ* of THEORY.md §3, with the conditions under
+/// which the theorem quotes it. When a condition fails there is no γ*, and `reason` says which.
+public struct MarginBound: Sendable, Equatable {
+    /// γ*, or nil when a condition of the theorem fails.
+    public let value: Double?
+    /// The theorem used ("Theorem 7", "Theorem 8", "Theorem 9").
+    public let theorem: String
+    /// Minimum width m of the theorem.
+    public let minimumWidth: Int?
+    /// Why no γ* is quoted (nil when `value` is set).
+    public let reason: String?
+
+    /// Theorem 7: modular addition on C_p, quadratic activation, width m ≥ 4(p − 1):
+    /// γ* = √(2/27) / (√p · (p − 1)).
+    public static func cyclic(p: Int, width m: Int, activation: Activation) -> MarginBound {
+        let minWidth = 4 * (p - 1)
+        let theorem = "Theorem 7"
+        if activation != .quadratic {
+            return MarginBound(value: nil, theorem: theorem, minimumWidth: minWidth,
+                               reason: "Theorem 7 is for the quadratic activation, not \(activation)")
+        }
+        if p < 3 || p % 2 == 0 {
+            return MarginBound(value: nil, theorem: theorem, minimumWidth: minWidth,
+                               reason: "Theorem 7 is stated for odd p ≥ 3, not p = \(p)")
+        }
+        if m < minWidth {
+            return MarginBound(value: nil, theorem: theorem, minimumWidth: minWidth,
+                               reason: "width m = \(m) is below the theorem's 4(p − 1) = \(minWidth)")
+        }
+        return MarginBound(value: cyclicValue(p: p), theorem: theorem, minimumWidth: minWidth, reason: nil)
+    }
+
+    /// √(2/27) / (√p · (p − 1)).
+    public static func cyclicValue(p: Int) -> Double {
+        (2.0 / 27.0).squareRoot() / (Double(p).squareRoot() * Double(p - 1))
+    }
+
+    /// Theorem 8: (n, k)-sparse parity, activation x^k, width m ≥ 2^{k−1}:
+    /// γ* = k! · √(2 (k+1)^{−(k+1)}) for the L_{2,k+1} margin.
+    public static func parity(k: Int, width m: Int, activation: Activation) -> MarginBound {
+        let minWidth = 1 << max(k - 1, 0)
+        let theorem = "Theorem 8"
+        if activation.degree != k || activation == .relu {
+            return MarginBound(value: nil, theorem: theorem, minimumWidth: minWidth,
+                               reason: "Theorem 8 needs the activation x^\(k), not \(activation)")
+        }
+        if m < minWidth {
+            return MarginBound(value: nil, theorem: theorem, minimumWidth: minWidth,
+                               reason: "width m = \(m) is below the theorem's 2^(k−1) = \(minWidth)")
+        }
+        return MarginBound(value: parityValue(k: k), theorem: theorem, minimumWidth: minWidth, reason: nil)
+    }
+
+    public static func parityValue(k: Int) -> Double {
+        var factorial = 1.0
+        for i in 1...max(k, 1) { factorial *= Double(i) }
+        return factorial * (2 * pow(Double(k + 1), -Double(k + 1))).squareRoot()
+    }
+
+    /// Theorem 9: finite group G, quadratic activation, all irreps real, the character
+    /// condition Σ_{ρ≠1} d_ρ^{1.5} χ_ρ(C) < 0 on every non-trivial class, m ≥ 2 Σ_{ρ≠1} d_ρ³:
+    /// γ* = 2 / (3 √(3|G|)) · 1 / Σ_{ρ≠1} d_ρ^{2.5}.
+    public static func group(order: Int, sumDegreePow25: Double, sumDegreeCubed: Int, allReal: Bool,
+                             characterConditionFailure: String?, width m: Int, activation: Activation) -> MarginBound {
+        let minWidth = 2 * sumDegreeCubed
+        let theorem = "Theorem 9"
+        func none(_ why: String) -> MarginBound {
+            MarginBound(value: nil, theorem: theorem, minimumWidth: minWidth, reason: why)
+        }
+        if activation != .quadratic { return none("Theorem 9 is for the quadratic activation, not \(activation)") }
+        if !allReal { return none("not every irreducible representation is real (Frobenius–Schur indicator ≠ +1)") }
+        if let c = characterConditionFailure { return none("the character condition Σ d^1.5 χ(C) < 0 fails on class \(c)") }
+        if m < minWidth { return none("width m = \(m) is below the theorem's 2 Σ d³ = \(minWidth)") }
+        return MarginBound(value: groupValue(order: order, sumDegreePow25: sumDegreePow25), theorem: theorem,
+                           minimumWidth: minWidth, reason: nil)
+    }
+
+    public static func groupValue(order: Int, sumDegreePow25: Double) -> Double {
+        2.0 / (3.0 * (3.0 * Double(order)).squareRoot()) / sumDegreePow25
+    }
+}
