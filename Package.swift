@@ -5,6 +5,7 @@
 //
 //   irrepscope (CLI, swift-argument-parser)
 //     ├─ Analysis      find the network in a checkpoint; sparsity, alignment, margins vs theory
+//     ├─ Reports       SVG plots and self-contained HTML/Markdown reports
 //     ├─ Groups        finite groups, character tables, real irreps, isotypic power
 //     ├─ Fourier       FFTW-backed per-neuron power spectra on the cyclic group
 //     ├─ Checkpoints   file → named tensors (npy, and the checkpoint formats)
@@ -44,10 +45,11 @@ let package = Package(
         .target(name: "Checkpoints", dependencies: ["CZlib"]),
         .target(name: "Groups", dependencies: ["Fourier"]),
         .target(name: "Analysis", dependencies: ["Fourier", "Groups", "Checkpoints", "CBLAS"]),
+        .target(name: "Reports"),
         .executableTarget(
             name: "irrepscope",
             dependencies: [
-                "Analysis", "Fourier", "Groups", "Checkpoints", "JSONOutput",
+                "Analysis", "Reports", "Fourier", "Groups", "Checkpoints", "JSONOutput",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -60,5 +62,6 @@ let package = Package(
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CLITests", dependencies: ["irrepscope"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
     ]
 )

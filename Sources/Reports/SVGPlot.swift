@@ -1,0 +1,216 @@
+import Foundation
+
+/// Self-contained SVG plots (no scripts, no external resources): axes with ticks and labels,
+/// legends, and colours that survive greyscale printing (distinct lightness).
+///
+/// Every plot is a pure function of its numbers; the numbers are also written to
+/// report.json, so a plot can be checked against its data.
+public enum SVGPlot {
+    public static let palette = ["#1f4e79", "#d4731c", "#5a9e4b", "#8c3f99", "#b8b8b8", "#c0392b"]
+
+    /// Plot frame: width, height and margins in px.
+    struct Frame {
+        let width = 640.0, height = 360.0
+        let left = 64.0, right = 24.0, top = 40.0, bottom = 56.0
+        var plotWidth: Double { width - left - right }
+        var plotHeight: Double { height - top - bottom }
+        func x(_ t: Double) -> Double { left + t * plotWidth }      // t ∈ [0, 1]
+        func y(_ t: Double) -> Double { top + (1 - t) * plotHeight } // t ∈ [0, 1]
+    }
+
+    static func esc(_ s: String) -> String {
+        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+
+    static func num(_ v: Double) -> String { String(format: "%.2f", v) }
+
+    /// "Nice" tick values covering [lo, hi].
+    static func ticks(_ lo: Double, _ hi: Double, count: Int = 5) -> [Double] {
+        guard hi > lo, lo.isFinite, hi.isFinite else { return [lo] }
+        let raw = (hi - lo) / Double(count)
+        let mag = pow(10, floor(log10(raw)))
+        let step = [1.0, 2, 2.5, 5, 10].map { $0 * mag }.first { $0 >= raw } ?? raw
+        var t = ceil(lo / step) * step
+        var out: [Double] = []
+        while t <= hi + step * 1e-9 { out.append(abs(t) < step * 1e-9 ? 0 : t); t += step }
+        return out
+    }
+
+    static func tickLabel(_ v: Double) -> String {
+        if v == 0 { return "0" }
+        if abs(v) >= 1e4 || abs(v) < 1e-3 { return String(format: "%.1e", v) }
+        if v == v.rounded() { return String(Int(v)) }
+        return String(format: "%g", (v * 1e4).rounded() / 1e4)
+    }
+
+    static func open(_ f: Frame, title: String, id: String) -> String {
+        """
+        <svg xmlns="http://www.w3.org/2000/svg" id="\(esc(id))" class="plot" viewBox="0 0 \(Int(f.width)) \(Int(f.height))" width="\(Int(f.width))" height="\(Int(f.height))" font-family="Helvetica, Arial, sans-serif" font-size="12" role="img" aria-label="\(esc(title))">
+        <rect x="0" y="0" width="\(Int(f.width))" height="\(Int(f.height))" fill="white"/>
+        <text x="\(num(f.width / 2))" y="22" text-anchor="middle" font-size="15" font-weight="bold">\(esc(title))</text>
+
+        """
+    }
+
+    static func axes(_ f: Frame, xLabel: String, yLabel: String, xTicks: [(Double, String)], yTicks: [(Double, String)]) -> String {
+        var s = "<g class=\"axes\" stroke=\"#333\" stroke-width=\"1\">\n"
+        s += "<line x1=\"\(num(f.left))\" y1=\"\(num(f.y(0)))\" x2=\"\(num(f.x(1)))\" y2=\"\(num(f.y(0)))\"/>\n"
+        s += "<line x1=\"\(num(f.left))\" y1=\"\(num(f.y(0)))\" x2=\"\(num(f.left))\" y2=\"\(num(f.y(1)))\"/>\n"
+        for (t, label) in xTicks {
+            s += "<line x1=\"\(num(f.x(t)))\" y1=\"\(num(f.y(0)))\" x2=\"\(num(f.x(t)))\" y2=\"\(num(f.y(0) + 5))\"/>"
+            s += "<text x=\"\(num(f.x(t)))\" y=\"\(num(f.y(0) + 18))\" text-anchor=\"middle\" stroke=\"none\" fill=\"#333\">\(esc(label))</text>\n"
+        }
+        for (t, label) in yTicks {
+            s += "<line x1=\"\(num(f.left - 5))\" y1=\"\(num(f.y(t)))\" x2=\"\(num(f.left))\" y2=\"\(num(f.y(t)))\"/>"
+            s += "<line x1=\"\(num(f.left))\" y1=\"\(num(f.y(t)))\" x2=\"\(num(f.x(1)))\" y2=\"\(num(f.y(t)))\" stroke=\"#ddd\"/>"
+            s += "<text x=\"\(num(f.left - 8))\" y=\"\(num(f.y(t) + 4))\" text-anchor=\"end\" stroke=\"none\" fill=\"#333\">\(esc(label))</text>\n"
+        }
+        s += "</g>\n"
+        s += "<text x=\"\(num(f.x(0.5)))\" y=\"\(num(f.height - 12))\" text-anchor=\"middle\">\(esc(xLabel))</text>\n"
+        s += "<text x=\"16\" y=\"\(num(f.y(0.5)))\" text-anchor=\"middle\" transform=\"rotate(-90 16 \(num(f.y(0.5))))\">\(esc(yLabel))</text>\n"
+        return s
+    }
+
+    static func legend(_ f: Frame, _ names: [String]) -> String {
+        guard names.count > 1 else { return "" }
+        var s = "<g class=\"legend\">\n"
+        for (i, n) in names.enumerated() {
+            let y = f.top + 6 + Double(i) * 18
+            s += "<rect x=\"\(num(f.x(1) - 150))\" y=\"\(num(y))\" width=\"12\" height=\"12\" fill=\"\(palette[i % palette.count])\" fill-opacity=\"0.8\"/>"
+            s += "<text x=\"\(num(f.x(1) - 132))\" y=\"\(num(y + 10))\">\(esc(n))</text>\n"
+        }
+        return s + "</g>\n"
+    }
+
+    /// Overlaid histograms sharing bin edges (e.g. max normalized power at initialization and
+    /// at the end of training). Bars of each series are drawn side by side within a bin.
+    public static func histogram(id: String, title: String, edges: [Double], series: [(name: String, counts: [Int])],
+                                 xLabel: String = "max normalized power", yLabel: String = "neurons") -> String {
+        let f = Frame()
+        let lo = edges.first ?? 0, hi = edges.last ?? 1
+        let maxCount = max(series.flatMap(\.counts).max() ?? 1, 1)
+        let yTicks = ticks(0, Double(maxCount)).map { ($0 / Double(maxCount), tickLabel($0)) }
+        let xTicks = ticks(lo, hi).map { (($0 - lo) / (hi - lo), tickLabel($0)) }
+        var s = open(f, title: title, id: id)
+        s += axes(f, xLabel: xLabel, yLabel: yLabel, xTicks: xTicks, yTicks: yTicks)
+        let k = Double(max(series.count, 1))
+        for (si, ser) in series.enumerated() {
+            s += "<g class=\"series\" data-name=\"\(esc(ser.name))\" fill=\"\(palette[si % palette.count])\" fill-opacity=\"0.85\">\n"
+            for (b, c) in ser.counts.enumerated() where b + 1 < edges.count {
+                let x0 = (edges[b] - lo) / (hi - lo), x1 = (edges[b + 1] - lo) / (hi - lo)
+                let w = (x1 - x0) / k
+                let xa = f.x(x0 + w * Double(si)), xb = f.x(x0 + w * Double(si + 1))
+                let h = Double(c) / Double(maxCount)
+                s += "<rect x=\"\(num(xa))\" y=\"\(num(f.y(h)))\" width=\"\(num(max(xb - xa - 0.5, 0.5)))\" height=\"\(num(f.y(0) - f.y(h)))\" data-count=\"\(c)\"><title>\(esc(ser.name)): \(c) in [\(tickLabel(edges[b])), \(tickLabel(edges[b + 1])))</title></rect>\n"
+            }
+            s += "</g>\n"
+        }
+        s += legend(f, series.map(\.name))
+        return s + "</svg>\n"
+    }
+
+    /// Bar chart of counts per category; `marked` categories (e.g. unused irreps) are drawn
+    /// hatched in red with a label, so "never used" is visible even when the count is 0.
+    public static func bars(id: String, title: String, labels: [String], counts: [Int], marked: Set<Int> = [],
+                            xLabel: String, yLabel: String = "neurons") -> String {
+        let f = Frame()
+        let maxCount = max(counts.max() ?? 1, 1)
+        let n = max(labels.count, 1)
+        let yTicks = ticks(0, Double(maxCount)).map { ($0 / Double(maxCount), tickLabel($0)) }
+        let every = max(1, n / 24)
+        let xTicks = labels.indices.filter { $0 % every == 0 }.map { ((Double($0) + 0.5) / Double(n), labels[$0]) }
+        var s = open(f, title: title, id: id)
+        s += "<defs><pattern id=\"\(esc(id))-hatch\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\"><line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"6\" stroke=\"#c0392b\" stroke-width=\"2\"/></pattern></defs>\n"
+        s += axes(f, xLabel: xLabel, yLabel: yLabel, xTicks: xTicks, yTicks: yTicks)
+        s += "<g class=\"series\" fill=\"\(palette[0])\">\n"
+        for (i, c) in counts.enumerated() {
+            let x0 = f.x(Double(i) / Double(n)), x1 = f.x(Double(i + 1) / Double(n))
+            let h = Double(c) / Double(maxCount)
+            if marked.contains(i) {
+                s += "<rect x=\"\(num(x0 + 1))\" y=\"\(num(f.y(1)))\" width=\"\(num(max(x1 - x0 - 2, 1)))\" height=\"\(num(f.plotHeight))\" fill=\"url(#\(esc(id))-hatch)\" fill-opacity=\"0.35\" data-marked=\"true\" data-count=\"\(c)\"><title>\(esc(labels[i])): unused</title></rect>\n"
+            } else {
+                s += "<rect x=\"\(num(x0 + 1))\" y=\"\(num(f.y(h)))\" width=\"\(num(max(x1 - x0 - 2, 1)))\" height=\"\(num(f.y(0) - f.y(h)))\" data-count=\"\(c)\"><title>\(esc(labels[i])): \(c)</title></rect>\n"
+            }
+        }
+        s += "</g>\n"
+        if !marked.isEmpty {
+            s += "<text x=\"\(num(f.x(1)))\" y=\"\(num(f.top - 4))\" text-anchor=\"end\" fill=\"#c0392b\">hatched: never used (\(marked.count))</text>\n"
+        }
+        return s + "</svg>\n"
+    }
+
+    /// Heatmap of shares (rows = neurons, columns = components), values in [0, 1], white to
+    /// dark blue.
+    public static func heatmap(id: String, title: String, rows: [[Double]], columnLabels: [String],
+                               xLabel: String, yLabel: String = "neuron (sorted by dominant component)") -> String {
+        let f = Frame()
+        let nr = max(rows.count, 1), nc = max(columnLabels.count, 1)
+        var s = open(f, title: title, id: id)
+        let every = max(1, nc / 24)
+        let xTicks = columnLabels.indices.filter { $0 % every == 0 }.map { ((Double($0) + 0.5) / Double(nc), columnLabels[$0]) }
+        let yTicks = ticks(0, Double(nr)).map { ($0 / Double(nr), tickLabel($0)) }.map { (1 - $0.0, $0.1) }
+        s += "<g class=\"cells\" shape-rendering=\"crispEdges\">\n"
+        let cw = f.plotWidth / Double(nc), ch = f.plotHeight / Double(nr)
+        for (r, row) in rows.enumerated() {
+            for (c, v) in row.enumerated() where v > 0.005 {
+                let t = min(max(v, 0), 1)
+                let shade = Int(255 - t * 225)
+                let colour = String(format: "#%02x%02x%02x", shade, shade, min(255, shade + Int(t * 60)))
+                s += "<rect x=\"\(num(f.left + Double(c) * cw))\" y=\"\(num(f.top + Double(r) * ch))\" width=\"\(num(cw + 0.3))\" height=\"\(num(ch + 0.3))\" fill=\"\(colour)\"/>"
+            }
+            s += "\n"
+        }
+        s += "</g>\n"
+        s += axes(f, xLabel: xLabel, yLabel: yLabel, xTicks: xTicks, yTicks: yTicks)
+        return s + "</svg>\n"
+    }
+
+    /// Scatter plot.
+    public static func scatter(id: String, title: String, points: [(Double, Double)], xRange: ClosedRange<Double>,
+                               yRange: ClosedRange<Double>, xLabel: String, yLabel: String) -> String {
+        let f = Frame()
+        var s = open(f, title: title, id: id)
+        let xs = xRange.upperBound - xRange.lowerBound, ys = yRange.upperBound - yRange.lowerBound
+        s += axes(f, xLabel: xLabel, yLabel: yLabel,
+                  xTicks: ticks(xRange.lowerBound, xRange.upperBound).map { (($0 - xRange.lowerBound) / xs, tickLabel($0)) },
+                  yTicks: ticks(yRange.lowerBound, yRange.upperBound).map { (($0 - yRange.lowerBound) / ys, tickLabel($0)) })
+        s += "<g class=\"series\" fill=\"\(palette[0])\" fill-opacity=\"0.7\">\n"
+        for (x, y) in points where x.isFinite && y.isFinite {
+            s += "<circle cx=\"\(num(f.x((x - xRange.lowerBound) / xs)))\" cy=\"\(num(f.y((y - yRange.lowerBound) / ys)))\" r=\"3\"/>"
+        }
+        return s + "\n</g>\n</svg>\n"
+    }
+
+    /// Line chart of several series against a shared x axis, with an optional dashed
+    /// reference line (e.g. γ* or 1.0).
+    public static func lines(id: String, title: String, series: [(name: String, x: [Double], y: [Double])],
+                             xLabel: String, yLabel: String, reference: (value: Double, label: String)? = nil) -> String {
+        let f = Frame()
+        let allX = series.flatMap(\.x).filter(\.isFinite), allY = series.flatMap(\.y).filter(\.isFinite) + (reference.map { [$0.value] } ?? [])
+        let x0 = allX.min() ?? 0, x1 = max(allX.max() ?? 1, x0 + 1e-12)
+        var y0 = allY.min() ?? 0, y1 = allY.max() ?? 1
+        if y0 == y1 { y0 -= 0.5; y1 += 0.5 }
+        let pad = (y1 - y0) * 0.05
+        y0 -= pad; y1 += pad
+        var s = open(f, title: title, id: id)
+        s += axes(f, xLabel: xLabel, yLabel: yLabel,
+                  xTicks: ticks(x0, x1).map { (($0 - x0) / (x1 - x0), tickLabel($0)) },
+                  yTicks: ticks(y0, y1).map { (($0 - y0) / (y1 - y0), tickLabel($0)) })
+        if let r = reference {
+            let y = f.y((r.value - y0) / (y1 - y0))
+            s += "<line x1=\"\(num(f.left))\" y1=\"\(num(y))\" x2=\"\(num(f.x(1)))\" y2=\"\(num(y))\" stroke=\"#c0392b\" stroke-dasharray=\"6 4\"/>"
+            s += "<text x=\"\(num(f.x(1) - 4))\" y=\"\(num(y - 5))\" text-anchor=\"end\" fill=\"#c0392b\">\(esc(r.label))</text>\n"
+        }
+        for (i, ser) in series.enumerated() {
+            let pts = zip(ser.x, ser.y).filter { $0.0.isFinite && $0.1.isFinite }
+                .map { "\(num(f.x(($0.0 - x0) / (x1 - x0)))),\(num(f.y(($0.1 - y0) / (y1 - y0))))" }
+            let colour = palette[i % palette.count]
+            s += "<polyline class=\"series\" data-name=\"\(esc(ser.name))\" fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2\" points=\"\(pts.joined(separator: " "))\"/>\n"
+            for p in pts { s += "<circle cx=\"\(p.split(separator: ",")[0])\" cy=\"\(p.split(separator: ",")[1])\" r=\"2.5\" fill=\"\(colour)\"/>" }
+            s += "\n"
+        }
+        s += legend(f, series.map(\.name))
+        return s + "</svg>\n"
+    }
+}

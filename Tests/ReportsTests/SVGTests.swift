@@ -1,0 +1,77 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import Testing
+@testable import Reports
+
+/// Collects elements and attributes while checking that a document is well-formed XML.
+final class ElementCollector: NSObject, XMLParserDelegate {
+    var elements: [(name: String, attributes: [String: String])] = []
+    func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+                attributes: [String: String] = [:]) {
+        elements.append((name, attributes))
+    }
+
+    static func parse(_ text: String) -> ElementCollector? {
+        let c = ElementCollector()
+        let p = XMLParser(data: Data(text.utf8))
+        p.delegate = c
+        return p.parse() ? c : nil
+    }
+}
+
+@Suite struct SVGPlotTests {
+    @Test func histogramIsWellFormedAndItsBarsAreItsCounts() throws {
+        let edges = (0...10).map { Double($0) / 10 }
+        let a = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], b = [9, 0, 0, 0, 0, 0, 0, 0, 0, 30]
+        let svg = SVGPlot.histogram(id: "h", title: "init & final <test>", edges: edges, series: [("initial", a), ("final", b)])
+        let doc = try #require(ElementCollector.parse(svg))
+        let rects = doc.elements.filter { $0.name == "rect" && $0.attributes["data-count"] != nil }
+        #expect(rects.map { Int($0.attributes["data-count"]!)! } == a + b)
+        // Taller bars for larger counts, zero height for zero.
+        let heights = rects.map { Double($0.attributes["height"]!)! }
+        #expect(heights[19] > heights[10])
+        #expect(heights[0] == 0)
+        #expect(svg.contains("init &amp; final &lt;test&gt;"))
+    }
+
+    @Test func barsMarkUnusedCategories() throws {
+        let svg = SVGPlot.bars(id: "b", title: "irreps", labels: ["[4]", "[3,1]", "[2,2]"], counts: [0, 5, 0], marked: [0, 2], xLabel: "irrep")
+        let doc = try #require(ElementCollector.parse(svg))
+        let marked = doc.elements.filter { $0.attributes["data-marked"] == "true" }
+        #expect(marked.count == 2)
+    }
+
+    @Test func otherPlotsAreWellFormed() {
+        let heat = SVGPlot.heatmap(id: "m", title: "spectra", rows: [[0.1, 0.9], [1, 0]], columnLabels: ["1", "2"], xLabel: "frequency")
+        let sc = SVGPlot.scatter(id: "s", title: "phases", points: [(0.5, 1), (.nan, 2)], xRange: -3...3, yRange: -3...3, xLabel: "x", yLabel: "y")
+        let ln = SVGPlot.lines(id: "l", title: "margin", series: [("a", [0, 1, 2], [0.1, 0.5, 0.9])], xLabel: "step", yLabel: "margin", reference: (1, "γ*"))
+        for s in [heat, sc, ln] { #expect(ElementCollector.parse(s) != nil) }
+    }
+
+    @Test func ticksAreNiceAndCoverTheRange() {
+        #expect(SVGPlot.ticks(0, 1) == [0, 0.2, 0.4, 0.6, 0.8, 1.0].map { $0 } || SVGPlot.ticks(0, 1).count >= 5)
+        let t = SVGPlot.ticks(0, 37)
+        #expect(t.first == 0 && t.last! <= 37 && t.last! >= 30)
+    }
+}
+
+@Suite struct HTMLReportTests {
+    @Test func reportIsSelfContainedAndWritesEveryFigure() throws {
+        let fig = Report.Figure(id: "hist", caption: "a histogram", svg: SVGPlot.histogram(id: "hist", title: "t", edges: [0, 0.5, 1], series: [("x", [1, 2])]))
+        let r = Report(title: "C71 <report>", subtitle: "s", summary: [("accuracy", "100%")], notes: ["note"], figures: [fig])
+        let html = r.html()
+        #expect(!html.contains("<script"))
+        #expect(!html.contains("http://") || html.contains("http://www.w3.org/2000/svg"))
+        #expect(html.contains("C71 &lt;report&gt;"))
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("report-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try r.write(to: dir)
+        for f in ["report.html", "report.md", "hist.svg"] {
+            #expect(FileManager.default.fileExists(atPath: dir + "/" + f))
+        }
+        let svgFile = try String(contentsOfFile: dir + "/hist.svg", encoding: .utf8)
+        #expect(ElementCollector.parse(svgFile) != nil)
+    }
+}
