@@ -1,0 +1,185 @@
+import Foundation
+import Testing
+@testable import Analysis
+import Checkpoints
+import Groups
+
+/// The max-margin network of Theorem 7 built explicitly: for each frequency ζ = 1 … (p−1)/2
+/// and each pair of phases (θ_u, θ_v) ∈ {0, π/2, π, 3π/2}², one neuron with
+/// u(a) = cos(θ_u + 2πζa/p), v(b) = cos(θ_v + 2πζb/p), w(c) = cos(θ_u + θ_v + 2πζc/p).
+/// Summing over the 16 phase pairs cancels every term but 8·cos(2πζ(a+b−c)/p), so the margin
+/// is 4p, each ‖ω_i‖² = 3p/2, m = 8(p−1), and h/Σ‖ω_i‖³ = √(2/27)/(√p (p−1)) = γ* exactly.
+func theorem7Network(p: Int, scale: Double = 1) -> GroupNetwork {
+    let quarter = [0.0, Double.pi / 2, Double.pi, 3 * Double.pi / 2]
+    var neurons: [(Int, Double, Double)] = []
+    for z in 1...((p - 1) / 2) { for tu in quarter { for tv in quarter { neurons.append((z, tu, tv)) } } }
+    let m = neurons.count
+    var u = [Double](repeating: 0, count: p * m), v = u, w = u
+    for (i, (z, tu, tv)) in neurons.enumerated() {
+        for a in 0..<p {
+            let t = 2 * Double.pi * Double(z * a % p) / Double(p)
+            u[a * m + i] = scale * cos(tu + t)
+            v[a * m + i] = scale * cos(tv + t)
+            w[a * m + i] = scale * cos(tu + tv + t)
+        }
+    }
+    return GroupNetwork(order: p, width: m, activation: .quadratic, u: u, v: v, w: w)
+}
+
+@Suite struct TheoryValues {
+    @Test(arguments: [(71, 4.6143e-4, 280), (97, 2.8786e-4, 384), (113, 2.2860e-4, 448)])
+    func cyclicGammaStarMatchesTheTable(p: Int, gamma: Double, width: Int) {
+        let b = MarginBound.cyclic(p: p, width: width, activation: .quadratic)
+        #expect(abs(b.value! - gamma) / gamma < 1e-4)
+        #expect(b.minimumWidth == width)
+        #expect(MarginBound.cyclic(p: p, width: width - 1, activation: .quadratic).value == nil)
+        #expect(MarginBound.cyclic(p: p, width: width, activation: .relu).reason!.contains("quadratic"))
+    }
+
+    @Test(arguments: [(2, 0.54433, 2), (3, 0.53033, 4), (4, 0.607157, 8), (5, 0.78567, 16)])
+    func parityGammaStarMatchesTheTable(k: Int, gamma: Double, width: Int) {
+        let b = MarginBound.parity(k: k, width: width, activation: .power(k))
+        #expect(abs(b.value! - gamma) / gamma < 2e-5)
+        #expect(b.minimumWidth == width)
+        #expect(MarginBound.parity(k: k, width: width, activation: .power(k + 1)).value == nil)
+    }
+
+    @Test(arguments: [("S3", 2.3605e-2, 18, 6.657), ("S4", 2.0766e-3, 126, 37.834), ("S5", 1.32598e-4, 1190, 264.985),
+                      ("D5", 9.8846e-3, 34, -1)])
+    func groupGammaStarMatchesTheTable(name: String, gamma: Double, width: Int, sum: Double) throws {
+        let g = try FiniteGroup.named(name)
+        if sum > 0 { #expect(abs(g.sumNonTrivialDegreePow25 - sum) < 1e-3) }
+        let cond = g.theorem9CharacterCondition()
+        let b = MarginBound.group(order: g.order, sumDegreePow25: g.sumNonTrivialDegreePow25, sumDegreeCubed: g.sumNonTrivialDegreeCubed,
+                                  allReal: g.allIrrepsReal, characterConditionFailure: cond.holds ? nil : cond.failingClass,
+                                  width: width, activation: .quadratic)
+        #expect(abs(b.value! - gamma) / gamma < 1e-4)
+        #expect(b.minimumWidth == width)
+    }
+
+    @Test(arguments: ["S6", "A5"])
+    func theorem9ConditionFailsWhereTheoryMDSaysSo(name: String) throws {
+        let g = try FiniteGroup.named(name)
+        let cond = g.theorem9CharacterCondition()
+        let b = MarginBound.group(order: g.order, sumDegreePow25: g.sumNonTrivialDegreePow25, sumDegreeCubed: g.sumNonTrivialDegreeCubed,
+                                  allReal: g.allIrrepsReal, characterConditionFailure: cond.holds ? nil : cond.failingClass,
+                                  width: 100_000, activation: .quadratic)
+        #expect(b.value == nil)
+        #expect(b.reason != nil)
+    }
+
+    @Test func activationsParseAndHaveTheirHomogeneity() {
+        #expect(Activation(name: "quadratic") == .quadratic && Activation.quadratic.nu == 3)
+        #expect(Activation(name: "relu")?.nu == 2)
+        #expect(Activation(name: "x^4") == .power(4) && Activation.power(4).nu == 5)
+        #expect(Activation(name: "x^2") == .quadratic)
+        #expect(Activation(name: "tanh") == nil)
+        #expect(Activation.power(3).apply(-2) == -8)
+    }
+}
+
+@Suite struct MaxMarginNetworks {
+    @Test(arguments: [5, 7, 11])
+    func theorem7ConstructionAttainsGammaStar(p: Int) throws {
+        let net = theorem7Network(p: p, scale: 0.37)
+        let a = GroupAnalysis.run(network: net, group: try FiniteGroup.named("C\(p)"), groupName: "C\(p)", options: .init())
+        #expect(a.accuracy == 1)
+        #expect(abs(a.margin - 4 * Double(p) * pow(0.37, 3)) < 1e-9)
+        #expect(abs(a.marginRatio! - 1) < 1e-9)
+        #expect(a.unusedComponents.isEmpty)
+        #expect(a.neuronsPerComponent.dropFirst().allSatisfy { $0 == 16 })
+        for n in a.neurons {
+            #expect(n.agree)
+            #expect(abs(n.u.maxNormalizedPower! - 1) < 1e-9 && abs(n.w.maxNormalizedPower! - 1) < 1e-9)
+            #expect(abs(n.normShares.u - 1.0 / 3) < 1e-9 && abs(n.normShares.w - 1.0 / 3) < 1e-9)
+            #expect(abs(n.phaseResidual!) < 1e-9)
+        }
+        #expect(a.statisticsU.fractionAtLeast099 == 1)
+        // Addition is commutative: both conventions fit equally.
+        #expect(!a.alternativeFitsBetter)
+    }
+
+    @Test func randomNetworksStayBelowGammaStar() throws {
+        var g = SystemRandomNumberGenerator()
+        let p = 7, m = 56
+        for _ in 0..<5 {
+            let r = { (0..<(p * m)).map { _ in Double.random(in: -1...1, using: &g) } }
+            let net = GroupNetwork(order: p, width: m, activation: .quadratic, u: r(), v: r(), w: r())
+            let a = GroupAnalysis.run(network: net, group: try FiniteGroup.named("C7"), groupName: "C7", options: .init())
+            #expect(a.normalizedMargin < a.bound.value!)
+        }
+    }
+
+    @Test func parityNetworkOnItsSupport() {
+        // (4, 2)-parity, S = {1, 3}: neurons u = (0, s1, 0, s2) with w = ±(1, −1)/... chosen by
+        // the sign condition; the x² network then separates the classes.
+        let n = 4, k = 2
+        var u: [Double] = [], w: [Double] = []
+        for (s1, s2) in [(1.0, 1.0), (1.0, -1.0), (-1.0, 1.0), (-1.0, -1.0)] {
+            u += [0, s1, 0, s2]
+            let sign = s1 * s2  // Π u[S]·(w₊ − w₋) ≥ 0
+            w += [sign * 1 / 2.0.squareRoot(), -sign * 1 / 2.0.squareRoot()]
+        }
+        let net = ParityNetwork(inputs: n, width: 4, activation: .power(k), u: u, w: w)
+        let a = ParityAnalysis.run(network: net, k: k, support: nil, plusClass: nil)
+        #expect(a.support == [1, 3])
+        #expect(a.supportInferred)
+        #expect(a.accuracy == 1)
+        #expect(a.fractionSupportMass099 == 1 && a.fractionSignCondition == 1)
+        #expect(a.plusClass == 0)
+        #expect(a.normalizedMargin <= a.bound.value! + 1e-12)
+    }
+}
+
+@Suite struct LocatingNetworks {
+    func tensor(_ name: String, _ shape: [Int], _ values: [Float]? = nil) throws -> Tensor {
+        let count = shape.reduce(1, *)
+        let v = values ?? (0..<count).map { Float($0 % 13) }
+        let bytes = v.withUnsafeBytes { Array($0) }
+        return try Tensor(name: name, dtype: .float32, shape: shape, source: ByteSource(bytes: bytes, path: "mem"),
+                          storageStart: 0, storageLength: bytes.count)
+    }
+
+    @Test func plainPyTorchEmbeddingsAndLinearAreFoundWithoutFlags() throws {
+        let ck = Checkpoint(format: "test", path: "model.pt", tensors: [
+            try tensor("model.embed_a.weight", [7, 12]), try tensor("model.embed_b.weight", [7, 12]),
+            try tensor("model.out.weight", [7, 12]), try tensor("other", [3, 3]),
+        ])
+        let l = try NetworkLocator.locate(in: ck, order: 7)
+        #expect(l.u.name == "model.embed_a.weight" && l.v?.name == "model.embed_b.weight" && l.w.name == "model.out.weight")
+        #expect(l.u.elementAxis == 0 && l.w.elementAxis == 0)
+    }
+
+    @Test func namesDecideOverFileOrder() throws {
+        let ck = Checkpoint(format: "test", path: "m.pt", tensors: [
+            try tensor("unembed.W_U", [12, 7]), try tensor("right", [7, 12]), try tensor("left", [7, 12]),
+        ])
+        let l = try NetworkLocator.locate(in: ck, order: 7)
+        #expect(l.u.name == "left" && l.v?.name == "right" && l.w.name == "unembed.W_U")
+        #expect(l.w.elementAxis == 1)
+    }
+
+    @Test func paperLayoutWithInstanceAxis() throws {
+        let ck = Checkpoint(format: "test", path: "m.pt", tensors: [
+            try tensor("embedding_left", [3, 5, 8]), try tensor("embedding_right", [3, 5, 8]), try tensor("unembedding", [3, 8, 5]),
+        ])
+        var r = LayoutRequest(); r.instance = 2
+        let l = try NetworkLocator.locate(in: ck, order: 5, request: r)
+        #expect(l.instances == 3 && l.u.instance == 2 && l.w.elementAxis == 2)
+        let uw = try NetworkLocator.elementMajor(l.u, in: ck, rowOfElement: nil)
+        // Instance 2, element 1, neuron 3 of a C-order (3, 5, 8) tensor: flat index 2·40 + 1·8 + 3.
+        #expect(uw[1 * 8 + 3] == Double((2 * 40 + 8 + 3) % 13))
+        r.instance = 3
+        #expect(throws: LayoutError.self) { try NetworkLocator.locate(in: ck, order: 5, request: r) }
+    }
+
+    @Test func failureListsCandidatesAndFlags() throws {
+        let ck = Checkpoint(format: "test", path: "m.pt", tensors: [try tensor("a", [7, 4]), try tensor("b", [9, 9])])
+        do {
+            _ = try NetworkLocator.locate(in: ck, order: 7)
+            Issue.record("expected a failure")
+        } catch let e as LayoutError {
+            #expect(e.message.contains("a [7, 4]") && e.message.contains("--u NAME --v NAME --w NAME"))
+        }
+    }
+}
