@@ -93,8 +93,12 @@ extension GroupAnalysis {
             weights.withUnsafeBufferPointer { b in
                 let matrix = NeuronMatrix(base: b.baseAddress!, neurons: m, length: n, neuronStride: 1, sampleStride: m)
                 if cyclic {
+                    // Deterministic numbers (batch shards must merge bit for bit): one thread,
+                    // FFTW with an estimated (not timed) plan.
                     var o = SpectrumOptions(includeDC: options.includeTrivial)
                     o.threads = 1
+                    o.backend = .fftw
+                    o.effort = .estimate
                     let s = FourierSpectra.compute(matrix, options: o)
                     labels = (0..<(n / 2 + 1)).map(String.init)
                     return (s.table!, s.phases)

@@ -27,6 +27,59 @@ struct AnalyzeCommand: ParsableCommand {
     @Argument(help: "Checkpoint file (any format IrrepScope reads).")
     var file: String
 
+    @OptionGroup var analysis: AnalysisOptions
+
+    @Option(help: "Output format: table or json.")
+    var format: SummaryFormat = .table
+
+    @Option(help: "Also write report.json, neurons.csv, report.html, report.md and the plots (SVG) into this directory.")
+    var out: String?
+
+    @Option(help: "Checkpoint of the same network at initialization: its histograms are drawn next to the final ones.")
+    var initial: String?
+
+    func run() throws {
+        let outcome = try analysis.analyze(path: file)
+        let sink = ByteSink()
+        switch format {
+        case .json:
+            outcome.writeJSON(JSONWriter(sink: sink), file: file)
+            sink.write("\n")
+        case .table:
+            outcome.writeTable(sink, file: file)
+        }
+        sink.flush()
+        if let out {
+            let initialJSON = try initial.map { path -> [String: Any] in
+                let o = try analysis.analyze(path: path)
+                return try parseJSON(o.jsonData(file: path), source: path)
+            }
+            let data = outcome.jsonData(file: file)
+            try writeAnalysisDirectory(out, reportJSON: data, csv: outcome.csv(), initial: initialJSON)
+        }
+    }
+}
+
+/// Writes report.json, neurons.csv and the rendered report into `dir`.
+func writeAnalysisDirectory(_ dir: String, reportJSON: Data, csv: String, initial: [String: Any]?) throws {
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let url = URL(fileURLWithPath: dir)
+    try reportJSON.write(to: url.appendingPathComponent("report.json"))
+    try Data(csv.utf8).write(to: url.appendingPathComponent("neurons.csv"))
+    let parsed = try parseJSON(reportJSON, source: dir + "/report.json")
+    try AnalysisReport.single(parsed, initial: initial).write(to: dir)
+    diagnostic("irrepscope: wrote \(dir)/report.html (open it in a browser), report.md, report.json, neurons.csv and the plots")
+}
+
+func parseJSON(_ data: Data, source: String) throws -> [String: Any] {
+    guard let o = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+        throw UsageError("\(source): not a JSON object")
+    }
+    return o
+}
+
+/// The analysis options shared by `analyze` and `batch`.
+struct AnalysisOptions: ParsableArguments {
     @Option(help: "Group of the task: C71 (= Z71), D5, S4, A5, S3xC2 …")
     var group: String?
 
@@ -67,12 +120,6 @@ struct AnalyzeCommand: ParsableCommand {
     @Option(help: "Top components listed per neuron.") var top: Int = 3
     @Option(help: "Histogram bins on [0, 1].") var bins: Int = 20
 
-    @Option(help: "Output format: table or json.")
-    var format: SummaryFormat = .table
-
-    @Option(help: "Also write report.json and neurons.csv into this directory.")
-    var out: String?
-
     func validate() throws {
         if group == nil && task?.lowercased() != "parity" {
             throw ValidationError("give --group G for a group task, or --task parity --n N --k K")
@@ -90,40 +137,20 @@ struct AnalyzeCommand: ParsableCommand {
         if top < 0 || bins < 1 { throw ValidationError("--top must be ≥ 0 and --bins ≥ 1") }
     }
 
-    func run() throws {
-        let checkpoint = try CheckpointLoader.load(path: file)
-        let sink = ByteSink()
+
+    /// Analyzes one checkpoint file.
+    func analyze(path: String) throws -> AnalysisOutcome {
+        try analyze(checkpoint: CheckpointLoader.load(path: path))
+    }
+
+    func analyze(checkpoint: Checkpoint) throws -> AnalysisOutcome {
         if task?.lowercased() == "parity" {
-            let report = try runParity(checkpoint)
-            switch format {
-            case .json:
-                let j = JSONWriter(sink: sink)
-                ReportWriter.parityJSON(j, report.analysis, layout: report.layout, file: file)
-                sink.write("\n")
-            case .table:
-                ReportWriter.parityTable(sink, report.analysis, layout: report.layout, file: file)
-            }
-            if let out {
-                try writeOut(out) { j in ReportWriter.parityJSON(j, report.analysis, layout: report.layout, file: file) }
-                    csv: { ReportWriter.parityCSV(report.analysis) }
-            }
-        } else {
-            let g = try FiniteGroup.named(group!)
-            let report = try runGroup(checkpoint, group: g)
-            switch format {
-            case .json:
-                let j = JSONWriter(sink: sink)
-                ReportWriter.groupJSON(j, report.analysis, layout: report.layout, file: file)
-                sink.write("\n")
-            case .table:
-                ReportWriter.groupTable(sink, report.analysis, layout: report.layout, file: file)
-            }
-            if let out {
-                try writeOut(out) { j in ReportWriter.groupJSON(j, report.analysis, layout: report.layout, file: file) }
-                    csv: { ReportWriter.groupCSV(report.analysis) }
-            }
+            let r = try runParity(checkpoint)
+            return .parity(r.analysis, r.layout)
         }
-        sink.flush()
+        let g = try FiniteGroup.named(group!)
+        let r = try runGroup(checkpoint, group: g)
+        return .group(r.analysis, r.layout)
     }
 
     func runGroup(_ checkpoint: Checkpoint, group g: FiniteGroup) throws -> (analysis: GroupAnalysis, layout: NetworkLayout) {
@@ -154,7 +181,7 @@ struct AnalyzeCommand: ParsableCommand {
         options.bins = bins
         let a = GroupAnalysis.run(network: net, group: g, groupName: group!, options: options)
         if layout.instances > 1 {
-            diagnostic("irrepscope: note: \(file): \(layout.instances) instances on the leading axis; analyzing instance \(instance ?? 0) (choose with --instance)")
+            diagnostic("irrepscope: note: \(checkpoint.path): \(layout.instances) instances on the leading axis; analyzing instance \(instance ?? 0) (choose with --instance)")
         }
         return (a, layout)
     }
@@ -164,7 +191,7 @@ struct AnalyzeCommand: ParsableCommand {
         let (uu, wu) = try NetworkLocator.locateParity(in: checkpoint, inputs: n, u: u, w: w)
         let m = uu.shape[uu.neuronAxis]
         guard wu.shape[wu.neuronAxis] == m else {
-            throw LayoutError(path: file, message: "u '\(uu.name)' has width \(m) but w '\(wu.name)' has \(wu.shape[wu.neuronAxis])")
+            throw LayoutError(path: checkpoint.path, message: "u '\(uu.name)' has width \(m) but w '\(wu.name)' has \(wu.shape[wu.neuronAxis])")
         }
         // Element-major (inputs × m) → neuron-major (m × inputs).
         let ue = try NetworkLocator.elementMajor(uu, in: checkpoint, rowOfElement: nil)
@@ -186,16 +213,6 @@ struct AnalyzeCommand: ParsableCommand {
         return (a, NetworkLayout(kind: "parity (first layer, output layer)", u: uu, v: nil, w: wu, instances: 1))
     }
 
-    func writeOut(_ dir: String, json: (JSONWriter) -> Void, csv: () -> String) throws {
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let s = ByteSink(collecting: ())
-        json(JSONWriter(sink: s))
-        s.write("\n")
-        try Data(s.buffer).write(to: URL(fileURLWithPath: dir).appendingPathComponent("report.json"))
-        try Data(csv().utf8).write(to: URL(fileURLWithPath: dir).appendingPathComponent("neurons.csv"))
-        diagnostic("irrepscope: wrote \(dir)/report.json and \(dir)/neurons.csv")
-    }
-
     /// Reads a JSON list of permutations (0- or 1-based, detected from the values).
     func readPermutations(_ path: String) throws -> (perms: [[Int]], oneBased: Bool) {
         let data: Data
@@ -208,5 +225,40 @@ struct AnalyzeCommand: ParsableCommand {
         let values = list.flatMap { $0 }
         let oneBased = !values.contains(0) && !values.isEmpty
         return (list, oneBased)
+    }
+}
+
+
+/// The result of `AnalysisOptions.analyze`, with its renderings.
+enum AnalysisOutcome {
+    case group(GroupAnalysis, NetworkLayout)
+    case parity(ParityAnalysis, NetworkLayout)
+
+    func writeJSON(_ j: JSONWriter, file: String) {
+        switch self {
+        case .group(let a, let l): ReportWriter.groupJSON(j, a, layout: l, file: file)
+        case .parity(let a, let l): ReportWriter.parityJSON(j, a, layout: l, file: file)
+        }
+    }
+
+    func jsonData(file: String) -> Data {
+        let s = ByteSink(collecting: ())
+        writeJSON(JSONWriter(sink: s), file: file)
+        s.write("\n")
+        return Data(s.buffer)
+    }
+
+    func writeTable(_ out: ByteSink, file: String) {
+        switch self {
+        case .group(let a, let l): ReportWriter.groupTable(out, a, layout: l, file: file)
+        case .parity(let a, let l): ReportWriter.parityTable(out, a, layout: l, file: file)
+        }
+    }
+
+    func csv() -> String {
+        switch self {
+        case .group(let a, _): return ReportWriter.groupCSV(a)
+        case .parity(let a, _): return ReportWriter.parityCSV(a)
+        }
     }
 }

@@ -5,4 +5,7 @@ let commandList: [ParsableCommand.Type] = [
     SpectrumCommand.self,
     HistogramCommand.self,
     AnalyzeCommand.self,
+    ReportCommand.self,
+    BatchCommand.self,
+    MergeCommand.self,
 ]
