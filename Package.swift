@@ -48,5 +48,6 @@ let package = Package(
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CLITests", dependencies: ["irrepscope"]),
+        .testTarget(name: "GroupsTests", dependencies: ["Groups", "Fourier"]),
     ]
 )
