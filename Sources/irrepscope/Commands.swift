@@ -4,4 +4,7 @@ import ArgumentParser
 let commandList: [ParsableCommand.Type] = [
     SpectrumCommand.self,
     HistogramCommand.self,
+    CharactersCommand.self,
+    IrrepsCommand.self,
+    DecomposeCommand.self,
 ]
