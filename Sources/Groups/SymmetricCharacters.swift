@@ -116,8 +116,7 @@ public enum SymmetricCharacters {
                             partsStack.append(b)
                             if rest == 0 {
                                 let col = classIndex[partsStack.reversed()]!
-                                let base = out.pointer
-                                for i in 0..<k { base[i * k + col] = v[i] }
+                                v.withUnsafeBufferPointer { (out.pointer + col * k).update(from: $0.baseAddress!, count: k) }
                             } else {
                                 vectors.append(v)
                                 rec(m + b, b)
@@ -137,7 +136,7 @@ public enum SymmetricCharacters {
                         partsStack = [b]
                         if rest == 0 {
                             let col = classIndex[[b]]!
-                            for i in 0..<k { out.pointer[i * k + col] = v[i] }
+                            v.withUnsafeBufferPointer { (out.pointer + col * k).update(from: $0.baseAddress!, count: k) }
                         } else {
                             vectors.append(v); rec(b, b); vectors.removeLast()
                         }
@@ -147,7 +146,25 @@ public enum SymmetricCharacters {
             }
         }
         if overflow.isSet { throw GroupError("a character value of S_\(n) overflowed Int64") }
-        return (irreps, classes, values)
+        // Columns were written contiguously (column-major); transpose in cache-sized tiles.
+        var rowMajor = [Int64](repeating: 0, count: k * k)
+        values.withUnsafeBufferPointer { src in
+            rowMajor.withUnsafeMutableBufferPointer { dst in
+                let s = SharedMutablePointerI64(UnsafeMutablePointer(mutating: src.baseAddress!))
+                let d = SharedMutablePointerI64(dst.baseAddress!)
+                let tile = 64, tiles = (k + tile - 1) / tile
+                DispatchQueue.concurrentPerform(iterations: tiles) { ti in
+                    let i0 = ti * tile, i1 = min(k, i0 + tile)
+                    var j0 = 0
+                    while j0 < k {
+                        let j1 = min(k, j0 + tile)
+                        for j in j0..<j1 { for i in i0..<i1 { d.pointer[i * k + j] = s.pointer[j * k + i] } }
+                        j0 = j1
+                    }
+                }
+            }
+        }
+        return (irreps, classes, rowMajor)
     }
 
     /// The CharacterTable of S_n: classes by cycle type, irreps by partition, indicators +1
