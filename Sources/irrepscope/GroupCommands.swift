@@ -153,8 +153,19 @@ func writeCharacterTableText(_ t: CharacterTable, _ out: ByteSink) {
         return fixed(re, 3) + (im < 0 ? "-" : "+") + fixed(abs(im), 3) + "i"
     }
     let labelWidth = max(8, (t.irreps.map(\.label.count).max() ?? 0) + 2)
-    var widths = t.classes.map { $0.label.count + 1 }
-    for c in 0..<t.classCount { for i in 0..<t.irrepCount { widths[c] = max(widths[c], cell(i, c).count + 1) } }
+    let k = t.irrepCount, cc = t.classCount
+    var widths = t.classes.map { max($0.label.count, $0.size.description.count, $0.centralizer.description.count) + 1 }
+    if let iv = t.integerValues {
+        // Integer tables (S_30: 5604 × 5604) are padded from digit counts, without Strings.
+        for i in 0..<k { for c in 0..<cc {
+            let v = iv[i * cc + c]
+            var digits = v < 0 ? 2 : 1, x = v.magnitude
+            while x >= 10 { x /= 10; digits += 1 }
+            if digits + 1 > widths[c] { widths[c] = digits + 1 }
+        } }
+    } else {
+        for c in 0..<cc { for i in 0..<k { widths[c] = max(widths[c], cell(i, c).count + 1) } }
+    }
     var line = pad("class", labelWidth)
     for (c, cl) in t.classes.enumerated() { line += pad(cl.label, widths[c]) }
     out.write(line + "\n")
@@ -164,16 +175,22 @@ func writeCharacterTableText(_ t: CharacterTable, _ out: ByteSink) {
     line = pad("|C(g)|", labelWidth)
     for (c, cl) in t.classes.enumerated() { line += pad(cl.centralizer.description, widths[c]) }
     out.write(line + "\n\n")
-    for i in 0..<t.irrepCount {
-        line = pad(t.irreps[i].label, labelWidth)
-        for c in 0..<t.classCount { line += pad(cell(i, c), widths[c]) }
-        out.write(line + "  ι=\(t.irreps[i].indicator)\n")
+    for i in 0..<k {
+        var buf: [UInt8] = Array(pad(t.irreps[i].label, labelWidth).utf8)
+        for c in 0..<cc {
+            let start = buf.count
+            if let v = t.integerValues?[i * cc + c] { appendInteger(v, to: &buf) } else { buf.append(contentsOf: Array(cell(i, c).utf8)) }
+            let used = buf.count - start
+            if used < widths[c] { buf.append(contentsOf: repeatElement(UInt8(ascii: " "), count: widths[c] - used)) }
+        }
+        buf.append(contentsOf: Array("  ι=\(t.irreps[i].indicator)\n".utf8))
+        out.write(bytes: buf)
     }
     var notes: [String] = []
-    for i in 0..<t.irrepCount { for c in 0..<t.classCount {
+    if t.integerValues == nil { for i in 0..<t.irrepCount { for c in 0..<t.classCount {
         let e = t.exactForm(i, c)
         if t.integerValue(i, c) == nil, e.contains("√") || e.contains("E(") { notes.append("\(t.irreps[i].label) on \(t.classes[c].label) = \(e)") }
-    } }
+    } } }
     if !notes.isEmpty && notes.count <= 40 { out.write("\nexact values:\n" + notes.map { "  " + $0 }.joined(separator: "\n") + "\n") }
     out.write("\nι = Frobenius–Schur indicator (1 real, 0 complex, −1 quaternionic); real components: "
               + t.realComponents.map { "\($0.label) (dim \($0.degree))" }.joined(separator: ", ") + "\n")
