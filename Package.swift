@@ -63,5 +63,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CLITests", dependencies: ["irrepscope"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
+        .testTarget(name: "GroupsTests", dependencies: ["Groups", "Fourier"]),
+        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Checkpoints", "Groups"]),
     ]
 )

@@ -8,4 +8,7 @@ let commandList: [ParsableCommand.Type] = [
     ReportCommand.self,
     BatchCommand.self,
     MergeCommand.self,
+    CharactersCommand.self,
+    IrrepsCommand.self,
+    DecomposeCommand.self,
 ]

@@ -1,0 +1,42 @@
+import Foundation
+
+/// Closed-form character table of C_n (THEORY.md §6): element a ↔ a mod n, irrep k
+/// (k = 0 … n−1) with χ_k(a) = e^{2πika/n}, labelled "k0", "k1", …, with k > n/2 written
+/// "k-(n−k)". Irreps k and n−k are complex conjugates (indicator 0) and merge into the
+/// real component "k" of real dimension 2, which is real frequency bin k of THEORY.md §4.
+enum CyclicGroupTables {
+    static func irrepLabel(_ k: Int, _ n: Int) -> String { 2 * k <= n ? "k\(k)" : "k-\(n - k)" }
+
+    /// e^{2πim/n} with exact values at multiples of a quarter turn.
+    static func root(_ m: Int, _ n: Int) -> (re: Double, im: Double) {
+        let m = ((m % n) + n) % n
+        if m == 0 { return (1, 0) }
+        if 2 * m == n { return (-1, 0) }
+        if 4 * m == n { return (0, 1) }
+        if 4 * m == 3 * n { return (0, -1) }
+        let t = 2 * Double.pi * Double(m) / Double(n)
+        return (cos(t), sin(t))
+    }
+
+    static func characterTable(n: Int) -> CharacterTable {
+        var re = [Double](repeating: 0, count: n * n), im = re
+        var sym: [Int: String] = [:]
+        for k in 0..<n {
+            for a in 0..<n {
+                let m = (k * a) % n
+                let v = root(m, n)
+                re[k * n + a] = v.re; im[k * n + a] = v.im
+                if m != 0 && 2 * m != n { sym[k * n + a] = "E(\(n))^\(m)" }
+            }
+        }
+        let classes = (0..<n).map { a in
+            CharacterTable.ConjugacyClass(label: "\(a)", size: .one, centralizer: BigUInt(n),
+                                          representative: (0..<n).map { ($0 + a) % n }, cycleType: nil)
+        }
+        let irreps = (0..<n).map { k in
+            CharacterTable.Irrep(label: irrepLabel(k, n), degree: 1, indicator: (2 * k) % n == 0 ? 1 : 0, partition: nil)
+        }
+        return CharacterTable(groupName: "C\(n)", order: BigUInt(n), classes: classes, irreps: irreps,
+                              realParts: re, imagParts: im, symbolic: sym, realLabel: { i, _ in irrepLabel(i, n) })
+    }
+}

@@ -1,0 +1,238 @@
+import Foundation
+import Fourier
+
+/// The group Fourier transform of a batch of real functions on G and their power in each
+/// real irreducible component (THEORY.md §5), with Plancherel normalization: the powers of
+/// one function sum to ‖f‖² = Σ_g f(g)², so the shares sum to 1.
+///
+/// Two independent routes, which the tests hold against each other:
+/// * `.characters`: with the autocorrelation c(h) = Σ_x f(x) f(h⁻¹x),
+///   ‖P_ρ f‖² = (d_ρ/|G|) Σ_h conj(χ_ρ(h)) c(h); only class sums of c are needed.
+/// * `.matrices`: f̂(ρ) = Σ_g f(g) ρ(g) with explicit unitary irreps, P_ρ = (d_ρ/|G|)‖f̂(ρ)‖²_F.
+/// A complex-type pair {ρ, ρ̄} (C_n's k and n−k, A_4's [2,2]±) is one real component whose
+/// power is P_ρ + P_ρ̄; for C_n the result is the FFT spectrum of Fourier.FourierSpectra,
+/// component k = real frequency bin k (the FFT's are scaled by |G|, the shares are equal).
+/// The fractions depend on which sample is which element, not on the composition rule.
+public enum IsotypicDecomposition {
+    public enum Method: String, Sendable, CaseIterable {
+        /// Characters only (any group with a character table).
+        case characters
+        /// Explicit matrices (S_n, D_n, C_n and their products; A_n falls back to characters).
+        case matrices
+    }
+
+    /// Per-neuron power in each real irreducible component of `group`. Sample a of the
+    /// matrix is element a (THEORY.md §6 default order). Component 0 is the trivial one,
+    /// excluded from the normalization and the maximum unless `includeTrivial`.
+    public static func powers<S: FFTWScalar>(_ matrix: NeuronMatrix<S>, group: FiniteGroup, includeTrivial: Bool = false,
+                                            method: Method = .characters) -> (components: [RealComponent], table: PowerTable) {
+        powers(matrix, group: group, sampleElements: nil, includeTrivial: includeTrivial, method: method)
+    }
+
+    /// As above, with `sampleElements[a]` the element of sample a (from
+    /// `FiniteGroup.reorder(byPermutations:oneBased:)`); nil for the default order.
+    public static func powers<S: FFTWScalar>(_ matrix: NeuronMatrix<S>, group: FiniteGroup, sampleElements: [Int]?,
+                                            includeTrivial: Bool = false, method: Method = .characters,
+                                            threads: Int = ProcessInfo.processInfo.activeProcessorCount)
+        -> (components: [RealComponent], table: PowerTable) {
+        let t = group.characterTable
+        let comps = t.realComponents
+        let ip = irrepPowers(matrix, group: group, sampleElements: sampleElements, method: method, threads: threads)
+        let k = t.irrepCount, n = matrix.neurons
+        var out = [Double](repeating: 0, count: n * comps.count)
+        for j in 0..<n {
+            for (c, comp) in comps.enumerated() {
+                var s = 0.0
+                for i in comp.irreps { s += ip[j * k + i] }
+                out[j * comps.count + c] = max(s, 0)
+            }
+        }
+        let tol: Double = S.self == Float.self ? 1e-10 : 1e-24
+        return (comps, PowerTable(neuronCount: n, componentCount: comps.count, trivialComponent: 0,
+                                  includeTrivial: includeTrivial, zeroTolerance: tol, powers: out))
+    }
+
+    /// Power of every neuron in every complex irrep (character-table order), row-major
+    /// neurons × irreps, Plancherel-normalized (Σ over irreps = ‖f‖²).
+    public static func irrepPowers<S: FFTWScalar>(_ matrix: NeuronMatrix<S>, group: FiniteGroup, sampleElements: [Int]? = nil,
+                                                 method: Method = .characters,
+                                                 threads: Int = ProcessInfo.processInfo.activeProcessorCount) -> [Double] {
+        precondition(matrix.length == group.order, "the matrix has \(matrix.length) samples per neuron; |G| = \(group.order)")
+        if let se = sampleElements { precondition(se.count == group.order) }
+        let useMatrices = method == .matrices && group.hasExplicitIrreps
+        return useMatrices ? matrixRoute(matrix, group, sampleElements, threads)
+                           : characterRoute(matrix, group, sampleElements, threads)
+    }
+
+    /// Component powers of one function f (f[g] = value at element g).
+    public static func powers(of f: [Double], group: FiniteGroup, method: Method = .characters) -> [Double] {
+        f.withUnsafeBufferPointer { b in
+            let m = NeuronMatrix(base: b.baseAddress!, neurons: 1, length: f.count, neuronStride: f.count, sampleStride: 1)
+            return powers(m, group: group, includeTrivial: true, method: method).table.powers
+        }
+    }
+
+    // MARK: - gathering
+
+    /// Copies neurons first..<first+count into dst as element-major (x · count + j) when
+    /// `transposed`, else neuron-major (j · |G| + x), with sample a stored at element elem[a].
+    static func gather<S: FFTWScalar>(_ m: NeuronMatrix<S>, first: Int, count: Int, elements: [Int]?,
+                                      transposed: Bool, into dst: UnsafeMutablePointer<Double>) {
+        let o = m.length
+        for j in 0..<count {
+            let src = m.base + (first + j) * m.neuronStride
+            for a in 0..<o {
+                let x = elements?[a] ?? a
+                let v = Double(src[a * m.sampleStride])
+                if transposed { dst[x * count + j] = v } else { dst[j * o + x] = v }
+            }
+        }
+    }
+
+    // MARK: - characters route
+
+    static func characterRoute<S: FFTWScalar>(_ m: NeuronMatrix<S>, _ group: FiniteGroup, _ elements: [Int]?, _ threads: Int) -> [Double] {
+        let t = group.characterTable
+        let o = group.order, n = m.neurons, k = t.irrepCount, cc = t.classCount
+        var out = [Double](repeating: 0, count: n * k)
+        if n == 0 { return out }
+        let inv = group.inverses
+        let classOf = t.elementClasses!
+        // Row h of the left translation x ↦ h⁻¹x, from the multiplication table when it is
+        // cheap to hold, else computed per row.
+        let table: MultiplicationTable? = o <= 6000 ? group.multiplicationTable : nil
+        // Weights w[ρ][C] = (d_ρ/|G|) Re χ_ρ(C).
+        var wBuild = [Double](repeating: 0, count: k * cc)
+        for i in 0..<k { for c in 0..<cc { wBuild[i * cc + c] = Double(t.irreps[i].degree) / Double(o) * t.real(i, c) } }
+        let w = wBuild
+        let block = max(8, min(256, 32768 / max(o, 1) * 8))
+        let blocks = (n + block - 1) / block
+        let workers = max(1, min(threads, blocks))
+        out.withUnsafeMutableBufferPointer { ob in
+            let shared = SharedMutablePointer(ob.baseAddress!)
+            parallelWorkers(workers) { wk in
+                let T = UnsafeMutablePointer<Double>.allocate(capacity: o * block)
+                let S = UnsafeMutablePointer<Double>.allocate(capacity: cc * block)
+                var row = [Int32](repeating: 0, count: o)
+                defer { T.deallocate(); S.deallocate() }
+                var bi = wk
+                while bi < blocks {
+                    let first = bi * block, cnt = min(block, n - first)
+                    gather(m, first: first, count: cnt, elements: elements, transposed: true, into: T)
+                    S.initialize(repeating: 0, count: cc * cnt)
+                    for h in 0..<o {
+                        let hinv = Int(inv[h])
+                        let acc = S + Int(classOf[h]) * cnt
+                        if let table {
+                            table.entries.withUnsafeBufferPointer { e in
+                                correlate(T, e.baseAddress! + hinv * o, o, cnt, acc)
+                            }
+                        } else {
+                            for x in 0..<o { row[x] = Int32(group.multiply(hinv, x)) }
+                            row.withUnsafeBufferPointer { correlate(T, $0.baseAddress!, o, cnt, acc) }
+                        }
+                    }
+                    for j in 0..<cnt {
+                        for i in 0..<k {
+                            var p = 0.0
+                            for c in 0..<cc { p += w[i * cc + c] * S[c * cnt + j] }
+                            shared.pointer[(first + j) * k + i] = p
+                        }
+                    }
+                    bi += workers
+                }
+            }
+        }
+        return out
+    }
+
+    /// acc[j] += Σ_x T[x][j] · T[π(x)][j], vectorised over the neurons j.
+    @inline(__always)
+    static func correlate(_ T: UnsafeMutablePointer<Double>, _ perm: UnsafePointer<Int32>, _ o: Int, _ cnt: Int,
+                          _ acc: UnsafeMutablePointer<Double>) {
+        for x in 0..<o {
+            let a = T + x * cnt, b = T + Int(perm[x]) * cnt
+            for j in 0..<cnt { acc[j] += a[j] * b[j] }
+        }
+    }
+
+    // MARK: - matrix route
+
+    static func matrixRoute<S: FFTWScalar>(_ m: NeuronMatrix<S>, _ group: FiniteGroup, _ elements: [Int]?, _ threads: Int) -> [Double] {
+        let t = group.characterTable
+        let o = group.order, n = m.neurons, k = t.irrepCount
+        // Basis: one column per real or imaginary part of a matrix entry, grouped by irrep.
+        var columnsOf: [Range<Int>] = []
+        var columnCount = 0
+        var mats: [[RepresentationMatrix]] = []
+        for i in 0..<k {
+            let ms = (0..<o).map { group.irrepMatrix(i, $0)! }
+            let d = ms[0].dimension
+            let complex = ms.contains { $0.imaginary != nil }
+            let cols = d * d * (complex ? 2 : 1)
+            columnsOf.append(columnCount..<(columnCount + cols)); columnCount += cols
+            mats.append(ms)
+        }
+        let K = columnCount
+        var basis = [Double](repeating: 0, count: o * K)
+        for i in 0..<k {
+            let r = columnsOf[i], dd = mats[i][0].dimension * mats[i][0].dimension
+            for g in 0..<o {
+                let mg = mats[i][g]
+                for e in 0..<dd { basis[g * K + r.lowerBound + e] = mg.real[e] }
+                if r.count > dd { for e in 0..<dd { basis[g * K + r.lowerBound + dd + e] = mg.imaginary?[e] ?? 0 } }
+            }
+        }
+        let weight = (0..<k).map { Double(t.irreps[$0].degree) / Double(o) }
+        var out = [Double](repeating: 0, count: n * k)
+        if n == 0 { return out }
+        let group4 = 4
+        let chunks = (n + group4 - 1) / group4
+        let workers = max(1, min(threads, chunks))
+        let cols = columnsOf
+        basis.withUnsafeBufferPointer { bb in
+            let B = bb.baseAddress!
+            let shared = SharedMutablePointer(UnsafeMutablePointer(mutating: B))
+            out.withUnsafeMutableBufferPointer { ob in
+                let so = SharedMutablePointer(ob.baseAddress!)
+                parallelWorkers(workers) { wk in
+                    let B = UnsafePointer(shared.pointer)
+                    let F = UnsafeMutablePointer<Double>.allocate(capacity: group4 * o)
+                    let Y = UnsafeMutablePointer<Double>.allocate(capacity: group4 * K)
+                    defer { F.deallocate(); Y.deallocate() }
+                    var ci = wk
+                    while ci < chunks {
+                        let first = ci * group4, cnt = min(group4, n - first)
+                        gather(m, first: first, count: cnt, elements: elements, transposed: false, into: F)
+                        Y.initialize(repeating: 0, count: group4 * K)
+                        for g in 0..<o {
+                            let row = B + g * K
+                            if cnt == 4 {
+                                let f0 = F[g], f1 = F[o + g], f2 = F[2 * o + g], f3 = F[3 * o + g]
+                                let y0 = Y, y1 = Y + K, y2 = Y + 2 * K, y3 = Y + 3 * K
+                                for c in 0..<K {
+                                    let b = row[c]
+                                    y0[c] += f0 * b; y1[c] += f1 * b; y2[c] += f2 * b; y3[c] += f3 * b
+                                }
+                            } else {
+                                for j in 0..<cnt {
+                                    let f = F[j * o + g], y = Y + j * K
+                                    for c in 0..<K { y[c] += f * row[c] }
+                                }
+                            }
+                        }
+                        for j in 0..<cnt {
+                            for i in 0..<k {
+                                var s = 0.0
+                                for c in cols[i] { let v = Y[j * K + c]; s += v * v }
+                                so.pointer[(first + j) * k + i] = weight[i] * s
+                            }
+                        }
+                        ci += workers
+                    }
+                }
+            }
+        }
+        return out
+    }
+}
