@@ -12,6 +12,11 @@ public struct TensorUse: Sendable, Equatable {
     public var neuronAxis: Int
     /// The instance taken from a leading instance axis, if any.
     public var instance: Int?
+
+    public init(name: String, shape: [Int], elementAxis: Int, neuronAxis: Int, instance: Int?) {
+        self.name = name; self.shape = shape; self.elementAxis = elementAxis; self.neuronAxis = neuronAxis
+        self.instance = instance
+    }
 }
 
 /// The tensors the analyzer uses for u, v, w and how they were identified.
@@ -24,6 +29,10 @@ public struct NetworkLayout: Sendable, Equatable {
     public var w: TensorUse
     /// Number of instances on a leading instance axis (1 when there is none).
     public var instances: Int
+
+    public init(kind: String, u: TensorUse, v: TensorUse?, w: TensorUse, instances: Int) {
+        self.kind = kind; self.u = u; self.v = v; self.w = w; self.instances = instances
+    }
 }
 
 /// A failure to find the network, with the candidate tensors and the flags to use.
@@ -31,6 +40,7 @@ public struct LayoutError: Error, CustomStringConvertible, Sendable {
     public let path: String
     public let message: String
     public var description: String { "\(path): \(message)" }
+    public init(path: String, message: String) { self.path = path; self.message = message }
 }
 
 /// Explicit choices that override detection.

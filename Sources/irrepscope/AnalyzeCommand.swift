@@ -5,6 +5,7 @@ import Foundation
 import Fourier
 import Groups
 import JSONOutput
+import Reports
 
 struct AnalyzeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

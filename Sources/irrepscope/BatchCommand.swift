@@ -74,32 +74,18 @@ struct BatchCommand: ParsableCommand {
         }
         let sink = try AppendingLineFile(path: resultsPath, truncate: !resume)
         let progress = Progress(total: todo.count, enabled: !quiet && isatty(2) == 1)
-        let lock = NSLock()
-        var next = 0
-        var newLines: [String: [String: Any]] = [:]
+        let state = BatchState(todo: todo, sink: sink, progress: progress)
         let options = analysis
         let workers = max(1, min(jobs, todo.count))
         // Each worker takes the next checkpoint, analyzes it, and appends its line: at most
         // `workers` checkpoints are in memory at once.
-        let box = UncheckedBox((todo, sink, progress))
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
-            let (todo, sink, progress) = box.value
-            while true {
-                lock.lock()
-                guard next < todo.count else { lock.unlock(); return }
-                let item = todo[next]
-                next += 1
-                lock.unlock()
-                let line = analyzeItem(item, options: options)
-                let text = String(decoding: jsonLine(line), as: UTF8.self)
-                lock.lock()
-                sink.append(text)
-                newLines[item.source] = line
-                progress.step(failed: line["ok"] as? Bool != true)
-                lock.unlock()
+            while let item = state.take() {
+                state.record(item, analyzeItem(item, options: options))
             }
         }
         progress.finish()
+        let newLines = state.lines
         // Final file: every item's latest line, sorted by (step, source).
         var all = previous
         for (k, v) in newLines { all[k] = v }
@@ -374,9 +360,7 @@ enum AnalysisReportStep {
 func writeResults(_ lines: [[String: Any]], to path: String) throws {
     var data = Data()
     for l in lines { data.append(jsonLine(l)) }
-    let tmp = path + ".tmp"
-    try data.write(to: URL(fileURLWithPath: tmp))
-    _ = try FileManager.default.replaceItemAt(URL(fileURLWithPath: path), withItemAt: URL(fileURLWithPath: tmp))
+    try data.write(to: URL(fileURLWithPath: path), options: .atomic)
 }
 
 /// Appends lines to a file, flushed line by line (so a killed run keeps what it finished).
@@ -414,8 +398,31 @@ final class Progress: @unchecked Sendable {
     func finish() { if enabled { FileHandle.standardError.write(Data("\n".utf8)) } }
 }
 
-/// Carries values into a concurrent closure (the caller synchronizes access).
-struct UncheckedBox<T>: @unchecked Sendable {
-    let value: T
-    init(_ v: T) { value = v }
+/// The shared state of a batch run's workers, behind one lock.
+final class BatchState: @unchecked Sendable {
+    private let lock = NSLock()
+    private let todo: [BatchItem]
+    private var next = 0
+    private let sink: AppendingLineFile
+    private let progress: Progress
+    private(set) var lines: [String: [String: Any]] = [:]
+
+    init(todo: [BatchItem], sink: AppendingLineFile, progress: Progress) {
+        self.todo = todo; self.sink = sink; self.progress = progress
+    }
+
+    func take() -> BatchItem? {
+        lock.lock(); defer { lock.unlock() }
+        guard next < todo.count else { return nil }
+        next += 1
+        return todo[next - 1]
+    }
+
+    func record(_ item: BatchItem, _ line: [String: Any]) {
+        let text = String(decoding: jsonLine(line), as: UTF8.self)
+        lock.lock(); defer { lock.unlock() }
+        sink.append(text)
+        lines[item.source] = line
+        progress.step(failed: line["ok"] as? Bool != true)
+    }
 }
