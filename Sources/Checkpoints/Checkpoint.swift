@@ -90,7 +90,11 @@ public protocol CheckpointFormat {
 /// Opens any supported weight file by content, not by extension.
 public enum CheckpointLoader {
     /// The formats tried, in order.
-    public static let formats: [any CheckpointFormat.Type] = [NPYFormat.self]
+    /// TorchScript precedes torch-zip (both hold `*/data.pkl`; TorchScript adds `code/`).
+    nonisolated(unsafe) public static let formats: [any CheckpointFormat.Type] = [
+        NPYFormat.self, SafetensorsFormat.self, TorchScriptFormat.self, TorchZipFormat.self,
+        NPZFormat.self, TorchLegacyFormat.self, FlaxMsgpackFormat.self,
+    ]
 
     /// Maps `path` and reads it with the first format that recognises it.
     public static func load(path: String) throws -> Checkpoint {

@@ -4,4 +4,6 @@ import ArgumentParser
 let commandList: [ParsableCommand.Type] = [
     SpectrumCommand.self,
     HistogramCommand.self,
+    InspectCommand.self,
+    ConvertCommand.self,
 ]
