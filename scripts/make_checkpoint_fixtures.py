@@ -45,6 +45,9 @@ def walk(obj, path, tensors, metadata, opaque, seen_storage_names=None):
     elif isinstance(obj, dict):
         for k, v in obj.items():
             walk(v, f"{path}.{k}" if path else str(k), tensors, metadata, opaque)
+    elif isinstance(obj, (set, frozenset)):
+        for i, v in enumerate(obj):
+            walk(v, f"{path}.{i}" if path else str(i), tensors, metadata, opaque)
     elif isinstance(obj, (list, tuple)):
         for i, v in enumerate(obj):
             walk(v, f"{path}.{i}" if path else str(i), tensors, metadata, opaque)
@@ -54,7 +57,10 @@ def walk(obj, path, tensors, metadata, opaque, seen_storage_names=None):
     elif isinstance(obj, bool):
         metadata.append([path, "bool", obj])
     elif isinstance(obj, int):
-        metadata.append([path, "int", obj])
+        if -2**63 <= obj < 2**63:
+            metadata.append([path, "int", obj])
+        else:
+            metadata.append([path, "bigint", str(obj)])
     elif isinstance(obj, float):
         metadata.append([path, "double", obj])
     elif isinstance(obj, str):
@@ -76,7 +82,8 @@ def record(fname, fmt, obj=None, tensors=None, metadata=None, opaque=None, check
             walk(obj, "", tensors, metadata, opaque)
     entry = collections.OrderedDict(format=fmt)
     entry["tensors"] = [
-        {"name": n, "dtype": str(t.dtype).replace("torch.", ""), "shape": list(t.shape), "hex": tensor_hex(t)}
+        {"name": n, "dtype": str(t.dtype).replace("torch.", ""), "shape": list(t.shape), "hex": tensor_hex(t),
+         "values": None if t.dtype.is_complex else [v.hex() for v in t.detach().double().reshape(-1).tolist()]}
         for n, t in tensors
     ]
     if check_metadata:
@@ -271,6 +278,21 @@ def main():
     serialization.MAX_CHUNK_SIZE = old
     record("flax_chunked.msgpack", "flax-msgpack", tensors=[("big", np_t(chunked["big"])), ("small", np_t(chunked["small"]))],
            metadata=[], opaque=[])
+
+    # 15. Plain pickles of every protocol (0-5), for the VM itself: scalars, containers, sets,
+    # big integers, bytes, an OrderedDict and an argparse.Namespace.
+    obj = collections.OrderedDict([
+        ("a", [1, 2.5, "x\u00e9", None, True, False, 2**70, -5, -2**40, 3 * 10**18]),
+        ("b", (1, (2, 3))), ("c", {"n": {7}, "f": frozenset({8})}), ("raw", b"abc\x00"),
+        ("od", collections.OrderedDict([("k", 1.0e-300)])), ("ns", argparse.Namespace(lr=0.5)),
+        ("neg", -1), ("big_neg", -2**80),
+    ])
+    pickles = []
+    for proto in range(0, 6):
+        t, m, o = [], [], []
+        walk(obj, "", t, m, o)
+        pickles.append({"protocol": proto, "hex": pickle.dumps(obj, protocol=proto).hex(), "metadata": m, "opaque": o})
+    expected["__pickles__"] = pickles
 
     with open(path("expected.json"), "w") as fh:
         json.dump(expected, fh, indent=1)

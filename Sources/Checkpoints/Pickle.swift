@@ -121,6 +121,32 @@ public struct PickleMachine {
         return s
     }
 
+    /// A protocol-0 `UNICODE` argument: latin-1 bytes with `\\uXXXX` / `\\UXXXXXXXX` escapes.
+    private mutating func rawUnicodeEscapeLine() throws -> String {
+        var e = pos
+        while e < bytes.count, bytes[e] != 0x0A {
+            e += 1
+            if e - pos > limits.maxStringBytes { throw Failure("text line longer than \(limits.maxStringBytes) bytes") }
+        }
+        guard e < bytes.count else { throw Failure("truncated pickle: unterminated text line at offset \(pos)") }
+        var out = String.UnicodeScalarView()
+        var i = pos
+        while i < e {
+            let c = bytes[i]
+            if c == UInt8(ascii: "\\"), i + 1 < e, bytes[i + 1] == UInt8(ascii: "u") || bytes[i + 1] == UInt8(ascii: "U") {
+                let n = bytes[i + 1] == UInt8(ascii: "u") ? 4 : 8
+                if i + 2 + n <= e,
+                   let v = UInt32(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[(i + 2)..<(i + 2 + n)]), as: UTF8.self), radix: 16),
+                   let u = Unicode.Scalar(v) {
+                    out.append(u); i += 2 + n; continue
+                }
+            }
+            out.append(Unicode.Scalar(c)); i += 1
+        }
+        pos = e + 1
+        return String(out)
+    }
+
     // MARK: stack
 
     private mutating func make(_ kind: PickleObject.Kind, items: [PickleObject] = []) throws -> PickleObject {
@@ -184,6 +210,15 @@ public struct PickleMachine {
         return .bigDecimal(String(t))
     }
 
+    /// Python 2 module names that protocols 0–2 still write (pickle's `fix_imports`).
+    static func python3Module(_ m: String) -> String {
+        switch m {
+        case "__builtin__": return "builtins"
+        case "copy_reg": return "copyreg"
+        default: return m
+        }
+    }
+
     // MARK: running
 
     /// Runs until STOP and returns the object on top of the stack.
@@ -228,7 +263,7 @@ public struct PickleMachine {
             case 0x58: let n = try length(UInt32.self); try push(.string(String(decoding: try raw(n), as: UTF8.self)))   // BINUNICODE
             case 0x8C: let n = Int(try u8()); try push(.string(String(decoding: try raw(n), as: UTF8.self)))             // SHORT_BINUNICODE
             case 0x8D: let n = try length(UInt64.self); try push(.string(String(decoding: try raw(n), as: UTF8.self)))   // BINUNICODE8
-            case 0x56: try push(.string(try line()))                                                                      // UNICODE (raw-unicode-escape; escapes kept)
+            case 0x56: try push(.string(try rawUnicodeEscapeLine()))                                                      // UNICODE
             case 0x54: let n = try length(Int32.self); try push(.bytes(Array(try raw(n))))       // BINSTRING
             case 0x55: let n = Int(try u8()); try push(.bytes(Array(try raw(n))))                 // SHORT_BINSTRING
             case 0x53:                                                                            // STRING (quoted repr)
@@ -273,7 +308,7 @@ public struct PickleMachine {
             // Globals and calls (recorded, never performed)
             case 0x63:                                                  // GLOBAL
                 let m = try line(), n = try line()
-                try push(.global(module: m, name: n))
+                try push(.global(module: PickleMachine.python3Module(m), name: n))
             case 0x93:                                                  // STACK_GLOBAL
                 let n = try pop(), m = try pop()
                 guard case .string(let ns) = n.kind, case .string(let ms) = m.kind else { throw Failure("STACK_GLOBAL needs two strings") }
@@ -295,7 +330,7 @@ public struct PickleMachine {
             case 0x69:                                                  // INST
                 let m = try line(), n = try line()
                 let args = try popMark()
-                let cls = try make(.global(module: m, name: n))
+                let cls = try make(.global(module: PickleMachine.python3Module(m), name: n))
                 stack.append(try make(.call(callee: cls, args: try make(.tuple, items: args))))
             case 0x6F:                                                  // OBJ
                 var items = try popMark()
