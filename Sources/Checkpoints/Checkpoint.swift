@@ -102,6 +102,12 @@ public enum CheckpointLoader {
         for f in formats where f.recognizes(source) {
             return try f.read(source)
         }
+        if ZipArchive.looksLikeZip(source) {
+            // A zip none of the formats accepted: say what is wrong with it.
+            let zip = try ZipArchive(source)
+            let names = zip.entries.prefix(5).map { $0.name }.joined(separator: ", ")
+            throw CheckpointError(path: path, "zip archive with neither a */data.pkl (torch) nor only .npy members (npz); it holds \(zip.entries.count) entries: \(names)")
+        }
         let names = formats.map { $0.name }.joined(separator: ", ")
         throw CheckpointError(path: path, "unrecognised file format (supported: \(names))")
     }

@@ -128,12 +128,12 @@ public enum FlaxMsgpackFormat: CheckpointFormat {
     ]
 
     public static func recognizes(_ source: ByteSource) -> Bool {
-        guard source.count >= 1, let b = source.base else { return false }
+        guard source.count >= 2, let b = source.base else { return false }
         let c = b.load(as: UInt8.self)
         // A top-level map (fixmap, map16, map32) whose first key is a string.
         guard (0x80...0x8f).contains(c) || c == 0xde || c == 0xdf else { return false }
         let keyAt = c == 0xde ? 3 : c == 0xdf ? 5 : 1
-        if c == 0x80 { return source.count == 1 }
+        if c == 0x80 { return false }  // an empty map holds nothing to read
         guard source.count > keyAt else { return false }
         let k = b.load(fromByteOffset: keyAt, as: UInt8.self)
         return (0xa0...0xbf).contains(k) || (0xd9...0xdb).contains(k)

@@ -38,6 +38,30 @@ public final class PickleObject {
 
     init(_ kind: Kind, items: [PickleObject] = []) { self.kind = kind; self.items = items }
 
+    /// Releases deep trees without recursion: a pickle of 100 000 nested lists would
+    /// otherwise overflow the stack in the chain of `deinit`s.
+    deinit {
+        var work: [PickleObject] = []
+        moveChildren(into: &work)
+        while var o = work.popLast() {
+            if isKnownUniquelyReferenced(&o) { o.moveChildren(into: &work) }
+        }
+    }
+
+    private func moveChildren(into work: inout [PickleObject]) {
+        if !items.isEmpty { work.append(contentsOf: items); items = [] }
+        if !pairs.isEmpty {
+            for (k, v) in pairs { work.append(k); work.append(v) }
+            pairs = []
+        }
+        if let s = state { work.append(s); state = nil }
+        switch kind {
+        case .call(let c, let a): work.append(c); work.append(a); kind = .none
+        case .persistentID(let p): work.append(p); kind = .none
+        default: break
+        }
+    }
+
     /// `module.name` of a global, or of the callee of a call on a global.
     public var globalName: String? {
         switch kind {

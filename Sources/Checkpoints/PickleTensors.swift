@@ -6,6 +6,10 @@ public struct StorageSlice {
     /// Element type for typed storages (`torch.FloatStorage`); nil for `torch.UntypedStorage`.
     public var dtype: DType?
     public var byteOrder: ByteOrder
+
+    public init(source: ByteSource, start: Int, length: Int, dtype: DType?, byteOrder: ByteOrder) {
+        self.source = source; self.start = start; self.length = length; self.dtype = dtype; self.byteOrder = byteOrder
+    }
 }
 
 /// A decoded persistent id `('storage', type, key, location, numel[, view_metadata])`.
