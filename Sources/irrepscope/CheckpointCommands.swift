@@ -101,14 +101,20 @@ struct InspectCommand: ParsableCommand {
             var total = 0
             var checksum: UInt64 = 0
             for t in c.tensors {
-                let bytes = t.contiguousLittleEndianBytes()
-                total += bytes.count
-                bytes.withUnsafeBytes { raw in
-                    let words = raw.count / 8
-                    let p = raw.baseAddress
+                // Contiguous little-endian tensors are read in place from the map (what an
+                // analysis does); others are gathered into C order first.
+                let n = t.elementCount * t.dtype.itemSize
+                total += n
+                func sum(_ raw: UnsafeRawBufferPointer) {
                     var s: UInt64 = 0
-                    for i in 0..<words { s &+= p!.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self) }
+                    let p = raw.baseAddress
+                    for i in 0..<(raw.count / 8) { s &+= p!.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self) }
                     checksum ^= s
+                }
+                if t.isContiguous, t.byteOrder == .little || t.dtype.itemSize == 1 {
+                    sum(UnsafeRawBufferPointer(start: t.baseAddress, count: n))
+                } else {
+                    t.contiguousLittleEndianBytes().withUnsafeBytes { sum($0) }
                 }
             }
             let done = DispatchTime.now()
