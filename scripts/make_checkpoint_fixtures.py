@@ -54,6 +54,14 @@ def walk(obj, path, tensors, metadata, opaque, seen_storage_names=None):
     elif isinstance(obj, argparse.Namespace):
         opaque.append({"key": path, "global": "argparse.Namespace"})
         walk(vars(obj), path, tensors, metadata, opaque)
+    elif isinstance(obj, np.ndarray):
+        tensors.append((path, torch.from_numpy(np.ascontiguousarray(obj).astype(obj.dtype.newbyteorder("<")))))
+    elif isinstance(obj, np.bool_):
+        metadata.append([path, "bool", bool(obj)])
+    elif isinstance(obj, np.integer):
+        metadata.append([path, "int", int(obj)])
+    elif isinstance(obj, np.floating):
+        metadata.append([path, "double", float(obj)])
     elif isinstance(obj, bool):
         metadata.append([path, "bool", obj])
     elif isinstance(obj, int):
@@ -130,6 +138,9 @@ def main():
         "model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": 7, "step": 2**40,
         "loss": 0.25, "name": "run1", "done": False, "note": None,
         "args": argparse.Namespace(lr=0.01, p=5, tag="grok"),
+        "best_acc": np.float64(0.875), "np_step": np.int64(12), "np_flag": np.bool_(True),
+        "val_curve": np.array([[0.5, 0.25], [0.125, 1.0]], dtype=np.float32),
+        "perm": np.asfortranarray(np.arange(6, dtype=">i4").reshape(2, 3)),
     }
     torch.save(ckpt, path("training.pt"))
     record("training.pt", "torch-zip", ckpt)
@@ -177,6 +188,12 @@ def main():
     prm = torch.nn.Parameter(torch.linspace(-1, 1, 7))
     torch.save(prm, path("parameter.pt"))
     record("parameter.pt", "torch-zip", prm, root_name="parameter")
+
+    # 7b. A whole pickled nn.Module (torch.save(model)): an opaque object whose tensors get
+    # their state_dict names.
+    whole = MLP()
+    torch.save(whole, path("module.pt"))
+    record("module.pt", "torch-zip", tensors=list(whole.state_dict().items()), check_metadata=False)
 
     # 8. The legacy (pre-1.6) format.
     legacy = {"model": sd, "views": {"t": w.t(), "s": w[1:3, 2:5]}, "epoch": 3}
@@ -243,7 +260,7 @@ def main():
         header = json.loads(fh.read(n))
     order = sorted((k for k in header if k != "__metadata__"), key=lambda k: header[k]["data_offsets"][0])
     record("weights.safetensors", "safetensors", tensors=[(k, st[k]) for k in order],
-           metadata=[["format", "string", "pt"], ["epoch", "string", "12"]], opaque=[])
+           metadata=[[k, "string", v] for k, v in header["__metadata__"].items()], opaque=[])
 
     # 14. Flax msgpack (flax.serialization.to_bytes), including lists, scalars and chunked arrays.
     import jax.numpy as jnp

@@ -174,6 +174,9 @@ public struct PickleTreeReader {
             tensors.append(t)
             return
         }
+        if name.hasPrefix("numpy"), name.hasSuffix(".multiarray.scalar") || name.hasSuffix(".multiarray._reconstruct") {
+            if try numpyValue(o, name: name, args: args, key: key, scalars: scalars) { return }
+        }
         switch name {
         case "collections.OrderedDict", "builtins.dict", "__builtin__.dict", "collections.defaultdict":
             // OrderedDict([(k, v), …]) in older pickles; SETITEMS in newer. The BUILD state
@@ -207,7 +210,13 @@ public struct PickleTreeReader {
            let cls = args.items.first?.globalName {
             global = cls
         }
-        if global.hasPrefix("torch.nn.modules.") || global.hasPrefix("__torch__.") { moduleState = true }
+        // An nn.Module (any class whose state has `_parameters` and `_modules`): its
+        // parameter, buffer and submodule dicts do not add to the key path.
+        if let st = o.state {
+            let dict = st.pairs.isEmpty && st.items.count == 2 ? st.items[0] : st
+            let keys = Set(dict.pairs.map { PickleTreeReader.keyString($0.key) })
+            moduleState = keys.contains("_parameters") && keys.contains("_modules")
+        }
         opaque.append((key, global))
         // Arguments: searched for tensors only (their strings are code, for all we know).
         try walk(args, key: key, depth: depth + 1, scalars: false)
@@ -226,6 +235,63 @@ public struct PickleTreeReader {
                 try walk(st, key: key, depth: depth + 1, scalars: scalars)
             }
         }
+    }
+
+    /// NumPy scalars (`multiarray.scalar(dtype, bytes)`) become metadata and arrays
+    /// (`multiarray._reconstruct` + BUILD `(1, shape, dtype, is_fortran, bytes)`) tensors, their
+    /// bytes copied out of the pickle. False when the pattern does not match (then opaque).
+    private mutating func numpyValue(_ o: PickleObject, name: String, args: PickleObject, key: String, scalars: Bool) throws -> Bool {
+        func dtype(_ d: PickleObject) -> (DType, ByteOrder)? {
+            guard case .call(let c, let a) = d.kind, c.globalName == "numpy.dtype",
+                  case .string(let code)? = a.items.first?.kind,
+                  let (t, _) = try? NPYFormat.parseDescr(code, fail: { CheckpointError(path: "", $0) }) else { return nil }
+            var order = ByteOrder.little
+            if let st = d.state, st.items.count > 1, case .string(">") = st.items[1].kind { order = .big }
+            return (t, order)
+        }
+        func bytes(_ b: PickleObject) -> [UInt8]? {
+            switch b.kind {
+            case .bytes(let x): return x
+            case .call(let c, let a) where c.globalName == "_codecs.encode":
+                guard case .string(let s)? = a.items.first?.kind else { return nil }
+                var out: [UInt8] = []
+                for u in s.unicodeScalars { guard u.value < 256 else { return nil }; out.append(UInt8(u.value)) }
+                return out
+            default: return nil
+            }
+        }
+        if name.hasSuffix(".scalar") {
+            guard args.items.count == 2, let (t, order) = dtype(args.items[0]), let raw = bytes(args.items[1]),
+                  raw.count == t.itemSize else { return false }
+            guard scalars else { return true }
+            let src = ByteSource(bytes: raw, path: path)
+            let tensor = try Tensor(name: key, dtype: t, shape: [], source: src, storageStart: 0, storageLength: raw.count, byteOrder: order)
+            if t.isComplex { metadata.append((key, .string("complex"))); return true }
+            let v = try tensor.doubleValues()[0]
+            switch t {
+            case .bool: metadata.append((key, .bool(v != 0)))
+            case _ where t.isFloatingPoint: metadata.append((key, .double(v)))
+            case .uint64:
+                let u = UInt64(littleEndian: tensor.contiguousLittleEndianBytes().withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
+                metadata.append((key, u <= UInt64(Int64.max) ? .int(Int64(u)) : .bigInt(String(u))))
+            case .int64:
+                metadata.append((key, .int(Int64(littleEndian: tensor.contiguousLittleEndianBytes().withUnsafeBytes { $0.loadUnaligned(as: Int64.self) }))))
+            default: metadata.append((key, .int(Int64(v))))
+            }
+            return true
+        }
+        // _reconstruct(ndarray, (0,), b'b') then BUILD (version, shape, dtype, is_fortran, data).
+        guard let st = o.state, case .tuple = st.kind, st.items.count == 5,
+              let (t, order) = dtype(st.items[2]), let raw = bytes(st.items[4]) else { return false }
+        let shape = try intTuple(st.items[1], what: "shape", name: key)
+        guard shape.allSatisfy({ $0 >= 0 }) else { throw fail("'\(key)': negative numpy shape") }
+        var fortran = false
+        if case .bool(let f) = st.items[3].kind { fortran = f }
+        let src = ByteSource(bytes: raw, path: path)
+        tensors.append(try Tensor(name: key.isEmpty ? rootName : key, dtype: t, shape: shape,
+                                  strides: fortran ? Tensor.fortranStrides(shape) : Tensor.contiguousStrides(shape),
+                                  source: src, storageStart: 0, storageLength: raw.count, byteOrder: order))
+        return true
     }
 
     /// The tensor built by `o` if it is one of the allow-listed rebuild calls.
