@@ -12,6 +12,15 @@ import CZlib
 public enum CheckpointWriter {
     /// Picks the writer from the extension of `path`: `.safetensors`, `.npz` or `.npy`.
     public static func write(_ tensors: [Tensor], metadata: [(String, String)] = [], to path: String) throws {
+        do {
+            try writeByExtension(tensors, metadata: metadata, to: path)
+        } catch {
+            unlink(path)  // no half-written file left behind
+            throw error
+        }
+    }
+
+    static func writeByExtension(_ tensors: [Tensor], metadata: [(String, String)], to path: String) throws {
         let lower = path.lowercased()
         if lower.hasSuffix(".safetensors") { try writeSafetensors(tensors, metadata: metadata, to: path) }
         else if lower.hasSuffix(".npz") { try writeNPZ(tensors, to: path) }
@@ -106,6 +115,9 @@ public enum CheckpointWriter {
     /// An `.npz` (stored members, like `numpy.savez`). `forceZip64` writes ZIP64 records even
     /// for small archives (used by the tests).
     public static func writeNPZ(_ tensors: [Tensor], to path: String, forceZip64: Bool = false) throws {
+        for t in tensors where npyDescr(t.dtype) == nil {
+            throw CheckpointError(path: path, "tensor '\(t.name)': NumPy has no \(t.dtype.rawValue); write .safetensors instead")
+        }
         let out = try OutputFile(path)
         var central: [UInt8] = []
         var offset = 0
@@ -197,7 +209,10 @@ final class OutputFile {
             off += r
         }
     }
+    private var closed = false
+    deinit { if !closed { _ = Glibc.close(fd) } }
     func close() throws {
+        closed = true
         guard Glibc.close(fd) == 0 else { throw CheckpointError(path: path, "close failed: \(String(cString: strerror(errno)))") }
     }
 }

@@ -160,7 +160,8 @@ struct ConvertCommand: ParsableCommand {
         var meta: [(String, String)] = []
         if output.lowercased().hasSuffix(".safetensors") {
             meta.append(("irrepscope_source_format", c.format))
-            for (k, v) in c.metadata where !k.isEmpty { meta.append((k, v.description)) }
+            var seen: Set<String> = ["irrepscope_source_format"]
+            for (k, v) in c.metadata where !k.isEmpty && seen.insert(k).inserted { meta.append((k, v.description)) }
         }
         try CheckpointWriter.write(chosen, metadata: meta, to: output)
         diagnostic("irrepscope: wrote \(chosen.count) tensor(s) to \(output)")
