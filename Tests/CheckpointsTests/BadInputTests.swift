@@ -58,7 +58,7 @@ final class BadInputTests: XCTestCase {
         func next() -> Int { seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407; return Int(seed >> 33) }
         for f in Self.fixtureFiles {
             let original = fixtureBytes(f)
-            for _ in 0..<150 {
+            for _ in 0..<80 {
                 var b = original
                 for _ in 0..<(1 + next() % 3) { b[next() % b.count] = UInt8(truncatingIfNeeded: next()) }
                 let p = write(b, "corrupt-\(f)")
