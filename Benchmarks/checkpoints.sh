@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checkpoint reading speed: irrepscope vs torch.load on the same large torch.save file.
 #
-#   bash Benchmarks/checkpoints.sh            # 4 GB of float32 (needs ~9 GB free disk, ~10 GB RAM)
+#   bash Benchmarks/checkpoints.sh            # 4 GiB of float32 (needs ~5 GB free disk, ~10 GB RAM)
 #   GB=1 DIR=/tmp bash Benchmarks/checkpoints.sh
 #
 # Measures, with the file in the page cache:
@@ -25,7 +25,7 @@ if [ ! -f "$FILE" ]; then
 import sys, torch
 path, gb = sys.argv[1], float(sys.argv[2])
 per = 256 << 20                       # 256 MiB tensors
-n = max(1, int(gb * 1e9 / per))
+n = max(1, round(gb * 2**30 / per))   # GB counted in GiB: 4 → 16 tensors, past 2³² bytes (ZIP64 offsets)
 sd = {f"blocks.{i}.mlp.W_in": torch.full((per // 4 // 1024, 1024), float(i), dtype=torch.float32) for i in range(n)}
 sd["embed.W_E"] = torch.randn(113, 128)
 torch.save({"model": sd, "epoch": 1}, path)
