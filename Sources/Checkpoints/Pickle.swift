@@ -101,6 +101,8 @@ public struct PickleMachine {
     private var marks: [Int] = []
     private var memo: [Int: PickleObject] = [:]
     private var created = 0
+    /// Objects created (and memo gets) so far.
+    public var objectCount: Int { created }
     /// Bytes consumed so far (end of the pickle after `run`).
     public var position: Int { pos }
 

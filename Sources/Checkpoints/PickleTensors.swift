@@ -94,12 +94,16 @@ public struct PickleTreeReader {
     /// Name for a tensor that is the pickle's root object.
     let rootName: String
     let limits: PickleLimits
+    /// Nodes visited before giving up: shared sub-trees are visited once per path, so a
+    /// hostile pickle of n objects can describe 2ⁿ paths ("billion laughs").
+    public var maxVisits: Int
     private var steps = 0
     private var onPath = Set<ObjectIdentifier>()
 
     public init(path: String, rootName: String, limits: PickleLimits = PickleLimits(),
                 resolve: @escaping (StorageID) throws -> StorageSlice) {
         self.path = path; self.rootName = rootName; self.limits = limits; self.resolve = resolve
+        self.maxVisits = limits.maxObjects
     }
 
     func fail(_ m: String) -> CheckpointError { CheckpointError(path: path, m) }
@@ -126,7 +130,7 @@ public struct PickleTreeReader {
 
     private mutating func walk(_ o: PickleObject, key: String, depth: Int, scalars: Bool) throws {
         steps += 1
-        guard steps <= limits.maxObjects else { throw fail("pickle: object graph too large to walk (more than \(limits.maxObjects) visits; shared sub-trees?)") }
+        guard steps <= maxVisits else { throw fail("pickle: object graph too large to walk (more than \(maxVisits) visits; shared sub-trees?)") }
         guard depth <= limits.maxDepth else { throw fail("pickle: objects nested more than \(limits.maxDepth) levels deep at '\(key)'") }
         let id = ObjectIdentifier(o)
         guard !onPath.contains(id) else { return }  // a cycle through the memo

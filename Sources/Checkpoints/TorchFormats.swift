@@ -4,11 +4,11 @@ import Foundation
 enum TorchPickle {
     /// Runs one pickle from `bytes[start...]`, mapping VM failures to `CheckpointError`.
     static func unpickle(_ bytes: UnsafeRawBufferPointer, at start: Int = 0, path: String, what: String,
-                         limits: PickleLimits = PickleLimits()) throws -> (PickleObject, end: Int) {
+                         limits: PickleLimits = PickleLimits()) throws -> (PickleObject, end: Int, objects: Int) {
         var vm = PickleMachine(bytes, at: start, limits: limits)
         do {
             let root = try vm.run()
-            return (root, vm.position)
+            return (root, vm.position, vm.objectCount)
         } catch let e as PickleMachine.Failure {
             throw CheckpointError(path: path, "\(what): \(e.message)")
         }
@@ -37,7 +37,7 @@ enum TorchPickle {
         }
         let (src, range) = try zip.contents(of: entry)
         let bytes = try src.bytes(range)
-        let (root, _) = try unpickle(bytes, path: path, what: pickleName)
+        let (root, _, objects) = try unpickle(bytes, path: path, what: pickleName)
         var byName: [String: ZipEntry] = [:]
         for e in zip.entries { byName[e.name] = e }
         var cache: [String: StorageSlice] = [:]
@@ -51,6 +51,7 @@ enum TorchPickle {
             cache[sid.key] = slice
             return slice
         }
+        r.maxVisits = min(r.maxVisits, 16 * objects + 100_000)
         if let prev = reader { r.tensors = prev.tensors; r.metadata = prev.metadata; r.opaque = prev.opaque }
         try r.walk(root, key: keyPrefix)
         return r
@@ -144,17 +145,17 @@ public enum TorchLegacyFormat: CheckpointFormat {
         let path = source.path
         let all = source.all
         func fail(_ m: String) -> CheckpointError { CheckpointError(path: path, "legacy torch file: \(m)") }
-        let (magicObj, p1) = try TorchPickle.unpickle(all, path: path, what: "magic number")
+        let (magicObj, p1, _) = try TorchPickle.unpickle(all, path: path, what: "magic number")
         guard case .bigInt(let m) = magicObj.kind, m == magic else { throw fail("wrong magic number") }
-        let (proto, p2) = try TorchPickle.unpickle(all, at: p1, path: path, what: "protocol version")
+        let (proto, p2, _) = try TorchPickle.unpickle(all, at: p1, path: path, what: "protocol version")
         guard case .int(1001) = proto.kind else { throw fail("unsupported protocol version (expected 1001)") }
-        let (sysInfo, p3) = try TorchPickle.unpickle(all, at: p2, path: path, what: "sys_info")
+        let (sysInfo, p3, _) = try TorchPickle.unpickle(all, at: p2, path: path, what: "sys_info")
         var order = ByteOrder.little
         for (k, v) in sysInfo.pairs {
             if case .string("little_endian") = k.kind, case .bool(let le) = v.kind { order = le ? .little : .big }
         }
-        let (root, p4) = try TorchPickle.unpickle(all, at: p3, path: path, what: "object")
-        let (keyList, p5) = try TorchPickle.unpickle(all, at: p4, path: path, what: "storage key list")
+        let (root, p4, objects) = try TorchPickle.unpickle(all, at: p3, path: path, what: "object")
+        let (keyList, p5, _) = try TorchPickle.unpickle(all, at: p4, path: path, what: "storage key list")
         guard case .list = keyList.kind else { throw fail("storage key list is not a list") }
 
         // Element sizes come from the storage types named in the persistent ids.
@@ -190,6 +191,7 @@ public enum TorchLegacyFormat: CheckpointFormat {
             }
             return slice
         }
+        r.maxVisits = min(r.maxVisits, 16 * objects + 100_000)
         try r.walk(root)
         return Checkpoint(format: name, path: path, tensors: r.tensors, metadata: r.metadata, opaque: r.opaque)
     }

@@ -226,6 +226,10 @@ final class BadInputTests: XCTestCase {
             var r = PickleTreeReader(path: "laughs", rootName: "r", limits: small) { _ in throw CheckpointError(path: "", "") }
             try r.walk(root)
         }) { e in XCTAssertTrue((e as! CheckpointError).message.contains("too large")) }
+        // The same inside a torch archive with default limits: rejected quickly.
+        let start = Date()
+        assertRejected(torchFile(q.b), name: "laughs.pt", "too large")
+        XCTAssertLessThan(Date().timeIntervalSince(start), 10)
     }
 
     func testHugeLengthClaimsFailWithoutAllocating() {
