@@ -90,13 +90,23 @@ public protocol CheckpointFormat {
 /// Opens any supported weight file by content, not by extension.
 public enum CheckpointLoader {
     /// The formats tried, in order.
-    public static let formats: [any CheckpointFormat.Type] = [NPYFormat.self]
+    /// TorchScript precedes torch-zip (both hold `*/data.pkl`; TorchScript adds `code/`).
+    nonisolated(unsafe) public static let formats: [any CheckpointFormat.Type] = [
+        NPYFormat.self, SafetensorsFormat.self, TorchScriptFormat.self, TorchZipFormat.self,
+        NPZFormat.self, TorchLegacyFormat.self, FlaxMsgpackFormat.self,
+    ]
 
     /// Maps `path` and reads it with the first format that recognises it.
     public static func load(path: String) throws -> Checkpoint {
         let source = try ByteSource(path: path)
         for f in formats where f.recognizes(source) {
             return try f.read(source)
+        }
+        if ZipArchive.looksLikeZip(source) {
+            // A zip none of the formats accepted: say what is wrong with it.
+            let zip = try ZipArchive(source)
+            let names = zip.entries.prefix(5).map { $0.name }.joined(separator: ", ")
+            throw CheckpointError(path: path, "zip archive with neither a */data.pkl (torch) nor only .npy members (npz); it holds \(zip.entries.count) entries: \(names)")
         }
         let names = formats.map { $0.name }.joined(separator: ", ")
         throw CheckpointError(path: path, "unrecognised file format (supported: \(names))")

@@ -158,6 +158,9 @@ public struct Tensor: Sendable {
         return try doubleValues().map { Float($0) }
     }
 
+    /// True when the elements lie contiguously in C order (no gaps, no reordering).
+    public var isContiguous: Bool { strides == Tensor.contiguousStrides(shape) }
+
     /// Raw little-endian bytes of all elements in C order (for writers such as `convert`).
     public func contiguousLittleEndianBytes() -> [UInt8] {
         let size = dtype.itemSize
@@ -165,6 +168,11 @@ public struct Tensor: Sendable {
         out.reserveCapacity(elementCount * size)
         guard let base = baseAddress else { return out }
         let swap = byteOrder == .big && size > 1
+        if !swap, strides == Tensor.contiguousStrides(shape) {
+            // Contiguous little-endian elements: one copy of the bytes as they lie.
+            out.append(contentsOf: UnsafeRawBufferPointer(start: base, count: elementCount * size))
+            return out
+        }
         let component = dtype.isComplex ? size / 2 : size
         forEachOffset { off in
             let p = (base + off * size).assumingMemoryBound(to: UInt8.self)

@@ -11,4 +11,6 @@ let commandList: [ParsableCommand.Type] = [
     CharactersCommand.self,
     IrrepsCommand.self,
     DecomposeCommand.self,
+    InspectCommand.self,
+    ConvertCommand.self,
 ]
