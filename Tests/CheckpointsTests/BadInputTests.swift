@@ -36,7 +36,11 @@ final class BadInputTests: XCTestCase {
     }
 
     static var fixtureFiles: [String] {
-        (try! FileManager.default.contentsOfDirectory(atPath: FixtureTests.fixtures.path)).filter { !$0.hasSuffix(".json") }.sorted()
+        (try! FileManager.default.contentsOfDirectory(atPath: FixtureTests.fixtures.path)).filter { name in
+            var isDirectory: ObjCBool = false
+            let exists = FileManager.default.fileExists(atPath: FixtureTests.fixture(name), isDirectory: &isDirectory)
+            return exists && !isDirectory.boolValue && !name.hasSuffix(".json")
+        }.sorted()
     }
 
     func fixtureBytes(_ name: String) -> [UInt8] { [UInt8](FileManager.default.contents(atPath: FixtureTests.fixture(name))!) }
