@@ -260,6 +260,8 @@ def parity_values(sd, cfg):
     gs = gamma_star_parity(k)
     on_support = (Uh[:, S] ** 2).sum(1) / (Uh ** 2).sum(1)
     wdir = np.abs(Wr @ np.array([1.0, -1.0]) / math.sqrt(2)) / np.linalg.norm(Wr, axis=1)
+    neuron_nu = np.linalg.norm(np.concatenate([Uh, Wr], axis=1), axis=1) ** (k + 1)
+    share = neuron_nu / neuron_nu.sum()
     return {
         "network": f"({n},{k})-sparse parity, x^{k}", "width": Uh.shape[0], "nu": nu, "support": S,
         "layout": "u_i = hidden.weight[i, :], w_i = readout.weight[:, i]",
@@ -267,9 +269,16 @@ def parity_values(sd, cfg):
         "margin": rnd(h), "norm_2_nu_pow_nu": rnd(norm_nu), "normalized_margin": rnd(h / norm_nu),
         "gamma_star": rnd(gs), "normalized_margin_over_gamma_star": rnd(h / norm_nu / gs),
         "per_neuron": {"fraction_of_u_norm2_on_support": rnd(list(on_support)),
+                       "share_of_norm_nu": rnd(list(share)),
                        "w_alignment_with_[1,-1]": rnd(list(wdir))},
         "summary": {"fraction_neurons_support_share_ge_0.9": rnd(float((on_support >= 0.9).mean())),
-                    "mean_support_share": rnd(float(on_support.mean()))},
+                    "mean_support_share": rnd(float(on_support.mean())),
+                    # neurons weighted by their share of ||theta||_{2,nu}^nu (small neurons barely matter)
+                    "norm_weighted_support_share": rnd(float((on_support * share).sum())),
+                    "norm_weighted_w_alignment": rnd(float((wdir * share).sum())),
+                    "neurons_with_norm_share_ge_1pct": int((share >= 0.01).sum()),
+                    "fraction_support_share_ge_0.9_among_those": rnd(
+                        float((on_support[share >= 0.01] >= 0.9).mean()) if (share >= 0.01).any() else None)},
     }
 
 
