@@ -282,8 +282,28 @@ def parity_values(sd, cfg):
     }
 
 
+def self_check():
+    """THEORY section 7 known answers on S_4 and section 3 reference values."""
+    el = list(itertools.permutations(range(4)))
+    F = np.zeros((3, 24))
+    F[0, 0] = 1.0
+    F[1] = [sum(1 for i in range(4) if g[i] == i) for g in el]
+    F[2] = [sum(1 for i in range(4) for j in range(i + 1, 4) if g[i] > g[j]) for g in el]
+    p, t = s4_isotypic_fractions(F, el)
+    fr = p / t[:, None]
+    assert np.allclose(fr[0], [1 / 24, 9 / 24, 4 / 24, 9 / 24, 1 / 24])
+    assert np.allclose(fr[1], [0.5, 0.5, 0, 0, 0])
+    assert np.allclose(fr[2], [54 / 67, 0.186567, 0, 0.007463, 0], atol=1e-6)
+    assert abs(gamma_star_cyclic(71) - 4.6143e-4) < 1e-8
+    assert abs(gamma_star_s4() - 2.0766e-3) < 1e-7
+    assert abs(gamma_star_parity(4) - 0.607157) < 1e-6
+    u = np.random.default_rng(0).normal(size=(3, 71))
+    assert np.allclose(cyclic_power(u).sum(1), 71 * (u ** 2).sum(1))  # Parseval
+
+
 def main(paths):
     import torch
+    self_check()
     os.makedirs(os.path.join(ROOT, "data", "expected"), exist_ok=True)
     for path in paths:
         ck = torch.load(path, map_location="cpu", weights_only=True)
