@@ -8,7 +8,7 @@ import common
 
 P = 71
 ap = common.group_argparser(__doc__, dict(steps=40000, width=500, out="runs/c71-quadratic", name="c71-quadratic",
-                                          lr=0.05, double_every=1000, max_doublings=10, reg=1e-4, init_std=0.1))
+                                          lr=0.05, double_every=1000, max_doublings=10, reg=1e-4, init_std=0.0))
 ap.add_argument("--p", type=int, default=P)
 args = ap.parse_args()
 common.run_group(args, f"C_{args.p}", common.cyclic_table(args.p), "quadratic", reg_power=3, nu=3,

@@ -10,7 +10,7 @@ import common
 
 P = 71
 ap = common.group_argparser(__doc__, dict(steps=40000, width=500, out="runs/c71-relu", name="c71-relu",
-                                          lr=0.05, double_every=1000, max_doublings=10, reg=1e-4, init_std=0.1))
+                                          lr=0.05, double_every=1000, max_doublings=10, reg=1e-4, init_std=0.0))
 ap.add_argument("--p", type=int, default=P)
 args = ap.parse_args()
 common.run_group(args, f"C_{args.p}", common.cyclic_table(args.p), "relu", reg_power=2, nu=2, gamma_star=None)

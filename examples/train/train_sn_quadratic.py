@@ -9,7 +9,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common
 
 ap = common.group_argparser(__doc__, dict(steps=75000, width=200, out="runs/s4-quadratic", name="s4-quadratic",
-                                          lr=0.05, double_every=3000, max_doublings=8, reg=1e-5, init_std=0.1,
+                                          lr=0.05, double_every=3000, max_doublings=8, reg=1e-5, init_std=0.0,
                                           batch_size=1000))
 ap.add_argument("--n", type=int, default=4)
 args = ap.parse_args()
