@@ -39,6 +39,10 @@ public struct ParityAnalysis: Sendable {
     public let fractionSupportMass090: Double
     public let fractionSupportMass099: Double
     public let fractionSignCondition: Double
+    /// The same, weighting each neuron by its share ‖ω_i‖^ν / Σ_j ‖ω_j‖^ν of the norm (neurons
+    /// that regularization has shrunk to nothing then count for nothing).
+    public let weightedSupportMass090: Double
+    public let weightedSignCondition: Double
 
     public static func run(network: ParityNetwork, k: Int, support given: [Int]?, plusClass requested: Int?) -> ParityAnalysis {
         let n = network.inputs, m = network.width
@@ -74,13 +78,19 @@ public struct ParityAnalysis: Sendable {
         }
         let norm = network.normPowerNu()
         func frac(_ f: (ParityNeuron) -> Bool) -> Double { m == 0 ? 0 : Double(neurons.filter(f).count) / Double(m) }
+        let nu = Double(network.activation.nu)
+        func weighted(_ f: (ParityNeuron) -> Bool) -> Double {
+            norm > 0 ? neurons.filter(f).reduce(0) { $0 + pow($1.norm, nu) } / norm : 0
+        }
         return ParityAnalysis(
             inputs: n, k: k, width: m, activation: network.activation, support: support, supportInferred: inferred,
             plusClass: plus, neurons: neurons, accuracy: best.acc, margin: best.h, normPowerNu: norm,
             normalizedMargin: best.h / norm, bound: .parity(k: k, width: m, activation: network.activation),
             fractionSupportMass090: frac { ($0.supportMass ?? 0) >= 0.9 },
             fractionSupportMass099: frac { ($0.supportMass ?? 0) >= 0.99 },
-            fractionSignCondition: frac { $0.signCondition })
+            fractionSignCondition: frac { $0.signCondition },
+            weightedSupportMass090: weighted { ($0.supportMass ?? 0) >= 0.9 },
+            weightedSignCondition: weighted { $0.signCondition })
     }
 }
 

@@ -183,6 +183,8 @@ enum ReportWriter {
         j.field("fraction_support_mass_ge_0_9", a.fractionSupportMass090)
         j.field("fraction_support_mass_ge_0_99", a.fractionSupportMass099)
         j.field("fraction_sign_condition", a.fractionSignCondition)
+        j.field("norm_weighted_support_mass_ge_0_9", a.weightedSupportMass090)
+        j.field("norm_weighted_sign_condition", a.weightedSignCondition)
         j.endObject()
         j.endObject()
     }
@@ -202,6 +204,7 @@ enum ReportWriter {
         out.write("support S = \(a.support)\(a.supportInferred ? " (inferred from the weights)" : "")\n\n")
         out.write("neurons with ≥ 90% of ‖u‖² on S: \(fixed(a.fractionSupportMass090 * 100, 1))%, ≥ 99%: \(fixed(a.fractionSupportMass099 * 100, 1))%\n")
         out.write("sign condition (Π u[S])·(w₊ − w₋) ≥ 0: \(fixed(a.fractionSignCondition * 100, 1))% of neurons\n")
+        out.write("weighted by each neuron's share of ‖θ‖^\(a.activation.nu): \(fixed(a.weightedSupportMass090 * 100, 1))% of the norm on neurons with ≥ 90% on S, \(fixed(a.weightedSignCondition * 100, 1))% satisfies the sign condition\n")
         out.write("accuracy \(fixed(a.accuracy * 100, 2))%\n")
         out.write("normalized margin \(sci(a.normalizedMargin))  (L_{2,\(a.activation.nu)})\n")
         if let g = a.bound.value {

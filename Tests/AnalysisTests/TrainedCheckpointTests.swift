@@ -1,0 +1,115 @@
+import Foundation
+import Testing
+@testable import Analysis
+import Checkpoints
+import Groups
+
+/// The checkpoints in data/ were trained by PyTorch (examples/train/) and their reference
+/// numbers computed independently with numpy (scripts/expected_values.py → data/expected/).
+/// These tests read the torch files natively and hold IrrepScope's numbers against numpy's.
+enum TrainedData {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("data")
+    static func path(_ name: String) -> String { root.appendingPathComponent(name).path }
+    static func expected(_ name: String) throws -> [String: Any] {
+        let data = try Data(contentsOf: root.appendingPathComponent("expected/\(name).json"))
+        return try JSONSerialization.jsonObject(with: data) as! [String: Any]
+    }
+
+    static func analyze(_ file: String, group name: String, activation: Activation = .quadratic) throws -> GroupAnalysis {
+        let ck = try CheckpointLoader.load(path: path(file))
+        let g = try FiniteGroup.named(name)
+        let layout = try NetworkLocator.locate(in: ck, order: g.order)
+        let u = try NetworkLocator.elementMajor(layout.u, in: ck, rowOfElement: nil)
+        let v = try NetworkLocator.elementMajor(layout.v!, in: ck, rowOfElement: nil)
+        let w = try NetworkLocator.elementMajor(layout.w, in: ck, rowOfElement: nil)
+        let net = GroupNetwork(order: g.order, width: layout.u.shape[layout.u.neuronAxis], activation: activation, u: u, v: v, w: w)
+        var o = GroupAnalysisOptions(); o.activation = activation
+        return GroupAnalysis.run(network: net, group: g, groupName: name, options: o)
+    }
+}
+
+@Suite struct TrainedCheckpointTests {
+    @Test(arguments: ["c71-quadratic-final.pt", "c71-quadratic-final.safetensors"])
+    func c71QuadraticFinalHasTheTheoremsStructure(file: String) throws {
+        let a = try TrainedData.analyze(file, group: "C71")
+        let e = try TrainedData.expected("c71-quadratic-final")
+        #expect(a.width == 500)
+        #expect(a.accuracy == 1)
+        #expect(a.unusedComponents.isEmpty, "every frequency is used")
+        #expect(a.statisticsU.fractionAtLeast090! > 0.95, "most neurons have max normalized power ≥ 0.9")
+        #expect(abs(a.normalizedMargin - (e["normalized_margin"] as! Double)) / a.normalizedMargin < 1e-5)
+        #expect(abs(a.marginRatio! - (e["normalized_margin_over_gamma_star"] as! Double)) < 1e-5)
+        #expect(abs(a.normPowerNu - (e["norm_2_nu_pow_nu"] as! Double)) / a.normPowerNu < 1e-6)
+        // Every neuron's max normalized power, u, v and w, against numpy's.
+        let per = e["per_neuron"] as! [String: Any]
+        for (role, part) in [("u", \NeuronFindings.u), ("v", \NeuronFindings.v), ("w", \NeuronFindings.w)] {
+            let ref = (per[role] as! [String: Any])["max_normalized_power"] as! [Double]
+            for n in a.neurons { #expect(abs(n[keyPath: part].maxNormalizedPower! - ref[n.index]) < 1e-6) }
+        }
+        let perFrequency = (e["summary_u"] as! [String: Any])["neurons_per_frequency"] as! [String: Int]
+        #expect(perFrequency.count == 35)
+    }
+
+    @Test func c71InitialPowersAreSpreadOut() throws {
+        let a = try TrainedData.analyze("c71-quadratic-init.pt", group: "C71")
+        let e = try TrainedData.expected("c71-quadratic-init")
+        #expect(a.statisticsU.fractionAtLeast090 == 0)
+        #expect(a.statisticsU.mean! < 0.2)
+        #expect(abs(a.statisticsU.mean! - ((e["summary_u"] as! [String: Any])["mean_max_power"] as! Double)) < 1e-6)
+        #expect(a.accuracy < 0.1)
+    }
+
+    @Test func c71ReluIsNearlySparseButQuotesNoGammaStar() throws {
+        let a = try TrainedData.analyze("c71-relu-final.pt", group: "C71", activation: .relu)
+        let e = try TrainedData.expected("c71-relu-final")
+        #expect(a.accuracy == 1)
+        #expect(a.bound.value == nil)
+        #expect(abs(a.statisticsU.mean! - ((e["summary_u"] as! [String: Any])["mean_max_power"] as! Double)) < 1e-6)
+        #expect(abs(a.normalizedMargin - (e["normalized_margin"] as! Double)) / a.normalizedMargin < 1e-5)
+    }
+
+    @Test func s4UsesEveryNonTrivialIrrep() throws {
+        let a = try TrainedData.analyze("s4-quadratic-final.pt", group: "S4")
+        let e = try TrainedData.expected("s4-quadratic-final")
+        #expect(a.accuracy == 1)
+        #expect(a.unusedComponents.isEmpty)
+        #expect(abs(a.marginRatio! - (e["normalized_margin_over_gamma_star"] as! Double)) < 1e-5)
+        // numpy's per-neuron isotypic fractions (character route, hard-coded S_4 table) in the
+        // irrep order of data/expected, against ours.
+        let order = e["irrep_order"] as! [String]
+        let ours = a.componentLabels
+        let fractions = ((e["per_neuron"] as! [String: Any])["u"] as! [String: Any])["fractions"] as! [[Double]]
+        let byLabel = (e["summary_u"] as! [String: Any])["neurons_per_irrep"] as! [String: Int]
+        for (label, count) in byLabel {
+            let c = try #require(ours.firstIndex(of: label), "irrep \(label)")
+            #expect(a.neuronsPerComponent[c] == count)
+        }
+        for n in a.neurons {
+            let f = fractions[n.index]
+            let nonTrivial = f.enumerated().filter { order[$0.offset] != "[4]" }
+            let maxShare = nonTrivial.map(\.element).max()! / nonTrivial.map(\.element).reduce(0, +)
+            #expect(abs(n.u.maxNormalizedPower! - maxShare) < 1e-5)
+        }
+    }
+
+    @Test func parityMatchesTheorem8() throws {
+        let ck = try CheckpointLoader.load(path: TrainedData.path("parity-10-4-final.pt"))
+        let (uu, wu) = try NetworkLocator.locateParity(in: ck, inputs: 10, u: nil, w: nil)
+        let ue = try NetworkLocator.elementMajor(uu, in: ck, rowOfElement: nil)
+        let we = try NetworkLocator.elementMajor(wu, in: ck, rowOfElement: nil)
+        let m = uu.shape[uu.neuronAxis]
+        var un = [Double](repeating: 0, count: 10 * m), wn = [Double](repeating: 0, count: 2 * m)
+        for j in 0..<10 { for i in 0..<m { un[i * 10 + j] = ue[j * m + i] } }
+        for c in 0..<2 { for i in 0..<m { wn[i * 2 + c] = we[c * m + i] } }
+        let a = ParityAnalysis.run(network: ParityNetwork(inputs: 10, width: m, activation: .power(4), u: un, w: wn),
+                                   k: 4, support: nil, plusClass: nil)
+        let e = try TrainedData.expected("parity-10-4-final")
+        #expect(a.support == (e["support"] as! [Int]))
+        #expect(a.accuracy == 1)
+        #expect(abs(a.marginRatio! - (e["normalized_margin_over_gamma_star"] as! Double)) < 1e-5)
+        let mass = (e["per_neuron"] as! [String: Any])["fraction_of_u_norm2_on_support"] as! [Double]
+        for n in a.neurons { #expect(abs(n.supportMass! - mass[n.index]) < 1e-6) }
+        #expect(a.weightedSupportMass090 > 0.95)
+    }
+}
