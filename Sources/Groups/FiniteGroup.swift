@@ -143,6 +143,16 @@ final class GroupStorage: @unchecked Sendable {
     private var characters: CharacterTable?
     private var permIndex: [[Int16]: Int]?
     private var youngForms: [Int: YoungOrthogonalForm] = [:]
+    private var alternatingBases: [Int: AlternatingSplitBasis] = [:]
+
+    func cachedAlternatingBasis(_ i: Int) -> AlternatingSplitBasis? {
+        lock.lock(); defer { lock.unlock() }
+        return alternatingBases[i]
+    }
+
+    func storeAlternatingBasis(_ i: Int, _ b: AlternatingSplitBasis) {
+        lock.lock(); alternatingBases[i] = b; lock.unlock()
+    }
 
     init(spec: GroupSpec, order: Int) throws {
         self.spec = spec; self.order = order; self.degree = spec.actionDegree
