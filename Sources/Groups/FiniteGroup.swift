@@ -188,7 +188,6 @@ final class GroupStorage: @unchecked Sendable {
         case .cyclic(let n): return (a + b) % n
         case .dihedral(let n): return DihedralGroupTables.multiply(a, b, n)
         case .permutations(let n, let alt, let flat):
-            if let t = table { return Int(t.entries[a * order + b]) }
             return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(n, 1)) { buf in
                 flat.withUnsafeBufferPointer { f in
                     for x in 0..<n { buf[x] = f[a * n + Int(f[b * n + x])] }
