@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "JSONOutput"),
         .target(name: "Fourier", dependencies: ["CFFTW"]),
         .target(name: "Checkpoints", dependencies: ["CZlib"]),
-        .target(name: "Groups", dependencies: ["Fourier"]),
+        .target(name: "Groups", dependencies: ["Fourier"], exclude: ["README.md"]),
         .executableTarget(
             name: "irrepscope",
             dependencies: [
