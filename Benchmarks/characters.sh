@@ -15,7 +15,7 @@ TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
 
 now() { date +%s.%N; }
-elapsed() { echo "$2 - $1" | bc -l; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.6f", b - a }'; }
 
 have_gap=0
 if command -v gap >/dev/null 2>&1; then have_gap=1; else echo "note: gap not installed (apt-get install -y gap); GAP columns skipped" >&2; fi
@@ -35,7 +35,7 @@ GAPEOF
     g0=$(now); out=$(gap -q -o 4g "$TMP/s.g" 2>&1); g1=$(now)
     gapTotal=$(elapsed "$g0" "$g1")
     gapTable=$(echo "$out" | awk '/GAPMS/ {print $2/1000}')
-    ratio=$(echo "$gapTable / $ours" | bc -l)
+    ratio=$(awk -v g="$gapTable" -v o="$ours" 'BEGIN { printf "%.3f", g / o }')
     printf "%-6s %14.3f %14.3f %14.3f %9.1fx\n" "S$n" "$ours" "$gapTotal" "$gapTable" "$ratio"
   else
     printf "%-6s %14.3f %14s %14s %10s\n" "S$n" "$ours" "-" "-" "-"

@@ -14,6 +14,26 @@ enum CyclicGroupTables {
         if 2 * m == n { return (-1, 0) }
         if 4 * m == n { return (0, 1) }
         if 4 * m == 3 * n { return (0, -1) }
+        // sixths and eighths of a turn, from exact constants (so that e.g. 2cos(2π/3) = −1)
+        let h3 = 3.0.squareRoot() / 2, h2 = 2.0.squareRoot() / 2
+        if 12 * m % n == 0 {
+            switch 12 * m / n {
+            case 2: return (0.5, h3)
+            case 4: return (-0.5, h3)
+            case 8: return (-0.5, -h3)
+            case 10: return (0.5, -h3)
+            default: break
+            }
+        }
+        if 8 * m % n == 0 {
+            switch 8 * m / n {
+            case 1: return (h2, h2)
+            case 3: return (-h2, h2)
+            case 5: return (-h2, -h2)
+            case 7: return (h2, -h2)
+            default: break
+            }
+        }
         let t = 2 * Double.pi * Double(m) / Double(n)
         return (cos(t), sin(t))
     }

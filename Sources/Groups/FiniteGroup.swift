@@ -143,6 +143,16 @@ final class GroupStorage: @unchecked Sendable {
     private var characters: CharacterTable?
     private var permIndex: [[Int16]: Int]?
     private var youngForms: [Int: YoungOrthogonalForm] = [:]
+    private var alternatingBases: [Int: AlternatingSplitBasis] = [:]
+
+    func cachedAlternatingBasis(_ i: Int) -> AlternatingSplitBasis? {
+        lock.lock(); defer { lock.unlock() }
+        return alternatingBases[i]
+    }
+
+    func storeAlternatingBasis(_ i: Int, _ b: AlternatingSplitBasis) {
+        lock.lock(); alternatingBases[i] = b; lock.unlock()
+    }
 
     init(spec: GroupSpec, order: Int) throws {
         self.spec = spec; self.order = order; self.degree = spec.actionDegree
@@ -178,7 +188,6 @@ final class GroupStorage: @unchecked Sendable {
         case .cyclic(let n): return (a + b) % n
         case .dihedral(let n): return DihedralGroupTables.multiply(a, b, n)
         case .permutations(let n, let alt, let flat):
-            if let t = table { return Int(t.entries[a * order + b]) }
             return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(n, 1)) { buf in
                 flat.withUnsafeBufferPointer { f in
                     for x in 0..<n { buf[x] = f[a * n + Int(f[b * n + x])] }

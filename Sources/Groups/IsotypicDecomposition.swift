@@ -17,7 +17,8 @@ public enum IsotypicDecomposition {
     public enum Method: String, Sendable, CaseIterable {
         /// Characters only (any group with a character table).
         case characters
-        /// Explicit matrices (S_n, D_n, C_n and their products; A_n falls back to characters).
+        /// Explicit matrices (Young's orthogonal form for S_n and, restricted and split, A_n;
+        /// closed forms for D_n, C_n; Kronecker products). Falls back to characters if a group has none.
         case matrices
     }
 

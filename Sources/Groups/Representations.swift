@@ -70,14 +70,13 @@ public struct RepresentationMatrix: Sendable, Equatable {
 }
 
 extension FiniteGroup {
-    /// Whether explicit matrices exist for every irrep (S_n by Young's orthogonal form,
-    /// D_n and C_n in closed form, products of those by Kronecker products). A_n has none.
-    public var hasExplicitIrreps: Bool {
-        spec.factors.allSatisfy { if case .alternating(let n) = $0 { return n <= 1 } else { return true } }
-    }
+    /// Whether explicit matrices exist for every irrep: S_n by Young's orthogonal form, A_n
+    /// by its restriction (self-conjugate λ split by the transpose intertwiner), D_n and C_n
+    /// in closed form, products by Kronecker products. Always true for the groups here.
+    public var hasExplicitIrreps: Bool { true }
 
     /// The unitary matrix ρ(g) of complex irrep `irrep` (character-table order), or nil
-    /// where no explicit form is implemented (A_n). Real-type irreps come as real
+    /// where no explicit form is implemented. Real-type irreps come as real
     /// orthogonal matrices: Young's orthogonal form (S_n, THEORY.md §6), rotation/reflection
     /// matrices (D_n); C_n's irreps are the 1 × 1 matrices e^{2πika/n}. Products: the
     /// Kronecker product of the factors' matrices. ρ(gh) = ρ(g)ρ(h), right to left.
@@ -90,7 +89,7 @@ extension FiniteGroup {
             let m = DihedralGroupTables.matrix(irrep: irrep, element: g, n: n)
             return RepresentationMatrix(dimension: m.count == 1 ? 1 : 2, real: m)
         case .permutations(let n, let alt, _):
-            if alt { return n <= 1 ? .identity(1) : nil }
+            if alt { return n <= 1 ? .identity(1) : alternatingIrrepMatrix(irrep, g) }
             let t = characterTable
             let y = storage.youngForm(irrep, partition: Partition(t.irreps[irrep].partition!))
             return RepresentationMatrix(dimension: y.degree, real: y.matrix(permutation(g)))

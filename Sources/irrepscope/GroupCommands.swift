@@ -203,12 +203,12 @@ enum ElementChoice: String, ExpressibleByArgument, CaseIterable { case generator
 struct IrrepsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "irreps",
-        abstract: "Explicit real orthogonal irreducible representations (Young's orthogonal form, D_n, C_n, products).",
+        abstract: "Explicit real orthogonal irreducible representations (Young's orthogonal form, A_n, D_n, C_n, products).",
         discussion: """
         One matrix per element for each real irreducible component: Young's orthogonal form for S_n
         (THEORY.md §6), rotation/reflection matrices for D_n, rotations by 2πka/n for C_n (complex pairs
-        realified), Kronecker products for products. ρ(gh) = ρ(g)ρ(h) with (gh)(x) = g(h(x)).
-        A_n has no explicit form here.
+        realified), Young's form restricted to A_n (self-conjugate λ split into λ±), Kronecker products
+        for products. ρ(gh) = ρ(g)ρ(h) with (gh)(x) = g(h(x)).
         """
     )
 
@@ -231,7 +231,7 @@ struct IrrepsCommand: ParsableCommand {
     func run() throws {
         let g = try FiniteGroup.named(group)
         guard g.hasExplicitIrreps else {
-            throw UsageError("\(g.name): explicit irreps are implemented for S_n, D_n, C_n and their products, not A_n; `irrepscope characters \(g.name)` gives its characters")
+            throw UsageError("\(g.name): no explicit irreps are implemented; `irrepscope characters \(g.name)` gives its characters")
         }
         let t = g.characterTable
         var comps = Array(0..<t.realComponents.count)

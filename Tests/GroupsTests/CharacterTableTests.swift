@@ -111,6 +111,20 @@ import Testing
         }
     }
 
+    @Test("S_14 values pinned from GAP 4.12 (CharacterTable(\"Symmetric\", 14); the whole table was compared once)")
+    func pinnedGAP() throws {
+        let t = try SymmetricCharacters.characterTable(n: 14)
+        func value(_ lambda: [Int], _ mu: [Int]) -> Int64 {
+            let i = t.irreps.firstIndex { $0.partition! == lambda }!, c = t.classes.firstIndex { $0.cycleType! == mu }!
+            return t.integerValue(i, c)!
+        }
+        #expect(value([5, 4, 3, 2], [3, 3, 3, 3, 2]) == -12)
+        #expect(value([7, 7], [2, 2, 2, 2, 2, 2, 2]) == -35)
+        #expect(value([4, 4, 3, 2, 1], Array(repeating: 1, count: 14)) == 48048)
+        #expect(value([6, 3, 2, 2, 1], [5, 4, 3, 1, 1]) == 2)
+        #expect(value([3, 3, 3, 3, 2], [13, 1]) == 0)
+    }
+
     @Test("published table of A_5 (golden ratio)")
     func pinnedA5() throws {
         let t = try AlternatingCharacters.characterTable(n: 5)

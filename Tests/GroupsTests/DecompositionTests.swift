@@ -101,7 +101,7 @@ func batchPowers(_ rows: [Double], _ g: FiniteGroup, _ method: IsotypicDecomposi
     @Test("the inverse transform recovers f: f(g) = (1/|G|) Σ_ρ d_ρ tr(ρ(g⁻¹) f̂(ρ))")
     func inverseTransform() {
         var rng = SeededGenerator(seed: 23)
-        for name in ["S4", "D5", "C7", "S3xC2", "C3xC4"] {
+        for name in ["S4", "D5", "C7", "S3xC2", "C3xC4", "A4", "A5"] {
             let g = group(name), t = g.characterTable, o = g.order
             let f = randomVector(o, &rng)
             var hats: [RepresentationMatrix] = []

@@ -2,8 +2,8 @@ import Foundation
 import Testing
 @testable import Groups
 
-let explicitGroupNames: [String] = (1...6).map { "S\($0)" } + (3...12).map { "D\($0)" } + (1...20).map { "C\($0)" }
-    + ["D1", "D2", "S3xC2", "C3xC4", "D4xC3", "S3xS3", "C2xC2xC2"]
+let explicitGroupNames: [String] = (1...6).map { "S\($0)" } + (2...7).map { "A\($0)" } + (3...12).map { "D\($0)" } + (1...20).map { "C\($0)" }
+    + ["D1", "D2", "S3xC2", "C3xC4", "D4xC3", "S3xS3", "C2xC2xC2", "A4xC2", "A5xC3"]
 
 func maxDifference(_ a: RepresentationMatrix, _ b: RepresentationMatrix) -> Double {
     var m = 0.0
@@ -52,7 +52,7 @@ func maxDifference(_ a: RepresentationMatrix, _ b: RepresentationMatrix) -> Doub
 
     @Test("Schur orthogonality of matrix coefficients")
     func schur() {
-        for name in ["S4", "D5", "D6", "C6", "S3xC2", "C3xC4"] {
+        for name in ["S4", "D5", "D6", "C6", "S3xC2", "C3xC4", "A4", "A5"] {
             let g = group(name), t = g.characterTable, o = g.order
             let mats = (0..<t.irrepCount).map { i in (0..<o).map { g.irrepMatrix(i, $0)! } }
             for i in 0..<t.irrepCount { for j in 0..<t.irrepCount {
