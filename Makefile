@@ -1,10 +1,11 @@
 # IrrepScope. `make run` runs the main job; `make test` runs the tests. Both install what a
-# fresh Debian machine lacks first (needs root for apt-get; skipped when already present).
+# fresh Debian machine lacks first (apt-get as root; skipped when everything is present).
 SWIFT ?= swift
 DEBS := libfftw3-dev libopenblas-dev zlib1g-dev pkg-config
-RUN_ARGS ?= spectrum data/example-c71-weights.npy --p 71
+REPORT ?= report/c71-quadratic
+RUN_ARGS ?= analyze data/c71-quadratic-final.pt --group C71 --initial data/c71-quadratic-init.pt --out $(REPORT)
 
-.PHONY: deps build run test bench fixtures clean
+.PHONY: deps build run test bench fuzz report-check clean
 
 deps:
 	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -15,8 +16,10 @@ deps:
 	fi
 
 build: deps
-	$(SWIFT) build -c release
+	$(SWIFT) build -c release --product irrepscope
 
+# The main job: analyze the trained C_71 network in data/ and write its report
+# (open $(REPORT)/report.html in a browser).
 run: build
 	.build/release/irrepscope $(RUN_ARGS)
 
@@ -26,5 +29,13 @@ test: deps
 bench: deps
 	bash Benchmarks/run.sh
 
+# libFuzzer harnesses for every checkpoint parser (Fuzz/README.md); SECONDS_EACH=600 by default.
+fuzz: deps
+	bash Fuzz/run.sh
+
+# Render a report with headless Chromium and fail on console errors or missing plots.
+report-check: build
+	bash scripts/report_check.sh
+
 clean:
-	rm -rf .build
+	rm -rf .build report

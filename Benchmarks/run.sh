@@ -2,7 +2,7 @@
 # `make bench`: every benchmark, each against the peer its issue names, measured side by side.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-for b in spectrum characters checkpoints; do
+for b in spectrum characters checkpoints batch; do
   if [ -f "Benchmarks/$b.sh" ]; then
     echo "### $b"
     bash "Benchmarks/$b.sh"

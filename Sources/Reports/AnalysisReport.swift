@@ -45,7 +45,7 @@ public enum AnalysisReport {
         }
         rows.append(("u, v, w agree on one \(kind)", pct(double(summary["fraction_agree"]))))
         let unused = (summary["components_unused"] as? [Any] ?? []).compactMap(label)
-        rows.append(("\(kind)s never used", unused.isEmpty ? "none" : unused.joined(separator: ", ")))
+        rows.append(("\(kind == "frequency" ? "frequencies" : kind + "s") never used", unused.isEmpty ? "none" : unused.joined(separator: ", ")))
         var notes: [String] = []
         if let other = summary["other_composition"] as? Object, other["fits_better"] as? Bool == true {
             notes.append("The other composition convention (\(other["composition"] as? String ?? "")) fits the labels better: accuracy \(pct(double(other["accuracy"]))).")
