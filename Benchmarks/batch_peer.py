@@ -3,7 +3,7 @@
 checkpoint with torch.load and NumPy — per-neuron max normalized Fourier power of u, v, w
 (rfft), neurons per frequency, accuracy and normalized margin over all p² pairs.
 
-Usage: batch_peer.py DIR   (prints checkpoints per second as JSON)
+Usage: batch_peer.py DIR [LIMIT]   (the first LIMIT files; prints checkpoints per second as JSON)
 """
 import glob
 import json
@@ -52,6 +52,8 @@ def analyze(path):
 
 def main():
     files = sorted(glob.glob(sys.argv[1] + "/*.pt"))
+    if len(sys.argv) > 2:
+        files = files[: int(sys.argv[2])]
     t = time.perf_counter()
     for f in files:
         analyze(f)

@@ -145,7 +145,9 @@ extension GroupAnalysis {
         let normNu = network.normPowerNu()
         let other: Composition = options.composition == .rightToLeft ? .leftToRight : .rightToLeft
         let (acc, h) = network.evaluate { group.multiply($0, $1, composition: options.composition) }
-        let (accAlt, hAlt) = network.evaluate { group.multiply($0, $1, composition: other) }
+        // For an abelian group both conventions give the same labels: no second evaluation.
+        let abelian = cyclic || (0..<n).allSatisfy { a in (0..<n).allSatisfy { b in group.multiply(a, b) == group.multiply(b, a) } }
+        let (accAlt, hAlt) = abelian ? (acc, h) : network.evaluate { group.multiply($0, $1, composition: other) }
         let bound: MarginBound
         if cyclic {
             bound = .cyclic(p: n, width: m, activation: network.activation)
