@@ -54,6 +54,11 @@ let package = Package(
             ]
         ),
         .executableTarget(
+            name: "library-example",
+            dependencies: ["Fourier", "Groups"],
+            path: "examples/LibraryExample"
+        ),
+        .executableTarget(
             name: "spectrum-benchmark",
             dependencies: ["Fourier", "Checkpoints"],
             path: "Benchmarks/SpectrumBenchmark"
