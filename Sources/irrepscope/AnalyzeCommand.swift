@@ -12,15 +12,15 @@ struct AnalyzeCommand: ParsableCommand {
         commandName: "analyze",
         abstract: "Find the network in a checkpoint and report its features, sparsity and margin against theory.",
         discussion: """
-        Group tasks (--group, e.g. C71, S4, D5): the network f(a,b)[c] = Σ_i σ(u_i[a] + v_i[b]) w_i[c]
-        of THEORY.md §1 is located automatically (or with --u/--v/--w). Per neuron: the dominant
-        frequency or irrep of u, v and w with max normalized power, the split of the neuron's norm,
-        whether u, v, w agree, and for cyclic groups the phase residual θ_u + θ_v − θ_w. Over the
-        network: histograms, components used, accuracy on all |G|² pairs, the normalized margin
-        h(θ)/‖θ‖_{2,ν}^ν and the theoretical maximum γ* (THEORY.md §3) when the theorem's
+        Group tasks (--group, e.g. C71, S4, D5): the network f(a,b)[c] = Σ_i σ(u_i[a] + v_i[b]) w_i[c] \
+        of THEORY.md §1 is located automatically (or with --u/--v/--w). Per neuron: the dominant \
+        frequency or irrep of u, v and w with max normalized power, the split of the neuron's norm, \
+        whether u, v, w agree, and for cyclic groups the phase residual θ_u + θ_v − θ_w. Over the \
+        network: histograms, components used, accuracy on all |G|² pairs, the normalized margin \
+        h(θ)/‖θ‖_{2,ν}^ν and the theoretical maximum γ* (THEORY.md §3) when the theorem's \
         conditions hold.
 
-        Sparse parity (--task parity --n N --k K): u_i on the support, the sign condition, margin
+        Sparse parity (--task parity --n N --k K): u_i on the support, the sign condition, margin \
         against Theorem 8.
         """
     )

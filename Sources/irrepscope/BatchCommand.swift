@@ -19,16 +19,16 @@ struct BatchCommand: ParsableCommand {
         commandName: "batch",
         abstract: "Analyze every checkpoint of a training run or sweep, in parallel, with a trajectory report.",
         discussion: """
-        PATH may be a directory (every file in it), a glob ('run/*.pt'), a list file (.txt/.lst, one
-        path per line) or one file holding a list of checkpoints. Checkpoints are ordered by the
-        training step found in their metadata (step, global_step, epoch, iteration) or, failing
+        PATH may be a directory (every file in it), a glob ('run/*.pt'), a list file (.txt/.lst, one \
+        path per line) or one file holding a list of checkpoints. Checkpoints are ordered by the \
+        training step found in their metadata (step, global_step, epoch, iteration) or, failing \
         that, the last number in the file name.
 
-        Results stream to DIR/results.jsonl, one JSON line per checkpoint, as they complete; at the
-        end the file is rewritten sorted by step and DIR/report.html shows the trajectory. A bad
-        checkpoint is recorded with its error and the run goes on; the exit status is 1 if any
-        failed. --resume skips checkpoints already analyzed. --shard i/N takes a deterministic 1/N
-        of the inputs (for Slurm job arrays or Kubernetes indexed Jobs); `irrepscope merge` joins
+        Results stream to DIR/results.jsonl, one JSON line per checkpoint, as they complete; at the \
+        end the file is rewritten sorted by step and DIR/report.html shows the trajectory. A bad \
+        checkpoint is recorded with its error and the run goes on; the exit status is 1 if any \
+        failed. --resume skips checkpoints already analyzed. --shard i/N takes a deterministic 1/N \
+        of the inputs (for Slurm job arrays or Kubernetes indexed Jobs); `irrepscope merge` joins \
         the shards into exactly the single-machine result.
         """
     )

@@ -21,10 +21,10 @@ struct InspectCommand: ParsableCommand {
         commandName: "inspect",
         abstract: "List the tensors, scalar metadata and unrecognised objects of a weight file.",
         discussion: """
-        Reads PyTorch (torch.save zip and legacy, TorchScript), safetensors, NumPy .npy/.npz and
-        Flax msgpack files, recognised by content. Nothing in a pickle is ever executed: objects
-        that are not plain containers or tensors are listed as opaque. Only the index is read,
-        so multi-GB files are listed in milliseconds. Tensor names are key paths joined by '.'
+        Reads PyTorch (torch.save zip and legacy, TorchScript), safetensors, NumPy .npy/.npz and \
+        Flax msgpack files, recognised by content. Nothing in a pickle is ever executed: objects \
+        that are not plain containers or tensors are listed as opaque. Only the index is read, \
+        so multi-GB files are listed in milliseconds. Tensor names are key paths joined by '.' \
         (list indices in decimal), as --tensor expects them.
         """
     )
@@ -130,8 +130,8 @@ struct ConvertCommand: ParsableCommand {
         commandName: "convert",
         abstract: "Write a weight file's tensors to .safetensors, .npz or .npy (one tensor), exactly.",
         discussion: """
-        Turns a pickled or legacy checkpoint into a safe file: same tensor names (key paths),
-        same dtypes, bit-identical values. The output format follows OUT's extension.
+        Turns a pickled or legacy checkpoint into a safe file: same tensor names (key paths), \
+        same dtypes, bit-identical values. The output format follows OUT's extension. \
         safetensors has no complex128; NumPy has no bfloat16 or float8.
         """
     )

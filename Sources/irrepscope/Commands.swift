@@ -2,15 +2,15 @@ import ArgumentParser
 
 /// Every subcommand of `irrepscope`, in the order `--help` lists them.
 let commandList: [ParsableCommand.Type] = [
+    AnalyzeCommand.self,
     SpectrumCommand.self,
     HistogramCommand.self,
-    AnalyzeCommand.self,
-    ReportCommand.self,
-    BatchCommand.self,
-    MergeCommand.self,
     CharactersCommand.self,
     IrrepsCommand.self,
     DecomposeCommand.self,
     InspectCommand.self,
     ConvertCommand.self,
+    ReportCommand.self,
+    BatchCommand.self,
+    MergeCommand.self,
 ]

@@ -9,8 +9,8 @@ struct IrrepScope: ParsableCommand {
         commandName: "irrepscope",
         abstract: "Which Fourier features and group representations a trained network uses.",
         discussion: """
-        Machine-readable output (JSON, CSV) goes to stdout; progress and diagnostics to stderr.
-        Conventions are those of THEORY.md (shipped with the project): DFT power per real
+        Machine-readable output (JSON, CSV) goes to stdout; progress and diagnostics to stderr. \
+        Conventions are those of THEORY.md (shipped with the project): DFT power per real \
         frequency bin, DC excluded from normalization unless --include-dc.
         """,
         version: "0.1.0",
@@ -34,12 +34,26 @@ struct IrrepScope: ParsableCommand {
         do {
             var c = command
             try c.run()
+        } catch let e as ExitCode {
+            Foundation.exit(e.rawValue)
         } catch let e as ValidationError {
             FileHandle.standardError.write(Data("irrepscope: error: \(e.message)\n".utf8))
             Foundation.exit(2)
-        } catch let e as ExitCode {
-            Foundation.exit(e.rawValue)
+        } catch let e as CheckpointError {
+            FileHandle.standardError.write(Data("irrepscope: error: \(e)\n".utf8))
+            Foundation.exit(1)
         } catch {
+            // Help and version requests and parser errors surface here through the parsed
+            // (built-in) help command; everything else is a failure on the input.
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            if code == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
             FileHandle.standardError.write(Data("irrepscope: error: \(error)\n".utf8))
             Foundation.exit(1)
         }

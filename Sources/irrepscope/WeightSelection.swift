@@ -5,7 +5,7 @@ import Fourier
 /// How a per-neuron command picks its matrix: the file, the tensor in it, and which axis
 /// indexes neurons.
 struct WeightSelection: ParsableArguments {
-    @Argument(help: "Weight file (.npy; every checkpoint format IrrepScope reads).")
+    @Argument(help: "Weight file: .pt/.pth/.bin (PyTorch, zip or legacy), .safetensors, .npy, .npz or Flax msgpack.")
     var file: String
 
     @Option(name: .long, help: "Tensor to analyse, by key path (default: the file's only matrix).")
