@@ -11,7 +11,7 @@ public enum SVGPlot {
     /// Plot frame: width, height and margins in px.
     struct Frame {
         let width = 640.0, height = 360.0
-        let left = 64.0, right = 24.0, top = 40.0, bottom = 56.0
+        let left = 72.0, right = 24.0, top = 40.0, bottom = 56.0
         var plotWidth: Double { width - left - right }
         var plotHeight: Double { height - top - bottom }
         func x(_ t: Double) -> Double { left + t * plotWidth }      // t ∈ [0, 1]
@@ -39,9 +39,8 @@ public enum SVGPlot {
 
     static func tickLabel(_ v: Double) -> String {
         if v == 0 { return "0" }
-        if abs(v) >= 1e4 || abs(v) < 1e-3 { return String(format: "%.1e", v) }
-        if v == v.rounded() { return String(Int(v)) }
-        return String(format: "%g", (v * 1e4).rounded() / 1e4)
+        if v == v.rounded() && abs(v) < 1e7 { return String(Int(v)) }
+        return String(format: "%.3g", v)
     }
 
     static func open(_ f: Frame, title: String, id: String) -> String {
@@ -68,7 +67,7 @@ public enum SVGPlot {
         }
         s += "</g>\n"
         s += "<text x=\"\(num(f.x(0.5)))\" y=\"\(num(f.height - 12))\" text-anchor=\"middle\">\(esc(xLabel))</text>\n"
-        s += "<text x=\"16\" y=\"\(num(f.y(0.5)))\" text-anchor=\"middle\" transform=\"rotate(-90 16 \(num(f.y(0.5))))\">\(esc(yLabel))</text>\n"
+        s += "<text x=\"14\" y=\"\(num(f.y(0.5)))\" text-anchor=\"middle\" transform=\"rotate(-90 14 \(num(f.y(0.5))))\">\(esc(yLabel))</text>\n"
         return s
     }
 
