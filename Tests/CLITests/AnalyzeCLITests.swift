@@ -177,3 +177,32 @@ final class CountCollector: NSObject, XMLParserDelegate {
         #expect(a == b)
     }
 }
+
+/// Renders a report in a real browser when Debian's `chromium` is installed (`make
+/// report-check` does the same by hand): no console errors, every plot rendered.
+@Suite struct BrowserReportCheck {
+    static let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    @Test(.enabled(if: chromium != nil, "chromium is not installed"))
+    func reportRendersInHeadlessChromium() throws {
+        let dir = ScratchDirectory()
+        let path = dir.path("c7.safetensors")
+        writeSafetensors(path, theorem7Tensors(p: 7, scale: 0.5, noise: 0.05))
+        let out = dir.path("report")
+        let r = try CLI.run(["analyze", path, "--group", "C7", "--out", out])
+        #expect(r.status == 0)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/bash")
+        p.arguments = [BrowserReportCheck.repository.appendingPathComponent("scripts/report_check.sh").path, out]
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        try p.run()
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0, "\(text)")
+        #expect(text.contains("plots rendered, no console errors"))
+        #expect(FileManager.default.fileExists(atPath: out + "/screenshot.png"))
+    }
+}
