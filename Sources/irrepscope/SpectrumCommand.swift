@@ -16,11 +16,7 @@ struct SpectrumCommand: ParsableCommand {
 
     @OptionGroup var selection: WeightSelection
 
-    @Flag(name: .customLong("include-dc"), help: "Count DC (frequency 0) in the normalization and the maximum.")
-    var includeDC = false
-
-    @Option(help: "DFT backend: automatic (time both once, keep the faster), fftw, or gemm (dense real-DFT matrix with BLAS).")
-    var backend: SpectrumBackend = .automatic
+    @OptionGroup var transform: TransformOptions
 
     @Option(help: "Number of top frequencies listed per neuron.")
     var top: Int = 3
@@ -38,9 +34,7 @@ struct SpectrumCommand: ParsableCommand {
 
     func run() throws {
         let m = try selection.load()
-        var options = SpectrumOptions(includeDC: includeDC)
-        options.backend = backend
-        let spectra = try m.spectra(options: options)
+        let spectra = try m.spectra(options: transform.options(keepPowers: true))
         let out = ByteSink()
         let summaries = (0..<spectra.neuronCount).map { spectra.summary(ofNeuron: $0) }
         let histogram = PowerHistogram(values: summaries.map(\.maxNormalizedPower), bins: bins)
@@ -52,7 +46,7 @@ struct SpectrumCommand: ParsableCommand {
             j.field("tensor", m.tensor.name)
             j.field("p", spectra.p)
             j.field("neuron_axis", m.neuronAxis ?? 0)
-            j.field("include_dc", includeDC)
+            j.field("include_dc", transform.includeDC)
             j.key("neurons"); j.beginArray()
             for (i, s) in summaries.enumerated() {
                 j.beginObject()
@@ -87,7 +81,7 @@ struct SpectrumCommand: ParsableCommand {
             }
         case .table:
             out.write("\(m.path)  tensor \(m.tensor.name) \(m.tensor.shape) \(m.tensor.dtype.rawValue)\n")
-            out.write("p = \(spectra.p), \(spectra.neuronCount) neurons along axis \(m.neuronAxis ?? 0), DC \(includeDC ? "included" : "excluded")\n\n")
+            out.write("p = \(spectra.p), \(spectra.neuronCount) neurons along axis \(m.neuronAxis ?? 0), DC \(transform.includeDC ? "included" : "excluded")\n\n")
             out.write(pad("neuron", 8) + pad("freq", 6) + pad("max power", 11) + pad("phase", 9) + pad("IPR", 8) + "  top shares\n")
             for (i, s) in summaries.enumerated() {
                 let tops = s.top(top).map { "\($0.component):\(fixed($0.share, 3))" }.joined(separator: " ")
@@ -110,11 +104,7 @@ struct HistogramCommand: ParsableCommand {
 
     @OptionGroup var selection: WeightSelection
 
-    @Flag(name: .customLong("include-dc"), help: "Count DC (frequency 0) in the normalization and the maximum.")
-    var includeDC = false
-
-    @Option(help: "DFT backend: automatic (time both once, keep the faster), fftw, or gemm (dense real-DFT matrix with BLAS).")
-    var backend: SpectrumBackend = .automatic
+    @OptionGroup var transform: TransformOptions
 
     @Option(help: "Histogram bins on [0, 1].")
     var bins: Int = 20
@@ -128,9 +118,7 @@ struct HistogramCommand: ParsableCommand {
 
     func run() throws {
         let m = try selection.load()
-        var options = SpectrumOptions(includeDC: includeDC, keepPowers: false)
-        options.backend = backend
-        let spectra = try m.spectra(options: options)
+        let spectra = try m.spectra(options: transform.options(keepPowers: false))
         let values = spectra.maxNormalizedPowers
         let histogram = PowerHistogram(values: values, bins: bins)
         let stats = PowerStatistics(values: values)
@@ -153,6 +141,21 @@ struct HistogramCommand: ParsableCommand {
             writeHistogramTable(out, histogram, stats)
         }
         out.flush()
+    }
+}
+
+/// How `spectrum` and `histogram` compute the DFT.
+struct TransformOptions: ParsableArguments {
+    @Flag(name: .customLong("include-dc"), help: "Count DC (frequency 0) in the normalization and the maximum.")
+    var includeDC = false
+
+    @Option(help: "DFT backend: automatic (time both once, keep the faster), fftw, or gemm (dense real-DFT matrix with BLAS).")
+    var backend: SpectrumBackend = .automatic
+
+    func options(keepPowers: Bool) -> SpectrumOptions {
+        var o = SpectrumOptions(includeDC: includeDC, keepPowers: keepPowers)
+        o.backend = backend
+        return o
     }
 }
 
