@@ -183,3 +183,100 @@ func theorem7Network(p: Int, scale: Double = 1) -> GroupNetwork {
         }
     }
 }
+
+/// The Theorem 8 network: for every sign pattern s ∈ {±1}^k one neuron with u = s on the
+/// support S (zero elsewhere) and w = Π s_j · (1, −1)/√2, so |u[j]| = ‖w‖ = 1. Summing over the
+/// 2^k patterns leaves only the multilinear term: f₀ − f₁ = √2 · k! · 2^k · Π_{j∈S} x_j, and
+/// with ‖ω_i‖² = k + 1 the normalized margin is k!·√(2 (k+1)^{−(k+1)}) = γ* exactly.
+func theorem8Network(n: Int, k: Int, support: [Int]) -> ParityNetwork {
+    var u: [Double] = [], w: [Double] = []
+    for pattern in 0..<(1 << k) {
+        var row = [Double](repeating: 0, count: n)
+        var sign = 1.0
+        for (t, j) in support.enumerated() {
+            let s: Double = (pattern >> t) & 1 == 1 ? -1 : 1
+            row[j] = s
+            sign *= s
+        }
+        u += row
+        w += [sign / 2.0.squareRoot(), -sign / 2.0.squareRoot()]
+    }
+    return ParityNetwork(inputs: n, width: 1 << k, activation: .power(k), u: u, w: w)
+}
+
+@Suite struct KnownAnswerNetworks {
+    @Test(arguments: [(5, 2, [1, 3]), (6, 3, [0, 2, 5]), (7, 4, [0, 1, 4, 6]), (8, 5, [1, 2, 3, 5, 7])])
+    func theorem8ConstructionAttainsGammaStar(n: Int, k: Int, support: [Int]) {
+        let a = ParityAnalysis.run(network: theorem8Network(n: n, k: k, support: support), k: k, support: nil, plusClass: nil)
+        #expect(a.support == support)
+        #expect(a.accuracy == 1)
+        #expect(abs(a.marginRatio! - 1) < 1e-9)
+        #expect(a.fractionSupportMass099 == 1 && a.fractionSignCondition == 1)
+        #expect(a.neurons.allSatisfy { abs($0.supportToW! - 1) < 1e-12 && $0.supportSpread! < 1e-12 && $0.wOffSpan! < 1e-12 })
+    }
+
+    @Test func perturbedMaxMarginNetworksScoreLower() throws {
+        var g = SystemRandomNumberGenerator()
+        let p = 7
+        let ideal = theorem7Network(p: p)
+        for scale in [0.01, 0.05, 0.2] {
+            let jitter = { (x: [Double]) in x.map { $0 + scale * Double.random(in: -1...1, using: &g) } }
+            let net = GroupNetwork(order: p, width: ideal.width, activation: .quadratic, u: jitter(ideal.u), v: jitter(ideal.v), w: jitter(ideal.w))
+            let a = GroupAnalysis.run(network: net, group: try FiniteGroup.named("C\(p)"), groupName: "C\(p)", options: .init())
+            #expect(a.marginRatio! < 1)
+        }
+        let parity = theorem8Network(n: 6, k: 3, support: [0, 2, 5])
+        let noisy = ParityNetwork(inputs: 6, width: parity.width, activation: .power(3),
+                                  u: parity.u.map { $0 + 0.05 * Double.random(in: -1...1, using: &g) }, w: parity.w)
+        #expect(ParityAnalysis.run(network: noisy, k: 3, support: [0, 2, 5], plusClass: nil).marginRatio! < 1)
+    }
+
+    /// The BLAS forward pass against a direct triple loop, on S_3 in both conventions.
+    @Test func marginsByBLASEqualADirectLoop() throws {
+        var g = SystemRandomNumberGenerator()
+        let group = try FiniteGroup.named("S3")
+        let n = group.order, m = 9
+        let r = { (0..<(n * m)).map { _ in Double.random(in: -1...1, using: &g) } }
+        for activation in [Activation.quadratic, .relu, .power(3)] {
+            let net = GroupNetwork(order: n, width: m, activation: activation, u: r(), v: r(), w: r())
+            for composition in [Composition.rightToLeft, .leftToRight] {
+                let fast = net.evaluate { group.multiply($0, $1, composition: composition) }
+                var correct = 0, margin = Double.infinity
+                for a in 0..<n {
+                    for b in 0..<n {
+                        var f = [Double](repeating: 0, count: n)
+                        for c in 0..<n {
+                            for i in 0..<m { f[c] += activation.apply(net.u[a * m + i] + net.v[b * m + i]) * net.w[c * m + i] }
+                        }
+                        let label = group.multiply(a, b, composition: composition)
+                        let other = (0..<n).filter { $0 != label }.map { f[$0] }.max()!
+                        if f[label] > other { correct += 1 }
+                        margin = min(margin, f[label] - other)
+                    }
+                }
+                #expect(abs(fast.margin - margin) < 1e-12)
+                #expect(fast.accuracy == Double(correct) / Double(n * n))
+            }
+        }
+    }
+
+    /// S_3 is not abelian: a network fitted to one convention is told that the other fits worse.
+    @Test func otherCompositionIsDetected() throws {
+        let group = try FiniteGroup.named("S3")
+        let n = 6
+        // A "lookup table" network: neuron (a, b) fires only on that pair and votes for a·b
+        // under the left-to-right convention.
+        var u = [Double](repeating: 0, count: n * n * n), v = u, w = u
+        let m = n * n
+        for a in 0..<n { for b in 0..<n {
+            let i = a * n + b
+            u[a * m + i] = 1; v[b * m + i] = 1
+            w[group.multiply(a, b, composition: .leftToRight) * m + i] = 1
+        } }
+        let net = GroupNetwork(order: n, width: m, activation: .quadratic, u: u, v: v, w: w)
+        let a = GroupAnalysis.run(network: net, group: group, groupName: "S3", options: .init())
+        #expect(a.accuracy < 1)
+        #expect(a.alternative.accuracy == 1)
+        #expect(a.alternativeFitsBetter)
+    }
+}
