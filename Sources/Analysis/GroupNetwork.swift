@@ -43,41 +43,79 @@ public struct GroupNetwork: Sendable {
     /// `label(a, b)`: accuracy (argmax equals the label, strictly) and the margin
     /// h = min over pairs of f[c] − max_{c'≠c} f[c'] (THEORY.md §2).
     ///
-    /// Cost: n dgemm calls of (n × m) · (m × n); memory O(n·m).
-    public func evaluate(label: (Int, Int) -> Int) -> (accuracy: Double, margin: Double) {
+    /// The hot path: for a block of left inputs a, the hidden activations of all pairs (a, b)
+    /// form a (block·n × m) matrix H, and one dgemm gives the scores H·Wᵀ. Blocks run on all
+    /// cores (OpenBLAS itself single-threaded); memory O(block·n·(m + n)) per worker. Results
+    /// do not depend on the number of threads (each pair is computed the same way; the
+    /// minimum and the count are exact).
+    public func evaluate(threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+                         label: (Int, Int) -> Int) -> (accuracy: Double, margin: Double) {
         let n = order, m = width
-        var hidden = [Double](repeating: 0, count: n * m)
-        var scores = [Double](repeating: 0, count: n * n)
-        var correct = 0
-        var margin = Double.infinity
-        for a in 0..<n {
-            hidden.withUnsafeMutableBufferPointer { h in
-                for b in 0..<n {
-                    for i in 0..<m { h[b * m + i] = activation.apply(u[a * m + i] + v[b * m + i]) }
-                }
-            }
-            // scores (n_b × n_c) = hidden (n_b × m) · Wᵀ (m × n_c), W stored n_c × m.
-            hidden.withUnsafeBufferPointer { h in
-                w.withUnsafeBufferPointer { wp in
-                    scores.withUnsafeMutableBufferPointer { s in
-                        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(n), Int32(m), 1,
-                                    h.baseAddress, Int32(m), wp.baseAddress, Int32(m), 0, s.baseAddress, Int32(n))
+        // Labels first (the closure need not be thread-safe).
+        var labels = [Int32](repeating: 0, count: n * n)
+        for a in 0..<n { for b in 0..<n { labels[a * n + b] = Int32(label(a, b)) } }
+        let block = max(1, min(n, (1 << 22) / max(n * (m + n), 1)))
+        let blocks = (n + block - 1) / block
+        let workers = max(1, min(threads, blocks))
+        openblas_set_num_threads(1)
+        let results = UnsafeMutablePointer<(Int, Double)>.allocate(capacity: blocks)
+        defer { results.deallocate() }
+        let shared = SharedResults(results)
+        let net = self
+        labels.withUnsafeBufferPointer { lab in
+            let labelsPointer = SharedLabels(lab.baseAddress!)
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                let hidden = UnsafeMutablePointer<Double>.allocate(capacity: block * n * m)
+                let scores = UnsafeMutablePointer<Double>.allocate(capacity: block * n * n)
+                defer { hidden.deallocate(); scores.deallocate() }
+                var k = worker
+                while k < blocks {
+                    let a0 = k * block, rows = min(block, n - a0)
+                    net.u.withUnsafeBufferPointer { u in
+                        net.v.withUnsafeBufferPointer { v in
+                            for da in 0..<rows {
+                                let ua = u.baseAddress! + (a0 + da) * m
+                                for b in 0..<n {
+                                    let vb = v.baseAddress! + b * m
+                                    let h = hidden + (da * n + b) * m
+                                    for i in 0..<m { h[i] = net.activation.apply(ua[i] + vb[i]) }
+                                }
+                            }
+                        }
                     }
+                    net.w.withUnsafeBufferPointer { wp in
+                        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows * n), Int32(n), Int32(m), 1,
+                                    hidden, Int32(m), wp.baseAddress, Int32(m), 0, scores, Int32(n))
+                    }
+                    var correct = 0, margin = Double.infinity
+                    for r in 0..<(rows * n) {
+                        let c = Int(labelsPointer.pointer[a0 * n + r])
+                        let row = scores + r * n
+                        var other = -Double.infinity
+                        for c2 in 0..<n where c2 != c { other = max(other, row[c2]) }
+                        let g = row[c] - other
+                        if g > 0 { correct += 1 }
+                        margin = min(margin, g)
+                    }
+                    shared.pointer[k] = (correct, margin)
+                    k += workers
                 }
-            }
-            for b in 0..<n {
-                let c = label(a, b)
-                let row = b * n
-                let target = scores[row + c]
-                var other = -Double.infinity
-                for c2 in 0..<n where c2 != c { other = max(other, scores[row + c2]) }
-                let g = target - other
-                if g > 0 { correct += 1 }
-                margin = min(margin, g)
             }
         }
+        var correct = 0, margin = Double.infinity
+        for k in 0..<blocks { correct += results[k].0; margin = min(margin, results[k].1) }
         return (Double(correct) / Double(n * n), margin)
     }
+}
+
+struct SharedResults: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<(Int, Double)>
+    init(_ p: UnsafeMutablePointer<(Int, Double)>) { pointer = p }
+}
+
+struct SharedLabels: @unchecked Sendable {
+    let pointer: UnsafePointer<Int32>
+    init(_ p: UnsafePointer<Int32>) { pointer = p }
 }
 
 /// A sparse-parity network of THEORY.md §1: f(x) = Σ_i (u_iᵀx)^k · w_i with x ∈ {±1}^n and

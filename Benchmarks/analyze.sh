@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# `irrepscope analyze` end to end (load, spectra or isotypic decomposition of u, v, w, margin over
+# all |G|² pairs, JSON) on C_113 with m = 512 and S_5 with m = 2000, next to a NumPy script doing
+# the margin computation alone on the same file, in the same run. Best of 3 wall times each.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+swift build -c release --product irrepscope >&2
+BIN=.build/release/irrepscope
+DIR=.build/bench-data
+mkdir -p "$DIR"
+python3 - "$DIR" <<'PY'
+import os, sys
+import numpy as np
+d = sys.argv[1]
+rng = np.random.default_rng(5)
+for name, n, m in (("c113-m512", 113, 512), ("s5-m2000", 120, 2000)):
+    f = os.path.join(d, name + ".npz")
+    if not os.path.exists(f):
+        np.savez(f, **{k: (0.1 * rng.standard_normal((n, m))).astype(np.float32)
+                       for k in ("embed_a.weight", "embed_b.weight", "unembed.weight")})
+PY
+best() {
+  python3 - "$@" <<'PY'
+import subprocess, sys, time
+best = float("inf")
+for _ in range(3):
+    t = time.perf_counter()
+    subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    best = min(best, time.perf_counter() - t)
+print(best)
+PY
+}
+for case in "c113-m512 C113" "s5-m2000 S5"; do
+  set -- $case
+  f="$DIR/$1.npz"
+  o=$(best $BIN analyze "$f" --group "$2" --format json)
+  p=$(best python3 Benchmarks/analyze_peer.py "$f" "$2")
+  python3 -c "import sys; o,p=float(sys.argv[1]),float(sys.argv[2]); print(f'analyze $2 (m from $1): irrepscope {o:.3f} s   numpy margin script {p:.3f} s   ratio {p/o:.2f}x')" "$o" "$p"
+done
