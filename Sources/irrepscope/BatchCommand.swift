@@ -241,9 +241,18 @@ func splitList(_ ck: Checkpoint) -> [Checkpoint]? {
         entries[i, default: []].append(renamed)
     }
     guard entries.count > 1, entries.keys.sorted() == Array(0..<entries.count) else { return nil }
+    // Checkpoints of one run share their structure; layers of an nn.Sequential (also keyed
+    // 0., 1., …) do not.
+    let structure = { (ts: [Tensor]) in ts.map { "\($0.name)\($0.shape)" }.sorted() }
+    let first0 = structure(entries[0]!)
+    guard entries.values.allSatisfy({ structure($0) == first0 }) else { return nil }
     return (0..<entries.count).map { i in
         let key = "\(prefix)\(i)."
-        let meta = ck.metadata.filter { $0.key.hasPrefix(key) }.map { (key: String($0.key.dropFirst(key.count)), value: $0.value) }
+        var meta = ck.metadata.filter { $0.key.hasPrefix(key) }.map { (key: String($0.key.dropFirst(key.count)), value: $0.value) }
+        // Parallel lists next to the checkpoints: {'checkpoints': [...], 'epochs': [0, 10, …]}.
+        for (plural, singular) in [("steps", "step"), ("epochs", "epoch"), ("iterations", "iteration"), ("step", "step"), ("epoch", "epoch")] {
+            if let v = ck.metadata.first(where: { $0.key == "\(plural).\(i)" }) { meta.append((key: singular, value: v.value)) }
+        }
         return Checkpoint(format: ck.format, path: "\(ck.path)#\(i)", tensors: entries[i]!, metadata: meta, opaque: [])
     }
 }

@@ -206,3 +206,24 @@ final class CountCollector: NSObject, XMLParserDelegate {
         #expect(FileManager.default.fileExists(atPath: out + "/screenshot.png"))
     }
 }
+
+@Suite struct BatchListFileTests {
+    /// One file holding a list of three checkpoints (`checkpoints.i.…`, as some trainers save).
+    @Test func aFileWithAListOfCheckpointsGivesOneLineEach() throws {
+        let dir = ScratchDirectory()
+        var tensors: [(name: String, shape: [Int], values: [Float])] = []
+        for i in 0..<3 {
+            for t in theorem7Tensors(p: 5, scale: Float(i + 1) / 3, noise: 0.1, seed: UInt64(i)) {
+                tensors.append(("checkpoints.\(i).\(t.name)", t.shape, t.values))
+            }
+        }
+        let path = dir.path("run.safetensors")
+        writeSafetensors(path, tensors)
+        let out = dir.path("out")
+        let r = try CLI.run(["batch", path, "--group", "C5", "--out", out, "--quiet"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = try String(contentsOfFile: out + "/results.jsonl", encoding: .utf8).split(separator: "\n")
+        let sources = lines.map { (try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any])["source"] as! String }
+        #expect(sources == ["\(path)#0", "\(path)#1", "\(path)#2"])
+    }
+}
