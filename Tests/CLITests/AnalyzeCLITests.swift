@@ -227,3 +227,52 @@ final class CountCollector: NSObject, XMLParserDelegate {
         #expect(sources == ["\(path)#0", "\(path)#1", "\(path)#2"])
     }
 }
+
+@Suite struct ElementOrderTests {
+    /// The trained S_4 network with its rows shuffled: given the shuffled order as a list of
+    /// permutations (1-based, as a trainer might write them), the analysis is unchanged.
+    @Test func elementsFileUndoesATrainersRowOrder() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let original = root.appendingPathComponent("data/s4-quadratic-final.pt").path
+        let dir = ScratchDirectory()
+        // Lexicographic permutations of {0,1,2,3}: the default order (THEORY.md §6).
+        var perms: [[Int]] = []
+        func build(_ prefix: [Int]) {
+            if prefix.count == 4 { perms.append(prefix); return }
+            for x in 0..<4 where !prefix.contains(x) { build(prefix + [x]) }
+        }
+        build([])
+        let shuffle = (0..<24).map { ($0 * 7 + 3) % 24 }   // row r holds element shuffle[r]
+        // Read the original tensors through `convert` to .npy, shuffle rows, write safetensors.
+        var tensors: [(name: String, shape: [Int], values: [Float])] = []
+        for name in ["model.embed_a.weight", "model.embed_b.weight", "model.unembed.weight"] {
+            let npy = dir.path(name + ".npy")
+            let c = try CLI.run(["convert", original, npy, "--tensor", name])
+            #expect(c.status == 0, "\(c.stderr)")
+            let data = try Data(contentsOf: URL(fileURLWithPath: npy))
+            let headerLength = Int(data[8]) | Int(data[9]) << 8
+            let floats = data.subdata(in: (10 + headerLength)..<data.count).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+            let m = floats.count / 24
+            var shuffled = [Float](repeating: 0, count: floats.count)
+            for r in 0..<24 { for i in 0..<m { shuffled[r * m + i] = floats[shuffle[r] * m + i] } }
+            tensors.append((String(name.dropFirst("model.".count)), [24, m], shuffled))
+        }
+        let path = dir.path("shuffled.safetensors")
+        writeSafetensors(path, tensors)
+        let list = shuffle.map { perms[$0].map { $0 + 1 } }
+        try JSONSerialization.data(withJSONObject: list).write(to: URL(fileURLWithPath: dir.path("elements.json")))
+        let a = try CLI.run(["analyze", original, "--group", "S4", "--format", "json"])
+        let b = try CLI.run(["analyze", path, "--group", "S4", "--elements", dir.path("elements.json"), "--format", "json"])
+        let c = try CLI.run(["analyze", path, "--group", "S4", "--format", "json"])
+        #expect(b.status == 0, "\(b.stderr)")
+        func margin(_ r: CLIResult) -> Double { ((r.json?["summary"] as? [String: Any])?["margin"] as? [String: Any])?["normalized"] as? Double ?? .nan }
+        func accuracy(_ r: CLIResult) -> Double { (r.json?["summary"] as? [String: Any])?["accuracy"] as? Double ?? .nan }
+        #expect(abs(margin(a) - margin(b)) < 1e-12 * abs(margin(a)))
+        #expect(accuracy(b) == 1)
+        #expect(accuracy(c) < 0.5, "without the element list the shuffled rows make no sense")
+        // A list that is not the group is refused.
+        try JSONSerialization.data(withJSONObject: Array(list.dropLast()) + [list[0]]).write(to: URL(fileURLWithPath: dir.path("bad.json")))
+        let bad = try CLI.run(["analyze", path, "--group", "S4", "--elements", dir.path("bad.json")])
+        #expect(bad.status != 0 && bad.stdout.isEmpty)
+    }
+}
