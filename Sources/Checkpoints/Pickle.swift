@@ -64,11 +64,16 @@ public final class PickleObject {
 
     /// `module.name` of a global, or of the callee of a call on a global.
     public var globalName: String? {
-        switch kind {
-        case .global(let m, let n): return m.isEmpty ? n : "\(m).\(n)"
-        case .call(let callee, _): return callee.globalName
-        default: return nil
+        // Iterative: a hostile pickle can chain thousands of calls of calls.
+        var o = self
+        for _ in 0..<64 {
+            switch o.kind {
+            case .global(let m, let n): return m.isEmpty ? n : "\(m).\(n)"
+            case .call(let callee, _): o = callee
+            default: return nil
+            }
         }
+        return nil
     }
 }
 

@@ -110,7 +110,10 @@ public struct PickleTreeReader {
 
     static func join(_ a: String, _ b: String) -> String { a.isEmpty ? b : b.isEmpty ? a : a + "." + b }
 
-    static func keyString(_ k: PickleObject) -> String {
+    /// A dict key as text. Tuple keys are joined with ','; nesting beyond a few levels (only
+    /// seen in hostile files, possibly cyclic) is cut off.
+    static func keyString(_ k: PickleObject, depth: Int = 0) -> String {
+        guard depth < 8 else { return "…" }
         switch k.kind {
         case .string(let s): return s
         case .int(let i): return String(i)
@@ -118,7 +121,7 @@ public struct PickleTreeReader {
         case .float(let d): return String(d)
         case .none: return "None"
         case .bytes(let b): return String(decoding: b, as: UTF8.self)
-        case .tuple: return k.items.map { keyString($0) }.joined(separator: ",")
+        case .tuple: return k.items.prefix(16).map { keyString($0, depth: depth + 1) }.joined(separator: ",")
         default: return k.globalName ?? "?"
         }
     }
@@ -299,19 +302,20 @@ public struct PickleTreeReader {
     }
 
     /// The tensor built by `o` if it is one of the allow-listed rebuild calls.
-    func tensor(from o: PickleObject, name: String) throws -> Tensor? {
+    func tensor(from o: PickleObject, name: String, depth: Int = 0) throws -> Tensor? {
         guard case .call(let callee, let args) = o.kind, let fn = callee.globalName else { return nil }
+        guard depth < 8 else { throw fail("'\(name)': rebuild calls nested \(depth) deep") }
         let a = args.items
         switch fn {
         case "torch._utils._rebuild_parameter", "torch._utils._rebuild_parameter_with_state":
-            guard let data = a.first, let t = try tensor(from: data, name: name) else {
+            guard let data = a.first, let t = try tensor(from: data, name: name, depth: depth + 1) else {
                 throw fail("'\(name)': _rebuild_parameter without a tensor")
             }
             return t
         case "torch._tensor._rebuild_from_type_v2":
             guard a.count >= 3, case .tuple = a[2].kind else { throw fail("'\(name)': malformed _rebuild_from_type_v2") }
             let inner = PickleObject(.call(callee: a[0], args: a[2]))
-            return try tensor(from: inner, name: name)
+            return try tensor(from: inner, name: name, depth: depth + 1)
         case "torch._utils._rebuild_tensor", "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_tensor_v3":
             guard a.count >= 4 else { throw fail("'\(name)': \(fn) with \(a.count) arguments") }
             guard case .persistentID(let pid) = a[0].kind else { throw fail("'\(name)': storage is not a persistent id") }

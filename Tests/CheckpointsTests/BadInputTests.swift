@@ -276,6 +276,47 @@ final class BadInputTests: XCTestCase {
         assertRejected(d, name: "corrupt.npz", "deflate")
     }
 
+    // MARK: fuzz findings (Fuzz/README.md)
+
+    /// libFuzzer (fuzz-Pickle, crash-3e271f0c…): a dict key that is a tuple nested
+    /// thousands deep overflowed the stack while being turned into a key path.
+    func testFuzzFindingDeeplyNestedTupleKey() throws {
+        let hex =
+            "80027d71002883838383c3838383838383838383838383835163636e6c6c656374696f6e730a4f1d64650100000d44696374" +
+            "0a7100295271012858010000006171025d718989898989898989898989898989898989898989898989892932323232307030" +
+            "3030303030303030303638343539320a61800263636f6c6c656374696f648380027d85858585858585858585446e730a4f72" +
+            "646572313138303539313632303731373431393330333432344c0a4a898985858585858f85858580027d7100285801000000" +
+            "777101630a5f72650071118989898989617267705e89687273652e69348989898989898989890a2952711474711552711675" +
+            "2e85858589898989898989898989898989898958898989293232306634307030303030308585000085858583"
+        try FixtureTests.unhex(hex).withUnsafeBytes { raw in
+            var vm = PickleMachine(raw)
+            guard let root = try? vm.run() else { return }
+            var r = PickleTreeReader(path: "fuzz", rootName: "r") { sid in
+                StorageSlice(source: ByteSource(bytes: [UInt8](repeating: 0, count: 64), path: "s"), start: 0, length: 64,
+                             dtype: sid.dtype, byteOrder: .little)
+            }
+            _ = try? r.walk(root)
+        }
+        // The same shape built on purpose: {((((…)))): 1} 100 000 levels deep.
+        var p = P()
+        p.op(0x7D); p.op(0x4E)
+        for _ in 0..<100_000 { p.op(0x85) }   // TUPLE1 around the previous item
+        p.int(1); p.op(0x73); p.op(0x2E)
+        let c = try CheckpointLoader.load(path: write(torchFile(p.b), "tuplekey.pt"))
+        XCTAssertEqual(c.metadata.count, 1)
+    }
+
+    /// A call of a call of a call … (REDUCE chains) must not recurse without bound either.
+    func testLongCallChains() throws {
+        var p = P()
+        p.op(0x7D); p.str("k")
+        p.global("torch._utils", "_rebuild_parameter")
+        for _ in 0..<50_000 { p.op(0x29); p.op(0x52) }  // f()()()…
+        p.op(0x73); p.op(0x2E)
+        let c = try CheckpointLoader.load(path: write(torchFile(p.b), "chain.pt"))
+        XCTAssertEqual(c.opaque.count, 1)
+    }
+
     func testUnknownFormat() {
         assertRejected(Array("hello world, not a checkpoint".utf8), name: "x.pt", "unrecognised file format")
     }
