@@ -9,6 +9,15 @@
 #   * `irrepscope inspect FILE --read-all`: maps the file and reads every tensor byte;
 #   * `python -c 'torch.load(FILE)'` (and with mmap=True plus a pass over every tensor).
 # Needs python3 with torch (pip install torch).
+#
+# Measured 2026-11-29 (2 cores, 24 GiB, torch 2.15 CPU, release build, warm page cache,
+# best of 3), 4.30 GB file of 17 float32 tensors (ZIP64 offsets past 2³²):
+#   irrepscope inspect (index only)                0.015 s (whole process)
+#   irrepscope inspect --read-all (every byte)     0.319 s   13.5 GB/s
+#   python: torch.load                             8.59 s     0.5 GB/s (with ~2.4 s of `import torch`)
+#   python: torch.load(mmap=True) + sum each       3.29 s     1.3 GB/s
+#   python: torch.load inside the interpreter      4.25 s     1.0 GB/s
+#   ratios: 27× (read-all vs torch.load command), 13× (vs in-process torch.load), 565× (inspect)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GB=${GB:-4}
