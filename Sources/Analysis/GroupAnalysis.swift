@@ -144,10 +144,15 @@ extension GroupAnalysis {
         // Margins under both composition conventions.
         let normNu = network.normPowerNu()
         let other: Composition = options.composition == .rightToLeft ? .leftToRight : .rightToLeft
-        let (acc, h) = network.evaluate { group.multiply($0, $1, composition: options.composition) }
-        // For an abelian group both conventions give the same labels: no second evaluation.
-        let abelian = cyclic || (0..<n).allSatisfy { a in (0..<n).allSatisfy { b in group.multiply(a, b) == group.multiply(b, a) } }
-        let (accAlt, hAlt) = abelian ? (acc, h) : network.evaluate { group.multiply($0, $1, composition: other) }
+        // For an abelian group both conventions give the same labels; otherwise one forward
+        // pass is measured against both.
+        let table = group.multiplicationTable
+        let abelian = cyclic || (0..<n).allSatisfy { a in (0..<n).allSatisfy { b in table[a, b] == table[b, a] } }
+        let mine: (Int, Int) -> Int = options.composition == .rightToLeft ? { table[$0, $1] } : { table[$1, $0] }
+        let theirs: (Int, Int) -> Int = options.composition == .rightToLeft ? { table[$1, $0] } : { table[$0, $1] }
+        let results = network.evaluate(labelings: abelian ? [mine] : [mine, theirs])
+        let (acc, h) = results[0]
+        let (accAlt, hAlt) = abelian ? results[0] : results[1]
         let bound: MarginBound
         if cyclic {
             bound = .cyclic(p: n, width: m, activation: network.activation)

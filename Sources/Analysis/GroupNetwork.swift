@@ -49,16 +49,25 @@ public struct GroupNetwork: Sendable {
     /// do not depend on the number of threads (each pair is computed the same way; the
     /// minimum and the count are exact).
     public func evaluate(threads: Int = ProcessInfo.processInfo.activeProcessorCount,
-                         label: (Int, Int) -> Int) -> (accuracy: Double, margin: Double) {
-        let n = order, m = width
-        // Labels first (the closure need not be thread-safe).
-        var labels = [Int32](repeating: 0, count: n * n)
-        for a in 0..<n { for b in 0..<n { labels[a * n + b] = Int32(label(a, b)) } }
+                         label: @escaping (Int, Int) -> Int) -> (accuracy: Double, margin: Double) {
+        evaluate(threads: threads, labelings: [label])[0]
+    }
+
+    /// The same for several labelings at once (e.g. both composition conventions): the scores
+    /// are computed once and measured against each labeling.
+    public func evaluate(threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+                         labelings: [(Int, Int) -> Int]) -> [(accuracy: Double, margin: Double)] {
+        let n = order, m = width, sets = labelings.count
+        // Labels first (the closures need not be thread-safe).
+        var labels = [Int32](repeating: 0, count: sets * n * n)
+        for (s, label) in labelings.enumerated() {
+            for a in 0..<n { for b in 0..<n { labels[s * n * n + a * n + b] = Int32(label(a, b)) } }
+        }
         let block = max(1, min(n, (1 << 22) / max(n * (m + n), 1)))
         let blocks = (n + block - 1) / block
         let workers = max(1, min(threads, blocks))
         openblas_set_num_threads(1)
-        let results = UnsafeMutablePointer<(Int, Double)>.allocate(capacity: blocks)
+        let results = UnsafeMutablePointer<(Int, Double)>.allocate(capacity: blocks * sets)
         defer { results.deallocate() }
         let shared = SharedResults(results)
         let net = self
@@ -87,24 +96,28 @@ public struct GroupNetwork: Sendable {
                         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows * n), Int32(n), Int32(m), 1,
                                     hidden, Int32(m), wp.baseAddress, Int32(m), 0, scores, Int32(n))
                     }
-                    var correct = 0, margin = Double.infinity
-                    for r in 0..<(rows * n) {
-                        let c = Int(labelsPointer.pointer[a0 * n + r])
-                        let row = scores + r * n
-                        var other = -Double.infinity
-                        for c2 in 0..<n where c2 != c { other = max(other, row[c2]) }
-                        let g = row[c] - other
-                        if g > 0 { correct += 1 }
-                        margin = min(margin, g)
+                    for set in 0..<sets {
+                        var correct = 0, margin = Double.infinity
+                        for r in 0..<(rows * n) {
+                            let c = Int(labelsPointer.pointer[set * n * n + a0 * n + r])
+                            let row = scores + r * n
+                            var other = -Double.infinity
+                            for c2 in 0..<n where c2 != c { other = max(other, row[c2]) }
+                            let g = row[c] - other
+                            if g > 0 { correct += 1 }
+                            margin = min(margin, g)
+                        }
+                        shared.pointer[k * sets + set] = (correct, margin)
                     }
-                    shared.pointer[k] = (correct, margin)
                     k += workers
                 }
             }
         }
-        var correct = 0, margin = Double.infinity
-        for k in 0..<blocks { correct += results[k].0; margin = min(margin, results[k].1) }
-        return (Double(correct) / Double(n * n), margin)
+        return (0..<sets).map { set in
+            var correct = 0, margin = Double.infinity
+            for k in 0..<blocks { correct += results[k * sets + set].0; margin = min(margin, results[k * sets + set].1) }
+            return (Double(correct) / Double(n * n), margin)
+        }
     }
 }
 
