@@ -12,58 +12,66 @@ public enum SpectrumBackend: String, Sendable, CaseIterable {
 
 /// The transformed block of one chunk: Re X_k and Im X_k of neuron j of the chunk.
 struct TransformedBlock<Scalar: FFTWScalar> {
-    let base: UnsafePointer<Scalar>
-    /// Element distance between neurons and between bins of the real parts.
-    let neuronStride: Int
-    let binStride: Int
-    /// Offset of Im X_k from Re X_k, and its sign (GEMM stores −Im X_k).
-    let imaginaryOffset: Int
-    let imaginarySign: Double
-    /// The GEMM layout has no imaginary column for k = 0 and k = p/2 (they are exactly 0);
-    /// then this is p, else 0.
-    let realOnlyLength: Int
+    enum Layout {
+        /// FFTW's interleaved complex output, neuron-major: X_k of neuron j at 2·(j·bins + k).
+        case interleaved(UnsafePointer<Scalar>)
+        /// The GEMM products: Re X_k at re[j·(h+1) + k], −Im X_k at im[j·s + k − 1] (0 < k < p/2).
+        case split(re: UnsafePointer<Scalar>, im: UnsafePointer<Scalar>, sineSize: Int)
+    }
+    let layout: Layout
+    let p: Int
 
-    /// Writes P_k (THEORY.md §4 bin powers) of neuron j for k = 0 ..< ⌊p/2⌋+1 into `out`.
-    @inline(__always) func binPowers(_ j: Int, p: Int, into out: UnsafeMutablePointer<Double>) {
-        let row = base + j * neuronStride
+    /// Writes P_k (THEORY.md §4 bin powers) of neuron j for k = 0 …< ⌊p/2⌋+1 into `out`.
+    @inline(__always) func binPowers(_ j: Int, into out: UnsafeMutablePointer<Double>) {
         let bins = p / 2 + 1
-        if realOnlyLength != 0 {
-            // GEMM layout: Re in columns 0 … p/2, −Im in columns p/2+1 … (contiguous).
-            let half = p / 2
-            let im = row + half
-            let r0 = Double(row[0])
-            out[0] = r0 * r0
-            let last = (p % 2 == 0) ? half - 1 : half  // bins with an imaginary column
-            if last >= 1 {
-                for k in 1...last {
-                    let re = Double(row[k]), iv = Double(im[k])
-                    out[k] = 2 * (re * re + iv * iv)
-                }
-            }
-            if p % 2 == 0 && half >= 1 { let re = Double(row[half]); out[half] = re * re }
-        } else {
+        switch layout {
+        case .interleaved(let base):
+            let row = base + 2 * j * bins
             for k in 0..<bins {
                 let re = Double(row[2 * k]), iv = Double(row[2 * k + 1])
                 out[k] = (k == 0 || 2 * k == p ? 1 : 2) * (re * re + iv * iv)
             }
+        case .split(let reBase, let imBase, let s):
+            let re = reBase + j * bins, im = imBase + j * s - 1
+            let r0 = Double(re[0])
+            out[0] = r0 * r0
+            if s >= 1 {
+                for k in 1...s {
+                    let r = Double(re[k]), i = Double(im[k])
+                    out[k] = 2 * (r * r + i * i)
+                }
+            }
+            if p % 2 == 0 && p >= 2 { let r = Double(re[p / 2]); out[p / 2] = r * r }
         }
     }
 
+    /// Re X_k and Im X_k of neuron j.
     @inline(__always) func value(_ j: Int, _ k: Int) -> (Double, Double) {
-        let at = base + j * neuronStride + k * binStride
-        let re = Double(at[0])
-        if realOnlyLength != 0 && (k == 0 || 2 * k == realOnlyLength) { return (re, 0) }
-        return (re, imaginarySign * Double(at[imaginaryOffset]))
+        let bins = p / 2 + 1
+        switch layout {
+        case .interleaved(let base):
+            let at = base + 2 * (j * bins + k)
+            return (Double(at[0]), Double(at[1]))
+        case .split(let reBase, let imBase, let s):
+            let re = Double(reBase[j * bins + k])
+            guard k >= 1 && k <= s else { return (re, 0) }
+            return (re, -Double(imBase[j * s + k - 1]))
+        }
     }
 }
 
 /// Per-worker buffers.
 struct TransformScratch<Scalar: FFTWScalar>: @unchecked Sendable {
-    let input: UnsafeMutablePointer<Scalar>?
+    let input: UnsafeMutablePointer<Scalar>
     let output: UnsafeMutablePointer<Scalar>
+    /// GEMM only: the odd folded inputs and the sine products.
+    let input2: UnsafeMutablePointer<Scalar>?
+    let output2: UnsafeMutablePointer<Scalar>?
     func free() {
-        if let input { Scalar._free(input) }
+        Scalar._free(input)
         Scalar._free(output)
+        if let input2 { Scalar._free(input2) }
+        if let output2 { Scalar._free(output2) }
     }
 }
 
@@ -75,8 +83,6 @@ struct BlockTransform<Scalar: FFTWScalar>: @unchecked Sendable {
     let batch: Int
     private let plan: R2CPlan<Scalar>?
     private let dft: RealDFTMatrix<Scalar>?
-    /// How GEMM reads the matrix in place (nil: gather into a block first).
-    private let inPlace: (lda: Int, transposed: Bool)?
 
     init(backend: SpectrumBackend, matrix: NeuronMatrix<Scalar>, batch: Int, effort: FFTWPlanner.Effort, planner: FFTWPlanner) {
         self.backend = backend
@@ -87,19 +93,10 @@ struct BlockTransform<Scalar: FFTWScalar>: @unchecked Sendable {
             self.batch = max(batch, min(256, matrix.neurons))
             plan = nil
             dft = planner.dftMatrix(length: p, as: Scalar.self)
-            let (n, ns, ss) = (matrix.neurons, matrix.neuronStride, matrix.sampleStride)
-            if ss == 1 && (ns >= p || n == 1) {
-                inPlace = (max(ns, p), false)        // rows are neurons
-            } else if ns == 1 && (ss >= n || p == 1) {
-                inPlace = (max(ss, n), true)         // columns are neurons
-            } else {
-                inPlace = nil
-            }
         default:
             self.batch = batch
             plan = planner.plan(.rows(length: p, howmany: batch), effort: effort, as: Scalar.self)
             dft = nil
-            inPlace = nil
         }
     }
 
@@ -107,12 +104,14 @@ struct BlockTransform<Scalar: FFTWScalar>: @unchecked Sendable {
         let p = matrix.length
         switch backend {
         case .gemm:
-            return TransformScratch(input: inPlace != nil ? nil : Scalar._malloc(batch * p), output: Scalar._malloc(batch * p))
+            let c = p / 2 + 1, s = (p + 1) / 2 - 1
+            return TransformScratch(input: Scalar._malloc(batch * c), output: Scalar._malloc(batch * c),
+                                    input2: Scalar._malloc(max(batch * s, 1)), output2: Scalar._malloc(max(batch * s, 1)))
         default:
             let input = Scalar._malloc(p * batch)
             // Zero once so that the padding lanes of a short last block hold finite values.
             input.initialize(repeating: 0, count: p * batch)
-            return TransformScratch(input: input, output: Scalar._malloc(2 * (p / 2 + 1) * batch))
+            return TransformScratch(input: input, output: Scalar._malloc(2 * (p / 2 + 1) * batch), input2: nil, output2: nil)
         }
     }
 
@@ -123,20 +122,31 @@ struct BlockTransform<Scalar: FFTWScalar>: @unchecked Sendable {
         switch backend {
         case .gemm:
             let dft = dft!
-            if let (lda, transposed) = inPlace {
-                GEMM.multiply(rows: count, n: p, k: p, a: src, lda: lda, transposed: transposed, b: dft.entries,
-                              c: scratch.output, ldc: p)
-            } else {
-                let buf = scratch.input!
-                for j in 0..<count { for a in 0..<p { buf[j * p + a] = src[j * ns + a * ss] } }
-                GEMM.multiply(rows: count, n: p, k: p, a: buf, lda: p, transposed: false, b: dft.entries,
-                              c: scratch.output, ldc: p)
+            let c = dft.cosineSize, sz = dft.sineSize, h = p / 2
+            let even = scratch.input, odd = scratch.input2!
+            // Fold through the strides: e[a] = u[a] + u[p−a], o[a] = u[a] − u[p−a].
+            for j in 0..<count {
+                let u = src + j * ns
+                let e = even + j * c, o = odd + j * sz
+                e[0] = u[0]
+                if sz >= 1 {
+                    for a in 1...sz {
+                        let x = u[a * ss], y = u[(p - a) * ss]
+                        e[a] = x + y
+                        o[a - 1] = x - y
+                    }
+                }
+                if p % 2 == 0 && h >= 1 { e[h] = u[h * ss] }
             }
-            let half = p / 2
-            return TransformedBlock(base: scratch.output, neuronStride: p, binStride: 1, imaginaryOffset: half,
-                                    imaginarySign: -1, realOnlyLength: p)
+            GEMM.multiply(rows: count, n: c, k: c, a: even, lda: c, transposed: false, b: dft.cosines,
+                          c: scratch.output, ldc: c)
+            if sz >= 1 {
+                GEMM.multiply(rows: count, n: sz, k: sz, a: odd, lda: sz, transposed: false, b: dft.sines,
+                              c: scratch.output2!, ldc: sz)
+            }
+            return TransformedBlock(layout: .split(re: scratch.output, im: scratch.output2!, sineSize: sz), p: p)
         default:
-            let inBuf = scratch.input!
+            let inBuf = scratch.input
             // Gather through the strides into an aligned block: inBuf[j·p + a] = u_{first+j}[a].
             if ss == 1 {
                 for j in 0..<count { (inBuf + j * p).update(from: src + j * ns, count: p) }
@@ -147,8 +157,7 @@ struct BlockTransform<Scalar: FFTWScalar>: @unchecked Sendable {
                 }
             }
             plan!.execute(input: inBuf, output: UnsafeMutableRawPointer(scratch.output))
-            return TransformedBlock(base: scratch.output, neuronStride: 2 * (p / 2 + 1), binStride: 2, imaginaryOffset: 1,
-                                    imaginarySign: 1, realOnlyLength: 0)
+            return TransformedBlock(layout: .interleaved(scratch.output), p: p)
         }
     }
 }

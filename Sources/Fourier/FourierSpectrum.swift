@@ -123,7 +123,7 @@ public struct FourierSpectra: Sendable {
                     let out = transform.run(first: first, count: count, scratch: scratch)
                     for j in 0..<count {
                         let row = keep ? pw + (first + j) * bins : scratchPowers
-                        out.binPowers(j, p: p, into: row)
+                        out.binPowers(j, into: row)
                         // Reductions with independent accumulators (no FP reassociation needed).
                         var t0 = 0.0, t1 = 0.0, q0 = 0.0, q1 = 0.0
                         var k = 1
