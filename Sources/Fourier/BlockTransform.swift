@@ -4,7 +4,7 @@ import Foundation
 public enum SpectrumBackend: String, Sendable, CaseIterable {
     /// FFTW batched real-to-complex transforms (O(p log p) per neuron).
     case fftw
-    /// The dense real-DFT matrix product with BLAS (p² multiply-adds per neuron, at GEMM speed).
+    /// Dense real-DFT products with BLAS on folded inputs (about p²/2 multiply-adds per neuron, at GEMM speed).
     case gemm
     /// Time both once per (p, precision) and use the faster.
     case automatic

@@ -78,9 +78,9 @@ public struct FourierSpectra: Sendable {
     /// and accumulates bin powers and the per-neuron maxima in one pass over it, so memory
     /// beyond the results is O(threads · batch · p). Two transforms are available
     /// (`SpectrumBackend`): FFTW (a cached batched r2c plan on a SIMD-aligned block gathered
-    /// through the strides, sample-major so FFTW vectorizes across neurons) and the dense
-    /// real-DFT product (`RealDFTMatrix`, BLAS GEMM reading the matrix in place through its
-    /// strides). `.automatic` times both once per (p, precision) and keeps the faster.
+    /// through the strides) and the dense real-DFT products (`RealDFTMatrix`: the block is
+    /// folded into u[a] ± u[p−a] through the strides, then two BLAS GEMMs). Neither copies the
+    /// whole matrix. `.automatic` times both once per (p, precision) and keeps the faster.
     @_specialize(exported: true, where Scalar == Float)
     @_specialize(exported: true, where Scalar == Double)
     public static func compute<Scalar: FFTWScalar>(_ matrix: NeuronMatrix<Scalar>, options: SpectrumOptions = .init(),
