@@ -280,3 +280,52 @@ func theorem8Network(n: Int, k: Int, support: [Int]) -> ParityNetwork {
         #expect(a.alternativeFitsBetter)
     }
 }
+
+/// A max-margin network for a group whose irreps are all real (the construction behind
+/// Theorem 9): for every non-trivial irrep ρ (real orthogonal, degree d) and every index
+/// triple (i, j, k) ∈ [d]³, the neuron pair u(a) = λ ρ(a)_{ij}, v(b) = ±λ ρ(b)_{jk},
+/// w(c) = ±λ ρ(c)_{ik}. Each pair contributes (u+v)²w − (u−v)²w = 4uvw, so
+/// f(a, b)[c] = Σ_ρ 4λ_ρ³ tr(ρ(a)ρ(b)ρ(c)ᵀ) = Σ_ρ 4λ_ρ³ χ_ρ(a b c⁻¹). With 4λ_ρ³ = d_ρ every wrong
+/// class scores −1·(…) alike and the margin is |G|; by Schur orthogonality ‖ω‖² = 3|G|λ²/d, so
+/// h/Σ‖ω‖³ = 2/(3√(3|G|)) / Σ_ρ d_ρ^{2.5} = γ*, at width 2 Σ_ρ d_ρ³ — the theorem's minimum.
+func theorem9Network(_ group: FiniteGroup) -> GroupNetwork {
+    let n = group.order
+    let components = group.characterTable.realComponents
+    var columns: [(u: [Double], v: [Double], w: [Double])] = []
+    for (c, comp) in components.enumerated() where !comp.isTrivial {
+        let d = comp.degree
+        let lambda = pow(Double(d) / 4, 1.0 / 3)
+        let mats = (0..<n).map { group.realComponentMatrix(c, $0)! }  // row-major d × d
+        for i in 0..<d { for j in 0..<d { for k in 0..<d {
+            let u = (0..<n).map { lambda * mats[$0][i * d + j] }
+            let v = (0..<n).map { lambda * mats[$0][j * d + k] }
+            let w = (0..<n).map { lambda * mats[$0][i * d + k] }
+            columns.append((u, v, w))
+            columns.append((u, v.map { -$0 }, w.map { -$0 }))
+        } } }
+    }
+    let m = columns.count
+    var u = [Double](repeating: 0, count: n * m), v = u, w = u
+    for (i, col) in columns.enumerated() {
+        for a in 0..<n { u[a * m + i] = col.u[a]; v[a * m + i] = col.v[a]; w[a * m + i] = col.w[a] }
+    }
+    return GroupNetwork(order: n, width: m, activation: .quadratic, u: u, v: v, w: w)
+}
+
+@Suite struct Theorem9Networks {
+    @Test(arguments: ["S3", "S4", "D5", "D7"])
+    func constructionAttainsGammaStar(name: String) throws {
+        let g = try FiniteGroup.named(name)
+        let net = theorem9Network(g)
+        #expect(net.width == g.sumNonTrivialDegreeCubed * 2)
+        let a = GroupAnalysis.run(network: net, group: g, groupName: name, options: .init())
+        #expect(a.accuracy == 1)
+        #expect(abs(a.margin - Double(g.order)) < 1e-9 * Double(g.order))
+        #expect(abs(a.marginRatio! - 1) < 1e-9)
+        #expect(a.unusedComponents.isEmpty)
+        // Each neuron lies in one irrep's matrix coefficients.
+        #expect(a.neurons.allSatisfy { $0.agree && abs($0.u.maxNormalizedPower! - 1) < 1e-9 })
+        // The fitted convention is the right one (ρ(ab) = ρ(a)ρ(b), right to left).
+        #expect(!a.alternativeFitsBetter)
+    }
+}
