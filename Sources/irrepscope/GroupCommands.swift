@@ -366,6 +366,8 @@ struct DecomposeCommand: ParsableCommand {
         let summaries = (0..<table.neuronCount).map { table.summary(ofNeuron: $0) }
         let histogram = PowerHistogram(values: summaries.map(\.maxNormalizedPower), bins: bins)
         let stats = PowerStatistics(values: summaries.map(\.maxNormalizedPower))
+        let listing = NeuronListing(noun: "irrep", labels: components.map(\.label), summaries: summaries, phases: nil,
+                                    withTotal: true, top: top)
         let out = ByteSink()
         switch format {
         case .json:
@@ -385,47 +387,17 @@ struct DecomposeCommand: ParsableCommand {
                 j.field("type", c.type.rawValue); j.field("trivial", c.isTrivial); j.endObject()
             }
             j.endArray()
-            j.key("neurons"); j.beginArray()
-            for (i, s) in summaries.enumerated() {
-                j.beginObject()
-                j.field("index", i)
-                j.field("dominant_irrep", s.dominant.map { components[$0].label })
-                j.field("max_normalized_power", s.maxNormalizedPower)
-                j.field("ipr", s.ipr)
-                j.field("total_power", s.total)
-                j.key("top"); j.beginArray()
-                for t in s.top(top) {
-                    j.beginObject(); j.field("irrep", components[t.component].label); j.field("share", t.share)
-                    j.field("cumulative", t.cumulative); j.endObject()
-                }
-                j.endArray()
-                j.endObject()
-            }
-            j.endArray()
+            listing.writeJSON(j)
             writeHistogram(j, histogram)
             writeStatistics(j, stats)
             j.endObject()
             out.write("\n")
         case .csv:
-            var header = "index,dominant_irrep,max_normalized_power,ipr"
-            for r in 0..<top { header += ",top\(r + 1)_irrep,top\(r + 1)_share" }
-            out.write(header + "\n")
-            for (i, s) in summaries.enumerated() {
-                var line = "\(i),\(csvLabel(s.dominant.map { components[$0].label })),\(csv(s.maxNormalizedPower)),\(csv(s.ipr))"
-                let t = s.top(top)
-                for r in 0..<top { line += r < t.count ? ",\(csvLabel(components[t[r].component].label)),\(t[r].share)" : ",," }
-                out.write(line + "\n")
-            }
+            listing.writeCSV(out)
         case .table:
             out.write("\(m.path)  tensor \(m.tensor.name) \(m.tensor.shape) \(m.tensor.dtype.rawValue)\n")
             out.write("\(g.name) (order \(g.order)), \(table.neuronCount) neurons along axis \(m.neuronAxis ?? 0), trivial irrep \(includeTrivial ? "included" : "excluded"), \(components.count) real components\n\n")
-            let w = max(10, (components.map(\.label.count).max() ?? 0) + 2)
-            out.write(pad("neuron", 8) + pad("irrep", w) + pad("max power", 11) + pad("IPR", 8) + "  top shares\n")
-            for (i, s) in summaries.enumerated() {
-                let tops = s.top(top).map { "\(components[$0.component].label):\(fixed($0.share, 3))" }.joined(separator: " ")
-                out.write(pad(String(i), 8) + pad(s.dominant.map { components[$0].label } ?? "-", w)
-                          + pad(fixed(s.maxNormalizedPower, 4), 11) + pad(fixed(s.ipr, 3), 8) + "  " + tops + "\n")
-            }
+            listing.writeTable(out)
             out.write("\n")
             writeHistogramTable(out, histogram, stats)
         }

@@ -38,6 +38,8 @@ struct SpectrumCommand: ParsableCommand {
         let out = ByteSink()
         let summaries = (0..<spectra.neuronCount).map { spectra.summary(ofNeuron: $0) }
         let histogram = PowerHistogram(values: summaries.map(\.maxNormalizedPower), bins: bins)
+        let listing = NeuronListing(noun: "frequency", labels: nil, summaries: summaries, phases: spectra.phases,
+                                    withTotal: false, top: top)
         switch format {
         case .json:
             let j = JSONWriter(sink: out)
@@ -47,48 +49,16 @@ struct SpectrumCommand: ParsableCommand {
             j.field("p", spectra.p)
             j.field("neuron_axis", m.neuronAxis ?? 0)
             j.field("include_dc", transform.includeDC)
-            j.key("neurons"); j.beginArray()
-            for (i, s) in summaries.enumerated() {
-                j.beginObject()
-                j.field("index", i)
-                j.field("dominant_frequency", s.dominant)
-                j.field("max_normalized_power", s.maxNormalizedPower)
-                j.field("phase", spectra.phases[i])
-                j.field("ipr", s.ipr)
-                j.key("top"); j.beginArray()
-                for t in s.top(top) {
-                    j.beginObject(); j.field("frequency", t.component); j.field("share", t.share)
-                    j.field("cumulative", t.cumulative); j.endObject()
-                }
-                j.endArray()
-                j.endObject()
-            }
-            j.endArray()
+            listing.writeJSON(j)
             writeHistogram(j, histogram)
             j.endObject()
             out.write("\n")
         case .csv:
-            var header = "index,dominant_frequency,max_normalized_power,phase,ipr"
-            for r in 0..<top { header += ",top\(r + 1)_frequency,top\(r + 1)_share" }
-            out.write(header + "\n")
-            for (i, s) in summaries.enumerated() {
-                var line = "\(i),\(csv(s.dominant)),\(csv(s.maxNormalizedPower)),\(csv(spectra.phases[i])),\(csv(s.ipr))"
-                let t = s.top(top)
-                for r in 0..<top {
-                    line += r < t.count ? ",\(t[r].component),\(t[r].share)" : ",,"
-                }
-                out.write(line + "\n")
-            }
+            listing.writeCSV(out)
         case .table:
             out.write("\(m.path)  tensor \(m.tensor.name) \(m.tensor.shape) \(m.tensor.dtype.rawValue)\n")
             out.write("p = \(spectra.p), \(spectra.neuronCount) neurons along axis \(m.neuronAxis ?? 0), DC \(transform.includeDC ? "included" : "excluded")\n\n")
-            out.write(pad("neuron", 8) + pad("freq", 6) + pad("max power", 11) + pad("phase", 9) + pad("IPR", 8) + "  top shares\n")
-            for (i, s) in summaries.enumerated() {
-                let tops = s.top(top).map { "\($0.component):\(fixed($0.share, 3))" }.joined(separator: " ")
-                out.write(pad(String(i), 8) + pad(s.dominant.map(String.init) ?? "-", 6)
-                          + pad(fixed(s.maxNormalizedPower, 4), 11) + pad(fixed(spectra.phases[i], 3), 9)
-                          + pad(fixed(s.ipr, 3), 8) + "  " + tops + "\n")
-            }
+            listing.writeTable(out)
             out.write("\n")
             writeHistogramTable(out, histogram, PowerStatistics(values: summaries.map(\.maxNormalizedPower)))
         }
