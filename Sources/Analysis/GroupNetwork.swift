@@ -1,5 +1,6 @@
 import CBLAS
 import Foundation
+import Fourier
 
 /// A one-hidden-layer network of THEORY.md §1 on a group of order n with m neurons:
 /// f(a, b)[c] = Σ_i σ(u_i[a] + v_i[b]) · w_i[c].
@@ -45,7 +46,7 @@ public struct GroupNetwork: Sendable {
     ///
     /// The hot path: for a block of left inputs a, the hidden activations of all pairs (a, b)
     /// form a (block·n × m) matrix H, and one dgemm gives the scores H·Wᵀ. Blocks run on all
-    /// cores (OpenBLAS itself single-threaded); memory O(block·n·(m + n)) per worker. Results
+    /// cores (OpenBLAS itself single-threaded); at most 2^23 doubles (64 MiB) per worker. Results
     /// do not depend on the number of threads (each pair is computed the same way; the
     /// minimum and the count are exact).
     public func evaluate(threads: Int = ProcessInfo.processInfo.activeProcessorCount,
@@ -63,10 +64,12 @@ public struct GroupNetwork: Sendable {
         for (s, label) in labelings.enumerated() {
             for a in 0..<n { for b in 0..<n { labels[s * n * n + a * n + b] = Int32(label(a, b)) } }
         }
-        let block = max(1, min(n, (1 << 22) / max(n * (m + n), 1)))
+        // Blocks as large as the memory budget allows (fewer dgemm calls, W packed fewer
+        // times), but at least one per worker.
+        let block = max(1, min((n + threads - 1) / max(threads, 1), (1 << 23) / max(n * (m + n), 1)))
         let blocks = (n + block - 1) / block
         let workers = max(1, min(threads, blocks))
-        openblas_set_num_threads(1)
+        useSingleThreadedBLAS()
         let results = UnsafeMutablePointer<(Int, Double)>.allocate(capacity: blocks * sets)
         defer { results.deallocate() }
         let shared = SharedResults(results)

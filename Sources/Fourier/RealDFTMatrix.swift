@@ -49,10 +49,23 @@ public final class RealDFTMatrix<Scalar: FFTWScalar>: @unchecked Sendable {
     deinit { cosines.deallocate(); sines.deallocate() }
 }
 
-/// Matrix products in the working precision. OpenBLAS's own threads are switched off: the
-/// callers run one product per worker thread.
+/// IrrepScope runs its own worker threads and calls BLAS from each of them, so OpenBLAS's
+/// thread pool is pure overhead: its idle threads spin on `sched_yield` for a while after
+/// the library loads and compete with the workers for the cores (measured: a quarter of a
+/// 110 ms `analyze` on 2 cores). This limits OpenBLAS to the calling thread and stops the
+/// pool, once per process. Safe to call from any thread; later calls do nothing.
+public func useSingleThreadedBLAS() {
+    _ = blasSingleThreaded
+}
+
+private let blasSingleThreaded: Void = {
+    openblas_set_num_threads(1)
+    _ = blas_thread_shutdown_()
+}()
+
+/// Matrix products in the working precision, in the calling thread (`useSingleThreadedBLAS`).
 enum GEMM {
-    static let singleThreaded: Void = { openblas_set_num_threads(1) }()
+    static var singleThreaded: Void { useSingleThreadedBLAS() }
 
     /// C (rows × n, row-major, ldc) = A (rows × k) · B (k × n, row-major, ldb = n). A is
     /// row-major with leading dimension `lda` (≥ k), or, when `transposed`, A's transpose is
