@@ -78,6 +78,8 @@ public struct GroupAnalysisOptions: Sendable {
     public var includeTrivial = false
     public var top = 3
     public var bins = 20
+    /// Threads for the forward pass (default: all cores; 1 when checkpoints are analyzed in parallel).
+    public var threads = ProcessInfo.processInfo.activeProcessorCount
     public init() {}
 }
 
@@ -150,7 +152,7 @@ extension GroupAnalysis {
         let abelian = cyclic || (0..<n).allSatisfy { a in (0..<n).allSatisfy { b in table[a, b] == table[b, a] } }
         let mine: (Int, Int) -> Int = options.composition == .rightToLeft ? { table[$0, $1] } : { table[$1, $0] }
         let theirs: (Int, Int) -> Int = options.composition == .rightToLeft ? { table[$1, $0] } : { table[$0, $1] }
-        let results = network.evaluate(labelings: abelian ? [mine] : [mine, theirs])
+        let results = network.evaluate(threads: options.threads, labelings: abelian ? [mine] : [mine, theirs])
         let (acc, h) = results[0]
         let (accAlt, hAlt) = abelian ? results[0] : results[1]
         let bound: MarginBound

@@ -144,17 +144,19 @@ struct AnalysisOptions: ParsableArguments {
         try analyze(checkpoint: CheckpointLoader.load(path: path))
     }
 
-    func analyze(checkpoint: Checkpoint) throws -> AnalysisOutcome {
+    /// `threads`: threads for one checkpoint's forward pass (batch runs several at once).
+    func analyze(checkpoint: Checkpoint, threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> AnalysisOutcome {
         if task?.lowercased() == "parity" {
             let r = try runParity(checkpoint)
             return .parity(r.analysis, r.layout)
         }
         let g = try FiniteGroup.named(group!)
-        let r = try runGroup(checkpoint, group: g)
+        let r = try runGroup(checkpoint, group: g, threads: threads)
         return .group(r.analysis, r.layout)
     }
 
-    func runGroup(_ checkpoint: Checkpoint, group g: FiniteGroup) throws -> (analysis: GroupAnalysis, layout: NetworkLayout) {
+    func runGroup(_ checkpoint: Checkpoint, group g: FiniteGroup,
+                  threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> (analysis: GroupAnalysis, layout: NetworkLayout) {
         var request = LayoutRequest()
         request.u = u; request.v = v; request.w = w
         request.uAxis = uAxis; request.vAxis = vAxis; request.wAxis = wAxis
@@ -175,6 +177,7 @@ struct AnalysisOptions: ParsableArguments {
         let net = GroupNetwork(order: g.order, width: m, activation: activation.flatMap(Activation.init(name:)) ?? .quadratic,
                                u: uw, v: vw, w: ww)
         var options = GroupAnalysisOptions()
+        options.threads = threads
         options.activation = net.activation
         options.composition = composition == "left-to-right" ? .leftToRight : .rightToLeft
         options.includeTrivial = includeTrivial
