@@ -66,6 +66,14 @@ public struct GroupAnalysis: Sendable {
     /// Accuracy and normalized margin under the other composition convention, and whether
     /// they fit the labels better.
     public let alternative: (composition: Composition, accuracy: Double, normalizedMargin: Double)
+    /// When a weight matrix is square (m = |G|) its element and neuron axes cannot be told
+    /// apart by shape: the analysis with those axes swapped, measured the same way (set by the
+    /// caller that knows the file's layout).
+    public var transposedLayout: (accuracy: Double, normalizedMargin: Double)? = nil
+    public var transposedLayoutFitsBetter: Bool {
+        guard let t = transposedLayout else { return false }
+        return t.accuracy > accuracy || (t.accuracy == accuracy && t.normalizedMargin > normalizedMargin + 1e-12 * abs(normalizedMargin))
+    }
     public var alternativeFitsBetter: Bool {
         alternative.accuracy > accuracy || (alternative.accuracy == accuracy && alternative.normalizedMargin > normalizedMargin + 1e-12 * abs(normalizedMargin))
     }

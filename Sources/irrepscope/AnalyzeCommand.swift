@@ -183,7 +183,26 @@ struct AnalysisOptions: ParsableArguments {
         options.includeTrivial = includeTrivial
         options.top = top
         options.bins = bins
-        let a = GroupAnalysis.run(network: net, group: g, groupName: group!, options: options)
+        var a = GroupAnalysis.run(network: net, group: g, groupName: group!, options: options)
+        // Square matrices (m = |G|): also try them with element and neuron axes swapped.
+        func swapped(_ t: TensorUse) -> TensorUse? {
+            guard t.shape[t.elementAxis] == t.shape[t.neuronAxis] else { return nil }
+            var s = t
+            (s.elementAxis, s.neuronAxis) = (t.neuronAxis, t.elementAxis)
+            return s
+        }
+        let uses = [layout.u, layout.v ?? layout.u, layout.w]
+        if uses.contains(where: { swapped($0) != nil }) {
+            let alt = try uses.map { try NetworkLocator.elementMajor(swapped($0) ?? $0, in: checkpoint, rowOfElement: rowOfElement) }
+            let other = GroupNetwork(order: g.order, width: m, activation: net.activation, u: alt[0], v: layout.v == nil ? alt[0] : alt[1], w: alt[2])
+            let table = g.multiplicationTable
+            let label: (Int, Int) -> Int = options.composition == .rightToLeft ? { table[$0, $1] } : { table[$1, $0] }
+            let r = other.evaluate(threads: threads, label: label)
+            a.transposedLayout = (r.accuracy, r.margin / other.normPowerNu())
+            if a.transposedLayoutFitsBetter {
+                diagnostic("irrepscope: note: \(checkpoint.path): with the square matrices transposed the labels fit better (accuracy \(fixed(r.accuracy * 100, 2))%); pass --u-axis/--v-axis/--w-axis to choose the element axis")
+            }
+        }
         if layout.instances > 1 {
             diagnostic("irrepscope: note: \(checkpoint.path): \(layout.instances) instances on the leading axis; analyzing instance \(instance ?? 0) (choose with --instance)")
         }

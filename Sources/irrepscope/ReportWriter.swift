@@ -99,6 +99,13 @@ enum ReportWriter {
         j.key("v"); histogramJSON(j, a.histogramV, a.statisticsV)
         j.key("w"); histogramJSON(j, a.histogramW, a.statisticsW)
         j.endObject()
+        if let t = a.transposedLayout {
+            j.key("transposed_layout"); j.beginObject()
+            j.field("accuracy", t.accuracy)
+            j.field("normalized_margin", t.normalizedMargin)
+            j.field("fits_better", a.transposedLayoutFitsBetter)
+            j.endObject()
+        }
         j.key("other_composition"); j.beginObject()
         j.field("composition", a.alternative.composition == .rightToLeft ? "right-to-left" : "left-to-right")
         j.field("accuracy", a.alternative.accuracy)

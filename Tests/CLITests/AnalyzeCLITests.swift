@@ -276,3 +276,27 @@ final class CountCollector: NSObject, XMLParserDelegate {
         #expect(bad.status != 0 && bad.stdout.isEmpty)
     }
 }
+
+@Suite struct TransposedLayoutTests {
+    /// With m = |G| every matrix is square: the analysis also measures the other orientation
+    /// and reports it; its numbers equal an explicit analysis with the element axes swapped.
+    @Test func squareMatricesAreAlsoMeasuredTransposed() throws {
+        let dir = ScratchDirectory()
+        var state: UInt64 = 3
+        func rnd() -> [Float] {
+            (0..<49).map { _ in state = state &* 6364136223846793005 &+ 1442695040888963407; return Float(Int(state >> 40) % 2000 - 1000) / 1000 }
+        }
+        let path = dir.path("sq.safetensors")
+        writeSafetensors(path, [("left", [7, 7], rnd()), ("right", [7, 7], rnd()), ("out", [7, 7], rnd())])
+        let r = try CLI.run(["analyze", path, "--group", "C7", "--format", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let summary = try #require(r.json?["summary"] as? [String: Any])
+        let t = try #require(summary["transposed_layout"] as? [String: Any])
+        let e = try CLI.run(["analyze", path, "--group", "C7", "--format", "json", "--u", "left", "--v", "right", "--w", "out",
+                             "--u-axis", "1", "--v-axis", "1", "--w-axis", "1"])
+        let es = try #require(e.json?["summary"] as? [String: Any])
+        #expect(t["accuracy"] as? Double == es["accuracy"] as? Double)
+        let em = (es["margin"] as? [String: Any])?["normalized"] as? Double ?? .nan
+        #expect(abs((t["normalized_margin"] as? Double ?? 0) - em) <= 1e-12 * abs(em))
+    }
+}
