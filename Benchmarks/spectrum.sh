@@ -14,7 +14,7 @@ import os, sys
 import numpy as np
 d = sys.argv[1]
 rng = np.random.default_rng(1)
-for n, p in [(100000, 113), (20000, 1021)]:
+for n, p in [(100000, 113), (20000, 1021), (100000, 128)]:
     f = os.path.join(d, f"w{n}x{p}.npy")
     if not os.path.exists(f):
         np.save(f, rng.standard_normal((n, p), dtype=np.float32))
@@ -24,10 +24,11 @@ field() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]
 
 echo "== core computation (FFT + bin powers + max normalized power + histogram), best of 5 =="
 # Variants: the default (automatic backend, all bin powers kept, as `spectrum` does), without
-# keeping the bin powers (as `histogram` does), and FFTW forced.
-for shape in 100000x113 20000x1021; do
+# keeping the bin powers (as `histogram` does), and each backend forced (p = 128 shows FFTW
+# winning on a power of two; prime p shows the GEMM backend winning).
+for shape in 100000x113 20000x1021 100000x128; do
   f="$DIR/w$shape.npy"
-  for variant in "keep 0 automatic" "nokeep 0 automatic" "keep 0 fftw"; do
+  for variant in "keep 0 automatic" "nokeep 0 automatic" "nokeep 0 fftw" "nokeep 0 gemm"; do
     set -- $variant
     peer=$(python3 Benchmarks/spectrum_peer.py core "$f" 5)
     ours=$($BIN/spectrum-benchmark "$f" 5 2 "$1" "$2" "$3")
