@@ -174,21 +174,23 @@ extension FFTWPlanner {
                                                    effort: Effort = .measure) -> SpectrumBackend {
         let key = "backend/\(Scalar.precisionName)/\(p)"
         let choice: BackendChoice = cached(key: key) {
-            // A quick trial: 256 neurons, FFTW planned by estimate (a measured plan is only
-            // made if FFTW wins), best of 2.
-            let neurons = 256
+            // A trial on 512 random neurons, best of 3. FFTW is first timed with an estimated
+            // plan (cheap to make); only when that is within 2× of the GEMM is it timed again
+            // with the plan the real run would use (made with the caller's effort and cached,
+            // so never made twice). Clear cases (prime p: GEMM several times faster) thus cost
+            // a few milliseconds, close ones (powers of two) are decided on the real plan.
+            let neurons = 512
             var g = SystemRandomNumberGenerator()
             let data = Scalar._malloc(neurons * p)
             defer { Scalar._free(data) }
             for i in 0..<(neurons * p) { data[i] = Scalar(Double.random(in: -1...1, using: &g)) }
             let m = NeuronMatrix(base: UnsafePointer(data), neurons: neurons, length: p, neuronStride: p, sampleStride: 1)
-            var best = (SpectrumBackend.fftw, Double.infinity)
-            for backend in [SpectrumBackend.fftw, .gemm] {
-                let t = BlockTransform(backend: backend, matrix: m, batch: 64, effort: .estimate, planner: self)
+            func time(_ backend: SpectrumBackend, _ planEffort: Effort) -> Double {
+                let t = BlockTransform(backend: backend, matrix: m, batch: SpectrumOptions().batch, effort: planEffort, planner: self)
                 let scratch = t.makeScratch()
                 defer { scratch.free() }
                 var fastest = Double.infinity
-                for _ in 0..<2 {
+                for _ in 0..<3 {
                     let start = DispatchTime.now().uptimeNanoseconds
                     var first = 0
                     while first < neurons {
@@ -197,9 +199,12 @@ extension FFTWPlanner {
                     }
                     fastest = min(fastest, Double(DispatchTime.now().uptimeNanoseconds - start))
                 }
-                if fastest < best.1 { best = (backend, fastest) }
+                return fastest
             }
-            return BackendChoice(backend: best.0)
+            let gemm = time(.gemm, effort)
+            var fftw = time(.fftw, .estimate)
+            if fftw < 2 * gemm && effort != .estimate { fftw = min(fftw, time(.fftw, effort)) }
+            return BackendChoice(backend: fftw < gemm ? .fftw : .gemm)
         }
         return choice.backend
     }
