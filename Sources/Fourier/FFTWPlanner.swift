@@ -80,13 +80,6 @@ public struct R2CBatchLayout: Hashable, Sendable {
                        outputStride: 1, outputDistance: length / 2 + 1)
     }
 
-    /// Sample-major ("vector") layout: transform t's sample j at `j·howmany + t`, bin k at
-    /// `k·howmany + t`. FFTW's SIMD codelets then run several transforms at once, which is
-    /// what makes short transforms (p ≈ 100) fast.
-    public static func interleaved(length: Int, howmany: Int) -> R2CBatchLayout {
-        R2CBatchLayout(length: length, howmany: howmany, inputStride: howmany, inputDistance: 1,
-                       outputStride: howmany, outputDistance: 1)
-    }
 
     /// Elements of input the batch spans.
     public var inputSpan: Int { (howmany - 1) * inputDistance + (length - 1) * inputStride + 1 }
@@ -121,12 +114,16 @@ public final class R2CPlan<Scalar: FFTWScalar>: @unchecked Sendable {
 }
 
 /// Makes and caches FFTW plans. FFTW's planner is the one part of FFTW that is not
-/// thread-safe, so every planner call (and plan destruction) runs under this object's lock;
-/// executing plans needs no lock. Plans are cached per (precision, layout).
+/// thread-safe, and its state is global to the process, so every planner call (and plan
+/// destruction) of every `FFTWPlanner` runs under one process-wide lock; executing plans
+/// needs no lock. Each planner object keeps its own cache of plans per (precision, layout).
 public final class FFTWPlanner: @unchecked Sendable {
-    /// The process-wide planner. FFTW keeps global planner state (wisdom), so one lock for
-    /// the whole process is the only safe choice.
+    /// The planner the library uses by default (one plan cache for the process).
     public static let shared = FFTWPlanner()
+
+    /// FFTW keeps global planner state (wisdom): one lock for the whole process, shared by
+    /// every planner object, is the only safe choice.
+    private static let fftwLock = NSLock()
 
     /// How hard the planner works. `measure` times candidate algorithms on scratch arrays
     /// (better plans, slower planning); `estimate` picks by heuristics.
@@ -134,15 +131,16 @@ public final class FFTWPlanner: @unchecked Sendable {
 
     /// Scratch arrays for measuring are allocated only up to this many elements; larger
     /// layouts are planned with `estimate`.
-    public var measureScratchLimit = 1 << 25
+    public let measureScratchLimit: Int
 
-    private let lock = NSLock()
     private var cache: [String: AnyObject] = [:]
 
-    public init() {}
+    public init(measureScratchLimit: Int = 1 << 25) {
+        self.measureScratchLimit = measureScratchLimit
+    }
 
     func withLock<R>(_ body: () throws -> R) rethrows -> R {
-        lock.lock(); defer { lock.unlock() }
+        Self.fftwLock.lock(); defer { Self.fftwLock.unlock() }
         return try body()
     }
 
@@ -188,9 +186,4 @@ public final class FFTWPlanner: @unchecked Sendable {
         }
     }
 
-    /// Drops every cached plan (they are destroyed once no caller holds them).
-    public func removeAllPlans() {
-        let old = withLock { () -> [String: AnyObject] in let c = cache; cache = [:]; return c }
-        _ = old  // released outside the lock: plan deinit takes the lock itself
-    }
 }

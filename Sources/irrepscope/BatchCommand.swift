@@ -59,7 +59,8 @@ struct BatchCommand: ParsableCommand {
     }
 
     func run() throws {
-        var items = try expandInputs(paths)
+        let lists = ListFileCache()
+        var items = try expandInputs(paths, lists: lists)
         if let shard {
             let (i, n) = try parseShard(shard)
             items = items.enumerated().filter { $0.offset % n == i }.map(\.element)
@@ -85,7 +86,7 @@ struct BatchCommand: ParsableCommand {
         // `workers` checkpoints are in memory at once.
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
             while let item = state.take() {
-                state.record(item, analyzeItem(item, options: options, threads: inner))
+                state.record(item, analyzeItem(item, options: options, threads: inner, lists: lists))
             }
         }
         progress.finish()
@@ -176,7 +177,7 @@ func parseShard(_ s: String) throws -> (Int, Int) {
 
 /// Expands directories, globs and list files into items, sorted by source so that shards are
 /// deterministic. Files holding a list of checkpoints become one item per entry.
-func expandInputs(_ paths: [String]) throws -> [BatchItem] {
+func expandInputs(_ paths: [String], lists: ListFileCache) throws -> [BatchItem] {
     var files: [String] = []
     let fm = FileManager.default
     for p in paths {
@@ -211,20 +212,16 @@ func expandInputs(_ paths: [String]) throws -> [BatchItem] {
     }
     var items: [BatchItem] = []
     for f in files {
-        if let entries = try? listEntries(f), entries > 1 {
-            items += (0..<entries).map { BatchItem(source: "\(f)#\($0)", path: f, entry: $0) }
+        // Each file is opened once here to find lists of checkpoints (a memory map and the
+        // pickle index; tensor data is not read); a list is split once and kept.
+        if let ck = try? CheckpointLoader.load(path: f), let entries = splitList(ck) {
+            lists.store(entries, for: f)
+            items += entries.indices.map { BatchItem(source: "\(f)#\($0)", path: f, entry: $0) }
         } else {
             items.append(BatchItem(source: f, path: f, entry: nil))
         }
     }
     return items.sorted { $0.source.localizedStandardCompare($1.source) == .orderedAscending }
-}
-
-/// The number of checkpoints in a file that holds a list of them (tensor names `i.…` or
-/// `checkpoints.i.…`), or nil.
-func listEntries(_ path: String) throws -> Int? {
-    let ck = try CheckpointLoader.load(path: path)
-    return splitList(ck)?.count
 }
 
 /// Splits a list-of-checkpoints file into its entries: all tensor names start with
@@ -262,7 +259,7 @@ func splitList(_ ck: Checkpoint) -> [Checkpoint]? {
 }
 
 /// The training step of a checkpoint: metadata `step`, `global_step`, `iteration`, `epoch`
-/// (at any depth, first match in that order of preference), else the last number in the name.
+/// (at any depth, first match in that order of preference), else `stepFromName`.
 func trainingStep(_ ck: Checkpoint, source: String) -> Double? {
     for key in ["step", "global_step", "iteration", "iter", "epoch"] {
         for (k, v) in ck.metadata where k == key || k.hasSuffix("." + key) {
@@ -273,24 +270,41 @@ func trainingStep(_ ck: Checkpoint, source: String) -> Double? {
             }
         }
     }
-    let name = URL(fileURLWithPath: source.components(separatedBy: "#")[0]).deletingPathExtension().lastPathComponent
-    let numbers = name.split(whereSeparator: { !$0.isNumber }).compactMap { Double($0) }
-    if source.contains("#"), let i = Double(source.components(separatedBy: "#").last!) { return numbers.last.map { $0 * 1e6 + i } ?? i }
-    return numbers.last
+    return stepFromName(source)
 }
 
 // MARK: - one item
 
-func analyzeItem(_ item: BatchItem, options: AnalysisOptions, threads: Int) -> [String: Any] {
+/// List-of-checkpoints files, read and split once however many of their entries are analyzed.
+final class ListFileCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entries: [String: [Checkpoint]] = [:]
+
+    func store(_ list: [Checkpoint], for path: String) {
+        lock.lock(); entries[path] = list; lock.unlock()
+    }
+
+    func entry(_ index: Int, of path: String) throws -> Checkpoint {
+        lock.lock()
+        let cached = entries[path]
+        lock.unlock()
+        let list: [Checkpoint]
+        if let cached { list = cached } else {
+            guard let split = splitList(try CheckpointLoader.load(path: path)) else {
+                throw CheckpointError(path: path, "no longer holds a list of checkpoints")
+            }
+            store(split, for: path)
+            list = split
+        }
+        guard index < list.count else { throw CheckpointError(path: path, "entry \(index) not found") }
+        return list[index]
+    }
+}
+
+func analyzeItem(_ item: BatchItem, options: AnalysisOptions, threads: Int, lists: ListFileCache) -> [String: Any] {
     var line: [String: Any] = ["source": item.source]
     do {
-        var ck = try CheckpointLoader.load(path: item.path)
-        if let e = item.entry {
-            guard let entries = splitList(ck), e < entries.count else {
-                throw CheckpointError(path: item.path, "entry \(e) not found")
-            }
-            ck = entries[e]
-        }
+        let ck = try item.entry.map { try lists.entry($0, of: item.path) } ?? CheckpointLoader.load(path: item.path)
         line["step"] = trainingStep(ck, source: item.source) ?? NSNull()
         let outcome = try options.analyze(checkpoint: ck, threads: threads)
         line["ok"] = true
@@ -324,13 +338,17 @@ func analyzeItem(_ item: BatchItem, options: AnalysisOptions, threads: Int) -> [
     } catch {
         line["ok"] = false
         line["error"] = "\(error)"
-        if line["step"] == nil { line["step"] = trainingStepFromName(item.source) ?? NSNull() }
+        if line["step"] == nil { line["step"] = stepFromName(item.source) ?? NSNull() }
     }
     return line
 }
 
-func trainingStepFromName(_ source: String) -> Double? {
-    let name = URL(fileURLWithPath: source.components(separatedBy: "#")[0]).deletingPathExtension().lastPathComponent
+/// The step a source's name implies: the entry index of `file#i`, else the last number in
+/// the file name (`epoch_12.pt` → 12).
+func stepFromName(_ source: String) -> Double? {
+    let parts = source.components(separatedBy: "#")
+    if parts.count > 1, let i = Double(parts.last!) { return i }
+    let name = URL(fileURLWithPath: parts[0]).deletingPathExtension().lastPathComponent
     return name.split(whereSeparator: { !$0.isNumber }).compactMap { Double($0) }.last
 }
 
@@ -360,15 +378,14 @@ func readResults(_ path: String) throws -> [String: [String: Any]] {
 
 func sortedResults(_ lines: [[String: Any]]) -> [[String: Any]] {
     lines.sorted { a, b in
-        let sa = AnalysisReportStep.of(a), sb = AnalysisReportStep.of(b)
+        let sa = stepKey(a), sb = stepKey(b)
         if sa != sb { return sa < sb }
         return (a["source"] as? String ?? "") < (b["source"] as? String ?? "")
     }
 }
 
-enum AnalysisReportStep {
-    static func of(_ o: [String: Any]) -> Double { (o["step"] as? NSNumber)?.doubleValue ?? .infinity }
-}
+/// Sort key of a results line: its step, failures without one last.
+func stepKey(_ o: [String: Any]) -> Double { (o["step"] as? NSNumber)?.doubleValue ?? .infinity }
 
 func writeResults(_ lines: [[String: Any]], to path: String) throws {
     var data = Data()

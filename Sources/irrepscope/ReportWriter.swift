@@ -38,13 +38,8 @@ enum ReportWriter {
 
     static func histogramJSON(_ j: JSONWriter, _ h: PowerHistogram, _ s: PowerStatistics) {
         j.beginObject()
-        j.key("edges"); j.array(h.edges)
-        j.key("counts"); j.array(h.counts)
-        j.field("undefined", h.undefined)
-        j.field("mean", s.mean)
-        j.field("median", s.median)
-        j.field("fraction_ge_0_9", s.fractionAtLeast090)
-        j.field("fraction_ge_0_99", s.fractionAtLeast099)
+        writeHistogramFields(j, h)
+        writeStatisticsFields(j, s)
         j.endObject()
     }
 

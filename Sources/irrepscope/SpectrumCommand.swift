@@ -133,21 +133,31 @@ struct TransformOptions: ParsableArguments {
 
 func writeHistogram(_ j: JSONWriter, _ h: PowerHistogram) {
     j.key("histogram"); j.beginObject()
+    writeHistogramFields(j, h)
+    j.endObject()
+}
+
+/// `edges`, `counts`, `undefined` of a histogram, inside an open object.
+func writeHistogramFields(_ j: JSONWriter, _ h: PowerHistogram) {
     j.key("edges"); j.array(h.edges)
     j.key("counts"); j.array(h.counts)
     j.field("undefined", h.undefined)
-    j.endObject()
 }
 
 func writeStatistics(_ j: JSONWriter, _ s: PowerStatistics) {
     j.key("statistics"); j.beginObject()
     j.field("defined", s.count)
     j.field("undefined", s.undefined)
+    writeStatisticsFields(j, s)
+    j.endObject()
+}
+
+/// `mean`, `median` and the fractions ≥ 0.9 / ≥ 0.99, inside an open object.
+func writeStatisticsFields(_ j: JSONWriter, _ s: PowerStatistics) {
     j.field("mean", s.mean)
     j.field("median", s.median)
     j.field("fraction_ge_0_9", s.fractionAtLeast090)
     j.field("fraction_ge_0_99", s.fractionAtLeast099)
-    j.endObject()
 }
 
 func writeHistogramTable(_ out: ByteSink, _ h: PowerHistogram, _ s: PowerStatistics,
