@@ -21,8 +21,9 @@ struct BatchCommand: ParsableCommand {
         discussion: """
         PATH may be a directory (every file in it), a glob ('run/*.pt'), a list file (.txt/.lst, one \
         path per line) or one file holding a list of checkpoints. Checkpoints are ordered by the \
-        training step found in their metadata (step, global_step, epoch, iteration) or, failing \
-        that, the last number in the file name.
+        training step found in their metadata (step, global_step, epoch, iteration, or a parallel \
+        list such as epochs next to a list of checkpoints) or, failing that, the entry's index in a \
+        list file or the last number in the file name.
 
         Results stream to DIR/results.jsonl, one JSON line per checkpoint, as they complete; at the \
         end the file is rewritten sorted by step and DIR/report.html shows the trajectory. A bad \
