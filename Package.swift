@@ -43,7 +43,7 @@ let package = Package(
         .target(name: "JSONOutput"),
         .target(name: "Fourier", dependencies: ["CFFTW", "CBLAS"]),
         .target(name: "Checkpoints", dependencies: ["CZlib"]),
-        .target(name: "Groups", dependencies: ["Fourier"], exclude: ["README.md"]),
+        .target(name: "Groups", dependencies: ["Fourier", "CBLAS"], exclude: ["README.md"]),
         .target(name: "Analysis", dependencies: ["Fourier", "Groups", "Checkpoints", "CBLAS"]),
         .target(name: "Reports"),
         .executableTarget(

@@ -4,7 +4,7 @@
 # the margin computation alone on the same file, in the same run. Best of 3 wall times each.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-swift build -c release --product irrepscope >&2
+swift build -c release --static-swift-stdlib --product irrepscope >&2
 BIN=.build/release/irrepscope
 DIR=.build/bench-data
 mkdir -p "$DIR"

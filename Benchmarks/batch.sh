@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 N=${N:-1000}
 PEER_N=${PEER_N:-100}
 python3 -c "import torch, numpy" 2>/dev/null || { echo "batch benchmark: needs torch and numpy (pip install torch numpy)" >&2; exit 0; }
-swift build -c release --product irrepscope >&2
+swift build -c release --static-swift-stdlib --product irrepscope >&2
 DIR=.build/bench-data/batch-$N
 if [ ! -f "$DIR/.complete" ]; then
   mkdir -p "$DIR"

@@ -8,8 +8,8 @@
 # CharacterTable("Symmetric", n), and all its irreducible values (Irr) in a fresh process.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-swift build -c release >&2
-BIN="$(swift build -c release --show-bin-path)/irrepscope"
+swift build -c release --static-swift-stdlib >&2
+BIN="$(swift build -c release --static-swift-stdlib --show-bin-path)/irrepscope"
 NS="${NS:-20 25 30}"
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT

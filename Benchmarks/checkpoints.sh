@@ -25,8 +25,8 @@ DIR=${DIR:-$(mktemp -d)}
 FILE="$DIR/bench-${GB}GB.pt"
 REPS=${REPS:-5}
 
-swift build -c release --product irrepscope >&2
-BIN=$(swift build -c release --show-bin-path)/irrepscope
+swift build -c release --static-swift-stdlib --product irrepscope >&2
+BIN=$(swift build -c release --static-swift-stdlib --show-bin-path)/irrepscope
 
 if [ ! -f "$FILE" ]; then
     echo "writing $FILE ($GB GB of float32)…" >&2

@@ -4,8 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -c "import numpy, scipy" 2>/dev/null || pip install -q numpy scipy
-swift build -c release --product irrepscope >&2
-swift build -c release --product spectrum-benchmark >&2
+swift build -c release --static-swift-stdlib --product irrepscope >&2
+swift build -c release --static-swift-stdlib --product spectrum-benchmark >&2
 BIN=.build/release
 DIR=.build/bench-data
 mkdir -p "$DIR"

@@ -97,7 +97,26 @@ extension GroupAnalysis {
                            options: GroupAnalysisOptions) -> GroupAnalysis {
         let n = network.order, m = network.width
         let cyclic = isCyclicName(groupName)
-        // Per-part power tables over components.
+        // The forward pass over all |G|² pairs starts first, in the background, and the
+        // decompositions run meanwhile (each fills the other's serial stretches). For an
+        // abelian group both conventions give the same labels; otherwise one forward pass is
+        // measured against both: labels[s·n² + a·n + b] = a·b in convention s (yours, then
+        // the other).
+        let table = group.multiplicationTable
+        let abelian = cyclic || (0..<n).allSatisfy { a in (0..<n).allSatisfy { b in table[a, b] == table[b, a] } }
+        let sets = abelian ? 1 : 2
+        var labelArray = [Int32](repeating: 0, count: sets * n * n)
+        for s in 0..<sets {
+            let swap = (options.composition == .leftToRight) != (s == 1)
+            for a in 0..<n { for b in 0..<n { labelArray[s * n * n + a * n + b] = Int32(swap ? table[b, a] : table[a, b]) } }
+        }
+        let forward = BackgroundResult(inBackground: options.threads > 1) { [labelArray] in
+            network.evaluate(threads: options.threads, labels: labelArray, sets: sets)
+        }
+
+        // Per-part power tables over components. Explicit irreps (one dgemm per block of
+        // neurons) where the |G| × |G| basis is small enough to hold, else characters.
+        let method: IsotypicDecomposition.Method = group.hasExplicitIrreps && n <= 2048 ? .matrices : .characters
         var labels: [String] = []
         func powers(_ weights: [Double]) -> (PowerTable, [Double?]?) {
             weights.withUnsafeBufferPointer { b in
@@ -113,7 +132,8 @@ extension GroupAnalysis {
                     labels = (0..<(n / 2 + 1)).map(String.init)
                     return (s.table!, s.phases)
                 }
-                let (components, table) = IsotypicDecomposition.powers(matrix, group: group, includeTrivial: options.includeTrivial)
+                let (components, table) = IsotypicDecomposition.powers(matrix, group: group, includeTrivial: options.includeTrivial,
+                                                                              method: method)
                 labels = components.map(\.label)
                 return (table, nil)
             }
@@ -126,8 +146,12 @@ extension GroupAnalysis {
             PartSummary(dominant: s.dominant, maxNormalizedPower: s.maxNormalizedPower, ipr: s.ipr,
                         top: s.top(options.top).map { ($0.component, $0.share) })
         }
+        // Each neuron's summaries once (they allocate); the histograms reuse them.
+        let summariesU = (0..<m).map { tu.summary(ofNeuron: $0) }
+        let summariesV = (0..<m).map { tv.summary(ofNeuron: $0) }
+        let summariesW = (0..<m).map { tw.summary(ofNeuron: $0) }
         for i in 0..<m {
-            let su = tu.summary(ofNeuron: i), sv = tv.summary(ofNeuron: i), sw = tw.summary(ofNeuron: i)
+            let su = summariesU[i], sv = summariesV[i], sw = summariesW[i]
             // Whole-neuron component: shares of u, v, w powers summed.
             var combined = Array(tu.powers(ofNeuron: i))
             for (k, x) in tv.powers(ofNeuron: i).enumerated() { combined[k] += x }
@@ -149,18 +173,13 @@ extension GroupAnalysis {
                 phaseResidual: residual))
         }
         let unused = (0..<perComponent.count).filter { ($0 != 0 || options.includeTrivial) && perComponent[$0] == 0 }
-        func mnp(_ t: PowerTable) -> [Double?] { t.maxNormalizedPowers }
+        let mnpU = summariesU.map(\.maxNormalizedPower), mnpV = summariesV.map(\.maxNormalizedPower)
+        let mnpW = summariesW.map(\.maxNormalizedPower)
 
         // Margins under both composition conventions.
         let normNu = network.normPowerNu()
         let other: Composition = options.composition == .rightToLeft ? .leftToRight : .rightToLeft
-        // For an abelian group both conventions give the same labels; otherwise one forward
-        // pass is measured against both.
-        let table = group.multiplicationTable
-        let abelian = cyclic || (0..<n).allSatisfy { a in (0..<n).allSatisfy { b in table[a, b] == table[b, a] } }
-        let mine: (Int, Int) -> Int = options.composition == .rightToLeft ? { table[$0, $1] } : { table[$1, $0] }
-        let theirs: (Int, Int) -> Int = options.composition == .rightToLeft ? { table[$1, $0] } : { table[$0, $1] }
-        let results = network.evaluate(threads: options.threads, labelings: abelian ? [mine] : [mine, theirs])
+        let results = forward.wait()
         let (acc, h) = results[0]
         let (accAlt, hAlt) = abelian ? results[0] : results[1]
         let bound: MarginBound
@@ -176,11 +195,11 @@ extension GroupAnalysis {
         return GroupAnalysis(
             groupName: groupName, order: n, width: m, activation: network.activation, isCyclic: cyclic,
             componentLabels: labels, neurons: findings,
-            histogramU: PowerHistogram(values: mnp(tu), bins: options.bins),
-            histogramV: PowerHistogram(values: mnp(tv), bins: options.bins),
-            histogramW: PowerHistogram(values: mnp(tw), bins: options.bins),
-            statisticsU: PowerStatistics(values: mnp(tu)), statisticsV: PowerStatistics(values: mnp(tv)),
-            statisticsW: PowerStatistics(values: mnp(tw)),
+            histogramU: PowerHistogram(values: mnpU, bins: options.bins),
+            histogramV: PowerHistogram(values: mnpV, bins: options.bins),
+            histogramW: PowerHistogram(values: mnpW, bins: options.bins),
+            statisticsU: PowerStatistics(values: mnpU), statisticsV: PowerStatistics(values: mnpV),
+            statisticsW: PowerStatistics(values: mnpW),
             neuronsPerComponent: perComponent, unusedComponents: unused, composition: options.composition,
             accuracy: acc, margin: h, normPowerNu: normNu, normalizedMargin: h / normNu, bound: bound,
             alternative: (other, accAlt, hAlt / normNu))
@@ -193,5 +212,28 @@ extension GroupAnalysis {
         s = s.dropFirst()
         if s.first == "_" { s = s.dropFirst() }
         return !s.isEmpty && s.allSatisfy(\.isNumber)
+    }
+}
+
+/// A value computed on its own thread (or right away when `inBackground` is false); `wait`
+/// returns it once ready.
+final class BackgroundResult<Value: Sendable>: @unchecked Sendable {
+    private var value: Value?
+    private let done = DispatchSemaphore(value: 0)
+
+    init(inBackground: Bool, _ body: @escaping @Sendable () -> Value) {
+        guard inBackground else { value = body(); return }
+        let thread = Thread { [self] in
+            value = body()
+            done.signal()
+        }
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+
+    func wait() -> Value {
+        if let value { return value }
+        done.wait()
+        return value!
     }
 }

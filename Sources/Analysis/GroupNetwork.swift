@@ -43,95 +43,45 @@ public struct GroupNetwork: Sendable {
     /// Evaluates f on every pair (a, b) and measures it against the labels c = a·b given by
     /// `label(a, b)`: accuracy (argmax equals the label, strictly) and the margin
     /// h = min over pairs of f[c] − max_{c'≠c} f[c'] (THEORY.md §2).
-    ///
-    /// The hot path: for a block of left inputs a, the hidden activations of all pairs (a, b)
-    /// form a (block·n × m) matrix H, and one dgemm gives the scores H·Wᵀ. Blocks run on all
-    /// cores (OpenBLAS itself single-threaded); at most 2^23 doubles (64 MiB) per worker. Results
-    /// do not depend on the number of threads (each pair is computed the same way; the
-    /// minimum and the count are exact).
     public func evaluate(threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+                         precision: ForwardPrecision = .automatic,
                          label: @escaping (Int, Int) -> Int) -> (accuracy: Double, margin: Double) {
-        evaluate(threads: threads, labelings: [label])[0]
+        evaluate(threads: threads, precision: precision, labelings: [label])[0]
     }
 
     /// The same for several labelings at once (e.g. both composition conventions): the scores
     /// are computed once and measured against each labeling.
+    ///
+    /// The hot path: for a block of left inputs a, the hidden activations of all pairs (a, b)
+    /// form a (block·n × m) matrix H, and one GEMM gives the scores H·Wᵀ; blocks run on all
+    /// cores (OpenBLAS itself single-threaded). With `precision` `.automatic` the GEMM runs in
+    /// single precision as a rigorously bounded filter and only the pairs the bound cannot
+    /// settle are recomputed in double (see `ForwardPrecision`): the accuracy and margin are
+    /// always those of the double-precision pass. Results do not depend on the number of
+    /// threads (the block partition and the precision mode do not).
     public func evaluate(threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+                         precision: ForwardPrecision = .automatic,
                          labelings: [(Int, Int) -> Int]) -> [(accuracy: Double, margin: Double)] {
-        let n = order, m = width, sets = labelings.count
+        let n = order, sets = labelings.count
         // Labels first (the closures need not be thread-safe).
         var labels = [Int32](repeating: 0, count: sets * n * n)
         for (s, label) in labelings.enumerated() {
             for a in 0..<n { for b in 0..<n { labels[s * n * n + a * n + b] = Int32(label(a, b)) } }
         }
-        // Blocks as large as the memory budget allows (fewer dgemm calls, W packed fewer
-        // times), but at least one per worker.
-        let block = max(1, min((n + threads - 1) / max(threads, 1), (1 << 23) / max(n * (m + n), 1)))
-        let blocks = (n + block - 1) / block
-        let workers = max(1, min(threads, blocks))
-        useSingleThreadedBLAS()
-        let results = UnsafeMutablePointer<(Int, Double)>.allocate(capacity: blocks * sets)
-        defer { results.deallocate() }
-        let shared = SharedResults(results)
-        let net = self
-        labels.withUnsafeBufferPointer { lab in
-            let labelsPointer = SharedLabels(lab.baseAddress!)
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                let hidden = UnsafeMutablePointer<Double>.allocate(capacity: block * n * m)
-                let scores = UnsafeMutablePointer<Double>.allocate(capacity: block * n * n)
-                defer { hidden.deallocate(); scores.deallocate() }
-                var k = worker
-                while k < blocks {
-                    let a0 = k * block, rows = min(block, n - a0)
-                    net.u.withUnsafeBufferPointer { u in
-                        net.v.withUnsafeBufferPointer { v in
-                            for da in 0..<rows {
-                                let ua = u.baseAddress! + (a0 + da) * m
-                                for b in 0..<n {
-                                    let vb = v.baseAddress! + b * m
-                                    let h = hidden + (da * n + b) * m
-                                    for i in 0..<m { h[i] = net.activation.apply(ua[i] + vb[i]) }
-                                }
-                            }
-                        }
-                    }
-                    net.w.withUnsafeBufferPointer { wp in
-                        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows * n), Int32(n), Int32(m), 1,
-                                    hidden, Int32(m), wp.baseAddress, Int32(m), 0, scores, Int32(n))
-                    }
-                    for set in 0..<sets {
-                        var correct = 0, margin = Double.infinity
-                        for r in 0..<(rows * n) {
-                            let c = Int(labelsPointer.pointer[set * n * n + a0 * n + r])
-                            let row = scores + r * n
-                            var other = -Double.infinity
-                            for c2 in 0..<n where c2 != c { other = max(other, row[c2]) }
-                            let g = row[c] - other
-                            if g > 0 { correct += 1 }
-                            margin = min(margin, g)
-                        }
-                        shared.pointer[k * sets + set] = (correct, margin)
-                    }
-                    k += workers
-                }
-            }
-        }
-        return (0..<sets).map { set in
-            var correct = 0, margin = Double.infinity
-            for k in 0..<blocks { correct += results[k * sets + set].0; margin = min(margin, results[k * sets + set].1) }
-            return (Double(correct) / Double(n * n), margin)
+        return evaluate(threads: threads, precision: precision, labels: labels, sets: sets)
+    }
+
+    /// The same with the labels given as an array: `labels[s·n² + a·n + b]` is the label of
+    /// (a, b) in labeling s < `sets`.
+    public func evaluate(threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+                         precision: ForwardPrecision = .automatic,
+                         labels: [Int32], sets: Int) -> [(accuracy: Double, margin: Double)] {
+        precondition(labels.count == sets * order * order && labels.allSatisfy { $0 >= 0 && Int($0) < order })
+        return labels.withUnsafeBufferPointer { lab in
+            ForwardPass(network: self, sets: sets, labels: lab.baseAddress!)
+                .run(threads: max(1, threads), precision: precision)
         }
     }
-}
-
-struct SharedResults: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<(Int, Double)>
-    init(_ p: UnsafeMutablePointer<(Int, Double)>) { pointer = p }
-}
-
-struct SharedLabels: @unchecked Sendable {
-    let pointer: UnsafePointer<Int32>
-    init(_ p: UnsafePointer<Int32>) { pointer = p }
 }
 
 /// A sparse-parity network of THEORY.md §1: f(x) = Σ_i (u_iᵀx)^k · w_i with x ∈ {±1}^n and

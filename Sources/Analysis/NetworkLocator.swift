@@ -197,13 +197,17 @@ public enum NetworkLocator {
         let n = shape[use.elementAxis], m = shape[use.neuronAxis]
         let strides = Tensor.contiguousStrides(shape)
         let base = (use.instance ?? 0) * (shape.count == 3 ? strides[0] : 0)
-        var out = [Double](repeating: 0, count: n * m)
-        for g in 0..<n {
-            let r = rowOfElement?[g] ?? g
-            for i in 0..<m {
-                out[g * m + i] = values[base + r * strides[use.elementAxis] + i * strides[use.neuronAxis]]
+        let es = strides[use.elementAxis], ns = strides[use.neuronAxis]
+        // Already element-major, in order: the values themselves.
+        if rowOfElement == nil, ns == 1, es == m, base == 0, values.count == n * m { return values }
+        return values.withUnsafeBufferPointer { v in
+            [Double](unsafeUninitializedCapacity: n * m) { out, initialized in
+                for g in 0..<n {
+                    let row = v.baseAddress! + base + (rowOfElement?[g] ?? g) * es
+                    for i in 0..<m { out[g * m + i] = row[i * ns] }
+                }
+                initialized = n * m
             }
         }
-        return out
     }
 }

@@ -142,6 +142,20 @@ public struct Tensor: Sendable {
             throw CheckpointError(path: source.path, "tensor '\(name)' is \(dtype.rawValue); a real tensor is needed here")
         }
         guard let base = baseAddress else { return [] }
+        // The common case (native float32/float64, C order) in one tight loop; the data may
+        // sit at any byte offset inside an archive, hence unaligned loads.
+        if isNativeByteOrder, isContiguous, dtype == .float32 || dtype == .float64 {
+            let count = elementCount
+            let single = dtype == .float32
+            return [Double](unsafeUninitializedCapacity: count) { buffer, initialized in
+                if single {
+                    for i in 0..<count { buffer[i] = Double(base.loadUnaligned(fromByteOffset: 4 * i, as: Float.self)) }
+                } else {
+                    for i in 0..<count { buffer[i] = base.loadUnaligned(fromByteOffset: 8 * i, as: Double.self) }
+                }
+                initialized = count
+            }
+        }
         var out = [Double]()
         out.reserveCapacity(elementCount)
         let decode = ElementDecoder.decoder(for: dtype, byteOrder: byteOrder)

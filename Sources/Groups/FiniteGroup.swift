@@ -145,6 +145,18 @@ final class GroupStorage: @unchecked Sendable {
     private var youngForms: [Int: YoungOrthogonalForm] = [:]
     private var alternatingBases: [Int: AlternatingSplitBasis] = [:]
 
+    private var isotypicBasis: IsotypicBasis?
+
+    /// The explicit-irrep basis of the matrix route, built once per group.
+    func cachedIsotypicBasis(_ build: () -> IsotypicBasis) -> IsotypicBasis {
+        lock.lock()
+        if let b = isotypicBasis { lock.unlock(); return b }
+        lock.unlock()
+        let b = build()
+        lock.lock(); isotypicBasis = b; lock.unlock()
+        return b
+    }
+
     func cachedAlternatingBasis(_ i: Int) -> AlternatingSplitBasis? {
         lock.lock(); defer { lock.unlock() }
         return alternatingBases[i]

@@ -1,3 +1,4 @@
+import CBLAS
 import Foundation
 import Fourier
 
@@ -80,6 +81,25 @@ public enum IsotypicDecomposition {
     static func gather<S: FFTWScalar>(_ m: NeuronMatrix<S>, first: Int, count: Int, elements: [Int]?,
                                       transposed: Bool, into dst: UnsafeMutablePointer<Double>) {
         let o = m.length
+        if m.neuronStride == 1 {
+            // Neurons contiguous per sample (an element-major weight matrix): read row by row,
+            // with the conversion to Double in concrete types (not through the protocol).
+            let raw = UnsafeRawPointer(m.base)
+            for a in 0..<o {
+                let x = elements?[a] ?? a
+                let offset = a * m.sampleStride + first
+                let stride = transposed ? 1 : o
+                let d = transposed ? dst + x * count : dst + x
+                if S.self == Double.self {
+                    copy(raw.assumingMemoryBound(to: Double.self) + offset, count, d, stride)
+                } else if S.self == Float.self {
+                    copy(raw.assumingMemoryBound(to: Float.self) + offset, count, d, stride)
+                } else {
+                    for j in 0..<count { d[j * stride] = Double(m.base[offset + j]) }
+                }
+            }
+            return
+        }
         for j in 0..<count {
             let src = m.base + (first + j) * m.neuronStride
             for a in 0..<o {
@@ -88,6 +108,16 @@ public enum IsotypicDecomposition {
                 if transposed { dst[x * count + j] = v } else { dst[j * o + x] = v }
             }
         }
+    }
+
+    @inline(__always)
+    private static func copy(_ src: UnsafePointer<Double>, _ count: Int, _ dst: UnsafeMutablePointer<Double>, _ stride: Int) {
+        for j in 0..<count { dst[j * stride] = src[j] }
+    }
+
+    @inline(__always)
+    private static func copy(_ src: UnsafePointer<Float>, _ count: Int, _ dst: UnsafeMutablePointer<Double>, _ stride: Int) {
+        for j in 0..<count { dst[j * stride] = Double(src[j]) }
     }
 
     // MARK: - characters route
@@ -162,7 +192,58 @@ public enum IsotypicDecomposition {
     static func matrixRoute<S: FFTWScalar>(_ m: NeuronMatrix<S>, _ group: FiniteGroup, _ elements: [Int]?, _ threads: Int) -> [Double] {
         let t = group.characterTable
         let o = group.order, n = m.neurons, k = t.irrepCount
-        // Basis: one column per real or imaginary part of a matrix entry, grouped by irrep.
+        let (basis, columnsOf) = (group.storage.cachedIsotypicBasis { IsotypicBasis(group) }).parts
+        let K = basis.count / max(o, 1)
+        let weight = (0..<k).map { Double(t.irreps[$0].degree) / Double(o) }
+        var out = [Double](repeating: 0, count: n * k)
+        if n == 0 { return out }
+        // Blocks of neurons: Fᵀ (F stored |G| × block, element-major) times the basis (|G| × K) in one
+        // dgemm, then the sum of squares of each irrep's columns.
+        let block = max(16, min(256, (1 << 17) / max(o, 1)))
+        let chunks = (n + block - 1) / block
+        let workers = max(1, min(threads, chunks))
+        let cols = columnsOf
+        useSingleThreadedBLAS()
+        basis.withUnsafeBufferPointer { bb in
+            let shared = SharedMutablePointer(UnsafeMutablePointer(mutating: bb.baseAddress!))
+            out.withUnsafeMutableBufferPointer { ob in
+                let so = SharedMutablePointer(ob.baseAddress!)
+                parallelWorkers(workers) { wk in
+                    let B = UnsafePointer(shared.pointer)
+                    let F = UnsafeMutablePointer<Double>.allocate(capacity: block * o)
+                    let Y = UnsafeMutablePointer<Double>.allocate(capacity: block * K)
+                    defer { F.deallocate(); Y.deallocate() }
+                    var ci = wk
+                    while ci < chunks {
+                        let first = ci * block, cnt = min(block, n - first)
+                        gather(m, first: first, count: cnt, elements: elements, transposed: true, into: F)
+                        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(cnt), Int32(K), Int32(o), 1,
+                                    F, Int32(cnt), B, Int32(K), 0, Y, Int32(K))
+                        for j in 0..<cnt {
+                            for i in 0..<k {
+                                var s = 0.0
+                                for c in cols[i] { let v = Y[j * K + c]; s += v * v }
+                                so.pointer[(first + j) * k + i] = weight[i] * s
+                            }
+                        }
+                        ci += workers
+                    }
+                }
+            }
+        }
+        return out
+    }
+}
+
+/// The matrix route's basis: row g holds the real and imaginary parts of every entry of every
+/// irrep's ρ(g) (|G| × K, row-major), columns grouped by irrep.
+struct IsotypicBasis: Sendable {
+    let basis: [Double]
+    let columns: [Range<Int>]
+    var parts: ([Double], [Range<Int>]) { (basis, columns) }
+
+    init(_ group: FiniteGroup) {
+        let o = group.order, k = group.characterTable.irrepCount
         var columnsOf: [Range<Int>] = []
         var columnCount = 0
         var mats: [[RepresentationMatrix]] = []
@@ -184,56 +265,7 @@ public enum IsotypicDecomposition {
                 if r.count > dd { for e in 0..<dd { basis[g * K + r.lowerBound + dd + e] = mg.imaginary?[e] ?? 0 } }
             }
         }
-        let weight = (0..<k).map { Double(t.irreps[$0].degree) / Double(o) }
-        var out = [Double](repeating: 0, count: n * k)
-        if n == 0 { return out }
-        let group4 = 4
-        let chunks = (n + group4 - 1) / group4
-        let workers = max(1, min(threads, chunks))
-        let cols = columnsOf
-        basis.withUnsafeBufferPointer { bb in
-            let B = bb.baseAddress!
-            let shared = SharedMutablePointer(UnsafeMutablePointer(mutating: B))
-            out.withUnsafeMutableBufferPointer { ob in
-                let so = SharedMutablePointer(ob.baseAddress!)
-                parallelWorkers(workers) { wk in
-                    let B = UnsafePointer(shared.pointer)
-                    let F = UnsafeMutablePointer<Double>.allocate(capacity: group4 * o)
-                    let Y = UnsafeMutablePointer<Double>.allocate(capacity: group4 * K)
-                    defer { F.deallocate(); Y.deallocate() }
-                    var ci = wk
-                    while ci < chunks {
-                        let first = ci * group4, cnt = min(group4, n - first)
-                        gather(m, first: first, count: cnt, elements: elements, transposed: false, into: F)
-                        Y.initialize(repeating: 0, count: group4 * K)
-                        for g in 0..<o {
-                            let row = B + g * K
-                            if cnt == 4 {
-                                let f0 = F[g], f1 = F[o + g], f2 = F[2 * o + g], f3 = F[3 * o + g]
-                                let y0 = Y, y1 = Y + K, y2 = Y + 2 * K, y3 = Y + 3 * K
-                                for c in 0..<K {
-                                    let b = row[c]
-                                    y0[c] += f0 * b; y1[c] += f1 * b; y2[c] += f2 * b; y3[c] += f3 * b
-                                }
-                            } else {
-                                for j in 0..<cnt {
-                                    let f = F[j * o + g], y = Y + j * K
-                                    for c in 0..<K { y[c] += f * row[c] }
-                                }
-                            }
-                        }
-                        for j in 0..<cnt {
-                            for i in 0..<k {
-                                var s = 0.0
-                                for c in cols[i] { let v = Y[j * K + c]; s += v * v }
-                                so.pointer[(first + j) * k + i] = weight[i] * s
-                            }
-                        }
-                        ci += workers
-                    }
-                }
-            }
-        }
-        return out
+        self.basis = basis
+        columns = columnsOf
     }
 }

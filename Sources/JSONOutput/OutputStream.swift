@@ -10,56 +10,103 @@ import Darwin
 /// bytes in memory. Large machine-readable outputs (a 5604 × 5604 character table, 100 000
 /// neurons) are written without building strings first.
 public final class ByteSink {
-    public private(set) var buffer: [UInt8] = []
+    // All mutable state lives behind one pointer: appends are plain stores, with no array
+    // uniqueness or dynamic exclusivity checks per byte (they dominated multi-megabyte outputs).
+    private struct State {
+        var storage: UnsafeMutablePointer<UInt8>
+        var capacity: Int
+        var count: Int
+        var failed: Bool
+    }
+    private let state: UnsafeMutablePointer<State>
     private let fd: Int32?
     private let flushThreshold = 1 << 16
+
     /// Set when a write to the descriptor failed (e.g. a closed pipe).
-    public private(set) var failed = false
+    public var failed: Bool { state.pointee.failed }
 
     /// A sink that writes to `fd` (1 = stdout).
     public init(fd: Int32 = 1) {
         self.fd = fd
-        buffer.reserveCapacity(flushThreshold + 4096)
+        state = .allocate(capacity: 1)
+        let capacity = flushThreshold + 4096
+        state.initialize(to: State(storage: .allocate(capacity: capacity), capacity: capacity, count: 0, failed: false))
     }
 
     /// A sink that keeps everything in `buffer`.
-    public init(collecting: Void) { self.fd = nil }
+    public init(collecting: Void) {
+        fd = nil
+        state = .allocate(capacity: 1)
+        state.initialize(to: State(storage: .allocate(capacity: 4096), capacity: 4096, count: 0, failed: false))
+    }
 
-    deinit { flush() }
+    deinit {
+        flush()
+        state.pointee.storage.deallocate()
+        state.deallocate()
+    }
+
+    /// The bytes not yet written out (everything, for a collecting sink).
+    public var buffer: [UInt8] { Array(UnsafeBufferPointer(start: state.pointee.storage, count: state.pointee.count)) }
+
+    /// Room for `extra` more bytes; returns where they go.
+    @inline(__always) private func reserve(_ extra: Int) -> UnsafeMutablePointer<UInt8> {
+        if state.pointee.count + extra > state.pointee.capacity { grow(state.pointee.count + extra) }
+        return state.pointee.storage + state.pointee.count
+    }
+
+    private func grow(_ needed: Int) {
+        var c = state.pointee.capacity
+        while c < needed { c *= 2 }
+        let p = UnsafeMutablePointer<UInt8>.allocate(capacity: c)
+        p.update(from: state.pointee.storage, count: state.pointee.count)
+        state.pointee.storage.deallocate()
+        state.pointee.storage = p
+        state.pointee.capacity = c
+    }
 
     @inline(__always) public func write(_ s: String) {
         var s = s
-        s.withUTF8 { buffer.append(contentsOf: $0) }
-        if buffer.count >= flushThreshold { flushIfWriting() }
+        s.withUTF8 { write(buffer: $0) }
+    }
+
+    @inline(__always) public func write(buffer bytes: UnsafeBufferPointer<UInt8>) {
+        let n = bytes.count
+        let at = reserve(n)
+        if let base = bytes.baseAddress { at.update(from: base, count: n) }
+        state.pointee.count += n
+        if state.pointee.count >= flushThreshold { flushIfWriting() }
     }
 
     @inline(__always) public func write(byte: UInt8) {
-        buffer.append(byte)
+        reserve(1).pointee = byte
+        state.pointee.count += 1
     }
 
     @inline(__always) public func write<S: Sequence>(bytes: S) where S.Element == UInt8 {
-        buffer.append(contentsOf: bytes)
-        if buffer.count >= flushThreshold { flushIfWriting() }
+        for b in bytes { write(byte: b) }
+        if state.pointee.count >= flushThreshold { flushIfWriting() }
     }
 
     private func flushIfWriting() { if fd != nil { flush() } }
 
     /// Writes out what is buffered (no-op for a collecting sink).
     public func flush() {
-        guard let fd, !buffer.isEmpty else { return }
-        buffer.withUnsafeBytes { raw in
-            var off = 0
-            while off < raw.count {
-                let r = Glibc.write(fd, raw.baseAddress! + off, raw.count - off)
-                if r < 0 { if errno == EINTR { continue }; failed = true; break }
-                off += r
-            }
+        guard let fd, state.pointee.count > 0 else { return }
+        let base = state.pointee.storage, count = state.pointee.count
+        var off = 0
+        while off < count {
+            let r = Glibc.write(fd, base + off, count - off)
+            if r < 0 { if errno == EINTR { continue }; state.pointee.failed = true; break }
+            off += r
         }
-        buffer.removeAll(keepingCapacity: true)
+        state.pointee.count = 0
     }
 
     /// The collected text (collecting sinks).
-    public var string: String { String(decoding: buffer, as: UTF8.self) }
+    public var string: String {
+        String(decoding: UnsafeBufferPointer(start: state.pointee.storage, count: state.pointee.count), as: UTF8.self)
+    }
 }
 
 /// A streaming JSON writer: call `beginObject`/`key`/values in order; commas are handled.
@@ -68,27 +115,59 @@ public final class ByteSink {
 /// value (Swift's `description`), non-finite doubles as `null` (JSON has no NaN).
 public final class JSONWriter {
     public let sink: ByteSink
-    private var needsComma: [Bool] = [false]
-    private var afterKey = false
+    // Nesting state behind one pointer (see ByteSink): comma[d] says whether level d already
+    // has an element.
+    private struct State {
+        var comma: UnsafeMutablePointer<Bool>
+        var capacity: Int
+        var depth: Int
+        var afterKey: Bool
+    }
+    private let state: UnsafeMutablePointer<State>
 
-    public init(sink: ByteSink) { self.sink = sink }
-
-    @inline(__always) private func separate() {
-        if afterKey { afterKey = false; return }
-        if needsComma[needsComma.count - 1] { sink.write(byte: UInt8(ascii: ",")) }
-        needsComma[needsComma.count - 1] = true
+    public init(sink: ByteSink) {
+        self.sink = sink
+        state = .allocate(capacity: 1)
+        let comma = UnsafeMutablePointer<Bool>.allocate(capacity: 64)
+        comma[0] = false
+        state.initialize(to: State(comma: comma, capacity: 64, depth: 0, afterKey: false))
     }
 
-    public func beginObject() { separate(); sink.write(byte: UInt8(ascii: "{")); needsComma.append(false) }
-    public func endObject() { needsComma.removeLast(); sink.write(byte: UInt8(ascii: "}")) }
-    public func beginArray() { separate(); sink.write(byte: UInt8(ascii: "[")); needsComma.append(false) }
-    public func endArray() { needsComma.removeLast(); sink.write(byte: UInt8(ascii: "]")) }
+    deinit {
+        state.pointee.comma.deallocate()
+        state.deallocate()
+    }
+
+    @inline(__always) private func separate() {
+        if state.pointee.afterKey { state.pointee.afterKey = false; return }
+        let d = state.pointee.depth
+        if state.pointee.comma[d] { sink.write(byte: UInt8(ascii: ",")) }
+        state.pointee.comma[d] = true
+    }
+
+    private func push() {
+        if state.pointee.depth + 1 == state.pointee.capacity {
+            let c = state.pointee.capacity * 2
+            let p = UnsafeMutablePointer<Bool>.allocate(capacity: c)
+            p.update(from: state.pointee.comma, count: state.pointee.capacity)
+            state.pointee.comma.deallocate()
+            state.pointee.comma = p
+            state.pointee.capacity = c
+        }
+        state.pointee.depth += 1
+        state.pointee.comma[state.pointee.depth] = false
+    }
+
+    public func beginObject() { separate(); sink.write(byte: UInt8(ascii: "{")); push() }
+    public func endObject() { state.pointee.depth -= 1; sink.write(byte: UInt8(ascii: "}")) }
+    public func beginArray() { separate(); sink.write(byte: UInt8(ascii: "[")); push() }
+    public func endArray() { state.pointee.depth -= 1; sink.write(byte: UInt8(ascii: "]")) }
 
     public func key(_ k: String) {
         separate()
         writeString(k)
         sink.write(byte: UInt8(ascii: ":"))
-        afterKey = true
+        state.pointee.afterKey = true
     }
 
     public func value(_ s: String) { separate(); writeString(s) }
@@ -130,20 +209,30 @@ public final class JSONWriter {
     }
 
     private func writeString(_ s: String) {
-        sink.write(byte: UInt8(ascii: "\""))
-        for b in s.utf8 {
-            switch b {
-            case UInt8(ascii: "\""): sink.write("\\\"")
-            case UInt8(ascii: "\\"): sink.write("\\\\")
-            case 0x0A: sink.write("\\n")
-            case 0x0D: sink.write("\\r")
-            case 0x09: sink.write("\\t")
-            case 0..<0x20:
-                let hex = String(b, radix: 16)
-                sink.write("\\u" + String(repeating: "0", count: 4 - hex.count) + hex)
-            default: sink.write(byte: b)
+        var s = s
+        s.withUTF8 { bytes in
+            // Most keys and labels need no escaping: one copy.
+            if !bytes.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+                sink.write(byte: UInt8(ascii: "\""))
+                sink.write(buffer: bytes)
+                sink.write(byte: UInt8(ascii: "\""))
+                return
             }
+            sink.write(byte: UInt8(ascii: "\""))
+            for b in bytes {
+                switch b {
+                case UInt8(ascii: "\""): sink.write("\\\"")
+                case UInt8(ascii: "\\"): sink.write("\\\\")
+                case 0x0A: sink.write("\\n")
+                case 0x0D: sink.write("\\r")
+                case 0x09: sink.write("\\t")
+                case 0..<0x20:
+                    let hex = String(b, radix: 16)
+                    sink.write("\\u" + String(repeating: "0", count: 4 - hex.count) + hex)
+                default: sink.write(byte: b)
+                }
+            }
+            sink.write(byte: UInt8(ascii: "\""))
         }
-        sink.write(byte: UInt8(ascii: "\""))
     }
 }

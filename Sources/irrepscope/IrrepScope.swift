@@ -1,6 +1,7 @@
 import ArgumentParser
 import Checkpoints
 import Foundation
+import Fourier
 
 /// `irrepscope`: which Fourier features and group representations a trained network uses.
 @main
@@ -19,6 +20,9 @@ struct IrrepScope: ParsableCommand {
 
     /// Exit statuses: 0 success, 1 a failure on the input (bad file, bad data), 2 bad arguments.
     static func main() {
+        // Every command runs its own worker threads; OpenBLAS's pool, started when the
+        // library loads, would only spin on sched_yield against them.
+        useSingleThreadedBLAS()
         let command: ParsableCommand
         do {
             command = try parseAsRoot()

@@ -1,0 +1,444 @@
+import CBLAS
+import Foundation
+import Fourier
+
+/// How `GroupNetwork.evaluate` computes the scores f(a, b)[c] of all |G|² pairs.
+///
+/// Whatever the choice, the reported accuracy and margin are those of the double-precision
+/// forward pass: single precision is only ever used as a filter whose error is bounded
+/// rigorously, and every pair the bound cannot settle is recomputed in double.
+public enum ForwardPrecision: Sendable, Equatable {
+    /// A probe on the pairs (e, b) decides: `filtered` when few pairs would need a re-check,
+    /// `double` otherwise (e.g. for networks at the maximum margin, whose pairs all have
+    /// nearly the same margin).
+    case automatic
+    /// Every score in double precision (one dgemm per block of pairs).
+    case double
+    /// Scores in single precision (one sgemm per block, half the time of dgemm) with a bound
+    /// E(a, b) on the error of every score of the pair; a pair is recomputed in double when
+    /// its margin could be the minimum (g̃ − 2E ≤ min over the block of g̃ + 2E) or its sign is
+    /// unsettled (|g̃| ≤ 2E). The bound is rigorous for any summation order of the sgemm
+    /// (Higham's γ_m), covers the rounding of the weights to single precision, of the
+    /// activation and underflow, and is computed on weights scaled by powers of two
+    /// (exact) so that nothing overflows.
+    case filtered
+}
+
+/// The forward pass over all pairs, in blocks of left inputs a; see `GroupNetwork.evaluate`.
+///
+/// The block partition depends only on |G| and m (not on the number of threads), the
+/// precision mode is decided once, and the pairs re-checked in double are chosen against the
+/// minimum over all blocks, so the results do not depend on the number of threads.
+struct ForwardPass: @unchecked Sendable {
+    let network: GroupNetwork
+    let n: Int
+    let m: Int
+    let sets: Int
+    /// `labels[s·n² + a·n + b]`: the label of (a, b) in labeling s.
+    let labels: UnsafePointer<Int32>
+    /// Left inputs per block.
+    let blockA: Int
+    /// Pairs per chunk of the double-precision re-check.
+    static let recheckChunk = 256
+
+    init(network: GroupNetwork, sets: Int, labels: UnsafePointer<Int32>) {
+        self.network = network
+        n = network.order; m = network.width
+        self.sets = sets; self.labels = labels
+        // About 2^19 hidden activations per block (2 MiB in single precision, 4 MiB in
+        // double): large enough that packing W is a small share of each GEMM, small enough
+        // to stay in cache and to balance the blocks over the cores.
+        blockA = max(1, min(n, (1 << 19) / max(n * m, 1)))
+    }
+
+    var blocks: Int { (n + blockA - 1) / blockA }
+
+    /// Per labeling: (number of correct pairs, minimum margin).
+    typealias Tally = [(correct: Int, margin: Double)]
+
+    func run(threads: Int, precision: ForwardPrecision) -> [(accuracy: Double, margin: Double)] {
+        useSingleThreadedBLAS()
+        var filter = precision == .double ? nil : SingleFilter(network: network)
+        if precision == .automatic, let f = filter, !probe(f) { filter = nil }
+        let tally = filter.map { filtered($0, threads: threads) } ?? doublePass(threads: threads)
+        return tally.map { (Double($0.correct) / Double(n * n), $0.margin) }
+    }
+
+    /// Whether the filter pays: on the pairs (0, b), at most a quarter need a re-check.
+    private func probe(_ f: SingleFilter) -> Bool {
+        let b = Buffers(rows: n, m: m, n: n, sets: sets, single: true)
+        defer { b.release() }
+        return f.screen(pass: self, a0: 0, rows: 1, b).flagged * 4 <= n
+    }
+
+    /// Rows of the block k: left inputs a0 ..< a0 + rows.
+    private func range(_ k: Int) -> (a0: Int, rows: Int) {
+        let a0 = k * blockA
+        return (a0, min(blockA, n - a0))
+    }
+
+    /// Runs `body(item, buffers)` for items 0..<count on up to `threads` workers, each with its
+    /// own scratch buffers; items are handed out in order.
+    private func parallel(_ count: Int, threads: Int, rows: Int, single: Bool, _ body: @escaping (Int, Buffers) -> Void) {
+        let next = BlockCounter()
+        let workers = max(1, min(threads, count))
+        let pass = self
+        let work = UncheckedSendable(body)
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            let buffers = Buffers(rows: rows, m: pass.m, n: pass.n, sets: pass.sets, single: single)
+            defer { buffers.release() }
+            while let k = next.take(below: count) { work.value(k, buffers) }
+        }
+    }
+
+    private func combine(_ parts: UnsafeMutablePointer<(correct: Int, margin: Double)>, count: Int) -> Tally {
+        (0..<sets).map { s in
+            var correct = 0, margin = Double.infinity
+            for k in 0..<count {
+                correct += parts[k * sets + s].correct
+                margin = min(margin, parts[k * sets + s].margin)
+            }
+            return (correct, margin)
+        }
+    }
+
+    /// Every score in double precision.
+    func doublePass(threads: Int) -> Tally {
+        let count = blocks
+        let parts = UnsafeMutablePointer<(correct: Int, margin: Double)>.allocate(capacity: count * sets)
+        defer { parts.deallocate() }
+        let shared = SharedBlockResults(parts)
+        parallel(count, threads: threads, rows: blockA * n, single: false) { k, buf in
+            let (a0, rows) = self.range(k)
+            var pairs = [Int]()
+            pairs.reserveCapacity(rows * self.n)
+            for r in 0..<(rows * self.n) { pairs.append(a0 * self.n + r) }
+            let t = self.exact(pairs, buf)
+            for s in 0..<self.sets { shared.pointer[k * self.sets + s] = t[s] }
+        }
+        return combine(parts, count: count)
+    }
+
+    /// Scores of the given pairs (index a·n + b) in double precision: one dgemm.
+    private func exact(_ pairs: [Int], _ buf: Buffers) -> Tally {
+        network.u.withUnsafeBufferPointer { u in
+            network.v.withUnsafeBufferPointer { v in
+                for (j, p) in pairs.enumerated() {
+                    fillHidden(buf.hiddenD + j * m, u.baseAddress! + (p / n) * m, v.baseAddress! + (p % n) * m, m,
+                               network.activation)
+                }
+            }
+        }
+        network.w.withUnsafeBufferPointer { w in
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(pairs.count), Int32(n), Int32(m), 1,
+                        buf.hiddenD, Int32(m), w.baseAddress, Int32(m), 0, buf.scoresD, Int32(n))
+        }
+        var out = Tally(repeating: (0, .infinity), count: sets)
+        for (j, p) in pairs.enumerated() {
+            let row = buf.scoresD + j * n
+            let (m1, i1, m2) = topTwo(row, n)
+            for s in 0..<sets {
+                let c = Int(labels[s * n * n + p])
+                let g = row[c] - (c == i1 ? m2 : m1)
+                if g > 0 { out[s].correct += 1 }
+                out[s].margin = min(out[s].margin, g)
+            }
+        }
+        return out
+    }
+
+    /// The single-precision screen over all blocks, then the double-precision re-check of the
+    /// pairs whose margin could be the global minimum or whose sign is unsettled.
+    func filtered(_ f: SingleFilter, threads: Int) -> Tally {
+        let count = blocks
+        let screens = UnsafeMutablePointer<BlockScreen>.allocate(capacity: count)
+        screens.initialize(repeating: BlockScreen(), count: count)
+        defer { screens.deinitialize(count: count); screens.deallocate() }
+        let shared = SharedScreens(screens)
+        parallel(count, threads: threads, rows: blockA * n, single: true) { k, buf in
+            let (a0, rows) = self.range(k)
+            let (_, thresholds) = f.screen(pass: self, a0: a0, rows: rows, buf)
+            var screen = BlockScreen()
+            screen.thresholds = thresholds
+            screen.correct = [Int](repeating: 0, count: self.sets)
+            for r in 0..<(rows * self.n) {
+                if buf.flagged[r] {
+                    screen.pairs.append(a0 * self.n + r)
+                    for s in 0..<self.sets {
+                        screen.bounds.append(buf.lower[r * self.sets + s]); screen.bounds.append(buf.upper[r * self.sets + s])
+                    }
+                } else {
+                    for s in 0..<self.sets where buf.lower[r * self.sets + s] > 0 { screen.correct[s] += 1 }
+                }
+            }
+            shared.pointer[k] = screen
+        }
+        // Thresholds over all blocks: the minimum's upper bound.
+        var tally = Tally(repeating: (0, .infinity), count: sets)
+        var threshold = [Double](repeating: .infinity, count: sets)
+        for k in 0..<count {
+            for s in 0..<sets {
+                threshold[s] = min(threshold[s], screens[k].thresholds[s])
+                tally[s].correct += screens[k].correct[s]
+            }
+        }
+        var recheck = [Int]()
+        for k in 0..<count {
+            let sc = screens[k]
+            for (j, p) in sc.pairs.enumerated() {
+                var needed = false
+                for s in 0..<sets {
+                    let lo = sc.bounds[(j * sets + s) * 2], hi = sc.bounds[(j * sets + s) * 2 + 1]
+                    if lo <= threshold[s] || (lo <= 0 && hi > 0) { needed = true }
+                }
+                if needed {
+                    recheck.append(p)
+                } else {
+                    for s in 0..<sets where sc.bounds[(j * sets + s) * 2] > 0 { tally[s].correct += 1 }
+                }
+            }
+        }
+        let chunk = ForwardPass.recheckChunk
+        let chunks = (recheck.count + chunk - 1) / chunk
+        let parts = UnsafeMutablePointer<(correct: Int, margin: Double)>.allocate(capacity: max(chunks, 1) * sets)
+        defer { parts.deallocate() }
+        let sharedParts = SharedBlockResults(parts)
+        let list = recheck
+        parallel(chunks, threads: threads, rows: chunk, single: false) { k, buf in
+            let t = self.exact(Array(list[(k * chunk)..<min(list.count, (k + 1) * chunk)]), buf)
+            for s in 0..<self.sets { sharedParts.pointer[k * self.sets + s] = t[s] }
+        }
+        let exact = combine(parts, count: chunks)
+        return (0..<sets).map { (tally[$0].correct + exact[$0].correct, min(tally[$0].margin, exact[$0].margin)) }
+    }
+}
+
+/// One block's screen: settled counts, the block's thresholds, and the pairs it could not
+/// settle with their bounds (lower, upper per labeling).
+struct BlockScreen {
+    var pairs: [Int] = []
+    var bounds: [Double] = []
+    var correct: [Int] = []
+    var thresholds: [Double] = []
+}
+
+struct SharedScreens: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<BlockScreen>
+    init(_ p: UnsafeMutablePointer<BlockScreen>) { pointer = p }
+}
+
+struct UncheckedSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ v: T) { value = v }
+}
+
+/// The single-precision screen: weights scaled by powers of two and rounded to Float, W
+/// extended by a row W*_i = max_c |w̃_ci| so that the sgemm also returns S = Σ_i |h̃_i| W*_i,
+/// and the constants of the error bound
+///   |s̃_c − s_c| ≤ E = c₁·S + c₂·(A[a] + B[b]) + e₀,   A[a] = Σ_i |u_i[a]|^k W*_i,
+/// where k is the activation's degree, c₁ = (γ_m + ε)/(1 − γ_m) (the sgemm and the rounding of
+/// w), c₂ = C_σ·ε·2^(k−1) (the rounding of u, v and of σ, with (|x|+|y|)^k ≤ 2^(k−1)(|x|^k+|y|^k))
+/// and e₀ a generous bound on all underflow. For odd powers (h̃ may be negative) S is replaced
+/// by its bound (1 + 5kε)·2^(k−1)(A[a] + B[b]).
+struct SingleFilter: Sendable {
+    let u: [Float]
+    let v: [Float]
+    /// (n + 1) × m: the scaled w, then W*.
+    let w: [Float]
+    let leftBound: [Double]
+    let rightBound: [Double]
+    let c1: Double
+    let c2: Double
+    let e0: Double
+    let nonnegative: Bool
+    let sBoundFactor: Double
+    /// The single-precision scores are the network's scores times this power of two.
+    let scoreScale: Double
+
+    /// nil when the weights do not suit single precision (non-finite, all zero, or so wide or
+    /// of so high a degree that the scaled scores could overflow).
+    init?(network: GroupNetwork) {
+        let n = network.order, m = network.width
+        let k: Int
+        let cSigma: Double
+        switch network.activation {
+        case .relu: k = 1; cSigma = 2.001
+        case .quadratic: k = 2; cSigma = 7
+        case .power(let d): k = d; cSigma = Double(3 * d + 1)
+        }
+        let eps = 0x1p-24
+        guard n >= 1, m >= 1, k >= 1, k <= 40, Double(m) * eps < 0x1p-8 else { return nil }
+        var maxUV = 0.0, maxW = 0.0
+        for x in network.u { guard x.isFinite else { return nil }; maxUV = max(maxUV, abs(x)) }
+        for x in network.v { guard x.isFinite else { return nil }; maxUV = max(maxUV, abs(x)) }
+        for x in network.w { guard x.isFinite else { return nil }; maxW = max(maxW, abs(x)) }
+        guard maxUV > 0, maxW > 0 else { return nil }
+        // Exact scalings by powers of two: max |u|, |v| < 1 and max |w| < 1.
+        let su = Double(sign: .plus, exponent: -(maxUV.exponent + 1), significand: 1)
+        let sw = Double(sign: .plus, exponent: -(maxW.exponent + 1), significand: 1)
+        u = network.u.map { Float($0 * su) }
+        v = network.v.map { Float($0 * su) }
+        var wf = network.w.map { Float($0 * sw) }
+        var star = [Float](repeating: 0, count: m)
+        for c in 0..<n { for i in 0..<m { star[i] = max(star[i], abs(wf[c * m + i])) } }
+        wf.append(contentsOf: star)
+        w = wf
+        func side(_ x: [Double]) -> [Double] {
+            (0..<n).map { a in
+                var s = 0.0
+                for i in 0..<m {
+                    let t = abs(x[a * m + i] * su)
+                    var p = t
+                    for _ in 1..<k { p *= t }
+                    s += p * Double(star[i])
+                }
+                return s * (1 + 0x1p-40)
+            }
+        }
+        leftBound = side(network.u); rightBound = side(network.v)
+        var scale = sw
+        for _ in 0..<k { scale *= su }
+        scoreScale = scale
+        let gm = Double(m) * eps / (1 - Double(m) * eps)
+        let slack = 1 + 1e-6
+        // c₁ also absorbs the double-precision reference's own error (≤ γ_m in double).
+        c1 = ((gm + eps / (1 - eps)) / (1 - gm) + 4 * Double(m) * 0x1p-53) * slack
+        c2 = cSigma * eps * (1 + 2 * eps) / (1 - eps) * Double(1 << (k - 1)) * slack
+        e0 = Double(m + n) * Double(sign: .plus, exponent: k - 120, significand: 1)
+        nonnegative = network.activation == .relu || k % 2 == 0
+        sBoundFactor = (1 + 5 * Double(k) * eps) * Double(1 << (k - 1))
+    }
+
+    /// E(a, b): a bound on |s̃_c − s_c| for every class c of the pair (a, b), in the scaled
+    /// units of `scoreScale`, given the extra column S of its sgemm row.
+    @inline(__always)
+    func scoreBound(a: Int, b: Int, extra: Float) -> Double {
+        let side = leftBound[a] + rightBound[b]
+        let s = nonnegative ? Double(extra) : sBoundFactor * side
+        return c1 * s + c2 * side + e0
+    }
+
+    /// Scores the pairs (a, b), a ∈ a0 ..< a0 + rows, in single precision; fills
+    /// `lower`/`upper` (the margin's bounds per labeling) and `flagged` (needs double).
+    /// Returns the number of flagged pairs and, per labeling, the least upper bound of a
+    /// margin in the block.
+    func screen(pass: ForwardPass, a0: Int, rows: Int, _ buf: Buffers) -> (flagged: Int, thresholds: [Double]) {
+        let n = pass.n, m = pass.m, sets = pass.sets
+        let pairs = rows * n
+        u.withUnsafeBufferPointer { u in
+            v.withUnsafeBufferPointer { v in
+                for da in 0..<rows {
+                    for b in 0..<n {
+                        fillHidden(buf.hiddenF + (da * n + b) * m, u.baseAddress! + (a0 + da) * m,
+                                   v.baseAddress! + b * m, m, pass.network.activation)
+                    }
+                }
+            }
+        }
+        w.withUnsafeBufferPointer { w in
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(pairs), Int32(n + 1), Int32(m), 1,
+                        buf.hiddenF, Int32(m), w.baseAddress, Int32(m), 0, buf.scoresF, Int32(n + 1))
+        }
+        var threshold = [Double](repeating: .infinity, count: sets)
+        for r in 0..<pairs {
+            let row = buf.scoresF + r * (n + 1)
+            let a = a0 + r / n, b = r % n
+            let e = 2 * scoreBound(a: a, b: b, extra: row[n])
+            let (m1, i1, m2) = topTwo(row, n)
+            for t in 0..<sets {
+                let c = Int(pass.labels[t * n * n + a0 * n + r])
+                let g = Double(row[c]) - Double(c == i1 ? m2 : m1)
+                buf.lower[r * sets + t] = g - e
+                buf.upper[r * sets + t] = g + e
+                threshold[t] = min(threshold[t], g + e)
+            }
+        }
+        var flagged = 0
+        for r in 0..<pairs {
+            var f = false
+            for t in 0..<sets {
+                let lo = buf.lower[r * sets + t], hi = buf.upper[r * sets + t]
+                if lo <= threshold[t] || (lo <= 0 && hi > 0) { f = true }
+            }
+            buf.flagged[r] = f
+            if f { flagged += 1 }
+        }
+        return (flagged, threshold)
+    }
+}
+
+/// Per-worker scratch space, allocated once: single precision for the screen, double for
+/// the exact pass.
+final class Buffers: @unchecked Sendable {
+    let hiddenD: UnsafeMutablePointer<Double>
+    let scoresD: UnsafeMutablePointer<Double>
+    let hiddenF: UnsafeMutablePointer<Float>
+    let scoresF: UnsafeMutablePointer<Float>
+    let lower: UnsafeMutablePointer<Double>
+    let upper: UnsafeMutablePointer<Double>
+    let flagged: UnsafeMutablePointer<Bool>
+
+    init(rows: Int, m: Int, n: Int, sets: Int, single: Bool) {
+        hiddenD = .allocate(capacity: single ? 1 : rows * m)
+        scoresD = .allocate(capacity: single ? 1 : rows * n)
+        hiddenF = .allocate(capacity: single ? rows * m : 1)
+        scoresF = .allocate(capacity: single ? rows * (n + 1) : 1)
+        lower = .allocate(capacity: rows * sets)
+        upper = .allocate(capacity: rows * sets)
+        flagged = .allocate(capacity: rows)
+    }
+
+    func release() {
+        hiddenD.deallocate(); scoresD.deallocate(); hiddenF.deallocate(); scoresF.deallocate()
+        lower.deallocate(); upper.deallocate(); flagged.deallocate()
+    }
+}
+
+/// Hands out block indices to workers in order.
+final class BlockCounter: @unchecked Sendable {
+    private var next = 0
+    private let lock = NSLock()
+
+    func take(below limit: Int) -> Int? {
+        lock.lock(); defer { lock.unlock() }
+        guard next < limit else { return nil }
+        next += 1
+        return next - 1
+    }
+}
+
+struct SharedBlockResults: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<(correct: Int, margin: Double)>
+    init(_ p: UnsafeMutablePointer<(correct: Int, margin: Double)>) { pointer = p }
+}
+
+/// h[i] = σ(x[i] + y[i]) for i < m, with the activation's branch outside the loop.
+@inline(__always)
+func fillHidden<T: BinaryFloatingPoint>(_ h: UnsafeMutablePointer<T>, _ x: UnsafePointer<T>, _ y: UnsafePointer<T>,
+                                        _ m: Int, _ activation: Activation) {
+    switch activation {
+    case .quadratic:
+        for i in 0..<m { let t = x[i] + y[i]; h[i] = t * t }
+    case .relu:
+        for i in 0..<m { let t = x[i] + y[i]; h[i] = t > 0 ? t : 0 }
+    case .power(let k):
+        for i in 0..<m {
+            let t = x[i] + y[i]
+            var r = t
+            for _ in 1..<max(k, 1) { r *= t }
+            h[i] = r
+        }
+    }
+}
+
+/// The largest entry of row[0..<n], its (first) index, and the largest entry of the others
+/// (−∞ when n = 1): the best competitor of class c is `c == index ? second : first`.
+@inline(__always)
+func topTwo<T: BinaryFloatingPoint>(_ row: UnsafePointer<T>, _ n: Int) -> (T, Int, T) {
+    var m1 = -T.infinity, m2 = -T.infinity, i1 = 0
+    for c in 0..<n {
+        let x = row[c]
+        if x > m1 { m2 = m1; m1 = x; i1 = c } else if x > m2 { m2 = x }
+    }
+    return (m1, i1, m2)
+}
