@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `irrepscope analyze` end to end (load, spectra or isotypic decomposition of u, v, w, margin over
 # all |G|² pairs, JSON) on C_113 with m = 512 and S_5 with m = 2000, next to a NumPy script doing
-# the margin computation alone on the same file, in the same run. Best of 3 wall times each.
+# the margin computation alone on the same file, in the same run. Best of 5 wall times each.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release --static-swift-stdlib --product irrepscope >&2
@@ -23,7 +23,7 @@ best() {
   python3 - "$@" <<'PY'
 import subprocess, sys, time
 best = float("inf")
-for _ in range(3):
+for _ in range(5):
     t = time.perf_counter()
     subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     best = min(best, time.perf_counter() - t)

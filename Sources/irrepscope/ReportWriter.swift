@@ -55,20 +55,21 @@ enum ReportWriter {
         j.field("component_kind", a.isCyclic ? "frequency" : "irrep")
         j.key("components"); j.beginArray(); for l in a.componentLabels { j.value(l) }; j.endArray()
         layoutJSON(j, layout)
+        func part(_ role: String, _ p: PartSummary) {
+            j.key(role); j.beginObject()
+            j.key("dominant"); label(p.dominant)
+            j.field("max_normalized_power", p.maxNormalizedPower)
+            j.field("ipr", p.ipr)
+            j.key("top"); j.beginArray()
+            for t in p.top { j.beginObject(); j.key("component"); label(t.component); j.field("share", t.share); j.endObject() }
+            j.endArray()
+            j.endObject()
+        }
         j.key("neurons"); j.beginArray()
         for n in a.neurons {
             j.beginObject()
             j.field("index", n.index)
-            for (role, p) in [("u", n.u), ("v", n.v), ("w", n.w)] {
-                j.key(role); j.beginObject()
-                j.key("dominant"); label(p.dominant)
-                j.field("max_normalized_power", p.maxNormalizedPower)
-                j.field("ipr", p.ipr)
-                j.key("top"); j.beginArray()
-                for t in p.top { j.beginObject(); j.key("component"); label(t.component); j.field("share", t.share); j.endObject() }
-                j.endArray()
-                j.endObject()
-            }
+            part("u", n.u); part("v", n.v); part("w", n.w)
             j.key("component"); label(n.component)
             j.field("agree", n.agree)
             j.field("norm", n.norm)
