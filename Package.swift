@@ -11,6 +11,7 @@
 //     ├─ Checkpoints   file → named tensors (npy, and the checkpoint formats)
 //     └─ JSONOutput    fast streaming JSON/CSV writer for machine-readable output
 //   CFFTW, CBLAS, CZlib  system libraries (Debian: libfftw3-dev, libopenblas-dev, zlib1g-dev)
+//   CKernels             small C loops built for AVX-512/AVX2/baseline, chosen at load time
 import PackageDescription
 
 let package = Package(
@@ -41,7 +42,8 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"])]
         ),
         .target(name: "JSONOutput"),
-        .target(name: "Fourier", dependencies: ["CFFTW", "CBLAS"]),
+        .target(name: "CKernels"),
+        .target(name: "Fourier", dependencies: ["CFFTW", "CBLAS", "CKernels"]),
         .target(name: "Checkpoints", dependencies: ["CZlib"]),
         .target(name: "Groups", dependencies: ["Fourier", "CBLAS"], exclude: ["README.md"]),
         .target(name: "Analysis", dependencies: ["Fourier", "Groups", "Checkpoints", "CBLAS"]),

@@ -14,7 +14,7 @@ guard args.count >= 2 else {
 let repeats = args.count > 2 ? Int(args[2]) ?? 5 : 5
 var options = SpectrumOptions()
 if args.count > 3, let t = Int(args[3]) { options.threads = t }
-if args.count > 4 { options.keepPowers = args[4] == "keep" }
+if args.count > 4 { options.keepPowers = args[4] == "keep"; options.phases = options.keepPowers }
 if args.count > 5, let b = Int(args[5]), b > 0 { options.batch = b }
 if args.count > 6, let b = SpectrumBackend(rawValue: args[6]) { options.backend = b }
 do {

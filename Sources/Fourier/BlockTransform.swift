@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// How the per-neuron DFTs are computed. Both give X[k] = Σ_a u[a] e^{−2πika/p}.
@@ -22,26 +23,27 @@ struct TransformedBlock<Scalar: FFTWScalar> {
     let p: Int
 
     /// Writes P_k (THEORY.md §4 bin powers) of neuron j for k = 0 …< ⌊p/2⌋+1 into `out`.
+    /// Squares are taken in the working precision (the transform's own rounding already
+    /// bounds the accuracy; single precision runs twice as many lanes), sums later in Double.
     @inline(__always) func binPowers(_ j: Int, into out: UnsafeMutablePointer<Double>) {
         let bins = p / 2 + 1
         switch layout {
         case .interleaved(let base):
             let row = base + 2 * j * bins
             for k in 0..<bins {
-                let re = Double(row[2 * k]), iv = Double(row[2 * k + 1])
-                out[k] = (k == 0 || 2 * k == p ? 1 : 2) * (re * re + iv * iv)
+                let re = row[2 * k], iv = row[2 * k + 1]
+                out[k] = Double((k == 0 || 2 * k == p ? 1 : 2) * (re * re + iv * iv))
             }
         case .split(let reBase, let imBase, let s):
             let re = reBase + j * bins, im = imBase + j * s - 1
-            let r0 = Double(re[0])
-            out[0] = r0 * r0
+            out[0] = Double(re[0] * re[0])
             if s >= 1 {
                 for k in 1...s {
-                    let r = Double(re[k]), i = Double(im[k])
-                    out[k] = 2 * (r * r + i * i)
+                    let r = re[k], i = im[k]
+                    out[k] = Double(2 * (r * r + i * i))
                 }
             }
-            if p % 2 == 0 && p >= 2 { let r = Double(re[p / 2]); out[p / 2] = r * r }
+            if p % 2 == 0 && p >= 2 { let r = re[p / 2]; out[p / 2] = Double(r * r) }
         }
     }
 
@@ -125,6 +127,19 @@ struct BlockTransform<Scalar: FFTWScalar>: @unchecked Sendable {
             let c = dft.cosineSize, sz = dft.sineSize, h = p / 2
             let even = scratch.input, odd = scratch.input2!
             // Fold through the strides: e[a] = u[a] + u[p−a], o[a] = u[a] − u[p−a].
+            if ss == 1 {
+                // Contiguous neurons (the usual neurons × p layout): the C kernel, vectorized
+                // for the widest instruction set of the CPU (CKernels).
+                if Scalar.self == Float.self {
+                    irrepscope_fold_f32(UnsafeRawPointer(src).assumingMemoryBound(to: Float.self), count, ns, p,
+                                        UnsafeMutableRawPointer(even).assumingMemoryBound(to: Float.self), c,
+                                        UnsafeMutableRawPointer(odd).assumingMemoryBound(to: Float.self), sz)
+                } else {
+                    irrepscope_fold_f64(UnsafeRawPointer(src).assumingMemoryBound(to: Double.self), count, ns, p,
+                                        UnsafeMutableRawPointer(even).assumingMemoryBound(to: Double.self), c,
+                                        UnsafeMutableRawPointer(odd).assumingMemoryBound(to: Double.self), sz)
+                }
+            } else {
             for j in 0..<count {
                 let u = src + j * ns
                 let e = even + j * c, o = odd + j * sz
@@ -137,6 +152,7 @@ struct BlockTransform<Scalar: FFTWScalar>: @unchecked Sendable {
                     }
                 }
                 if p % 2 == 0 && h >= 1 { e[h] = u[h * ss] }
+            }
             }
             GEMM.multiply(rows: count, n: c, k: c, a: even, lda: c, transposed: false, b: dft.cosines,
                           c: scratch.output, ldc: c)

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// A matrix of neuron weights seen through strides, never copied: neuron `n`, sample `a`
@@ -26,6 +27,8 @@ public struct SpectrumOptions: Sendable {
     public var includeDC = false
     /// Keep every bin's power per neuron (needed for top-K shares; not for histograms).
     public var keepPowers = true
+    /// Compute the phase of each neuron's dominant bin (not needed for histograms).
+    public var phases = true
     /// Worker threads (default: all cores).
     public var threads = ProcessInfo.processInfo.activeProcessorCount
     /// Transforms per FFTW call (neurons gathered into one aligned block).
@@ -65,8 +68,8 @@ public struct FourierSpectra: Sendable {
     public let dominantFrequencies: [Int?]
     /// Inverse participation ratio Σ s_k² of the normalized shares (nil where undefined).
     public let iprs: [Double?]
-    /// Phase arg X_k ∈ (−π, π] of each neuron's dominant bin (nil where undefined).
-    /// For u(a) = λ cos(θ + 2πζa/p) it is θ.
+    /// Phase arg X_k ∈ (−π, π] of each neuron's dominant bin (nil where undefined, and for
+    /// every neuron when `SpectrumOptions.phases` is off). For u(a) = λ cos(θ + 2πζa/p) it is θ.
     public let phases: [Double?]
 
     public var neuronCount: Int { maxNormalizedPowers.count }
@@ -87,7 +90,7 @@ public struct FourierSpectra: Sendable {
                                                   planner: FFTWPlanner = .shared) -> FourierSpectra {
         let p = matrix.length, bins = p / 2 + 1, n = matrix.neurons
         let tol: Double = Scalar.self == Float.self ? 1e-10 : 1e-24
-        let keep = options.keepPowers, includeDC = options.includeDC
+        let keep = options.keepPowers, includeDC = options.includeDC, wantPhases = options.phases
         // Results are written by the workers into buffers owned here, then wrapped as arrays.
         let outMax = SharedMutablePointer(UnsafeMutablePointer<Double>.allocate(capacity: max(n, 1)))
         let outDom = SharedMutablePointer(UnsafeMutablePointer<Int32>.allocate(capacity: max(n, 1)))
@@ -113,39 +116,41 @@ public struct FourierSpectra: Sendable {
             let workers = max(1, min(options.threads, chunks))
             parallelWorkers(workers) { w in
                 let scratch = transform.makeScratch()
-                let scratchPowers = UnsafeMutablePointer<Double>.allocate(capacity: bins)
-                defer { scratch.free(); scratchPowers.deallocate() }
+                // Bin powers of a chunk (when not kept), and the per-neuron reductions.
+                let scratchPowers = UnsafeMutablePointer<Double>.allocate(capacity: keep ? 1 : batch * bins)
+                let sums = UnsafeMutablePointer<Double>.allocate(capacity: 3 * batch)
+                let args = UnsafeMutablePointer<Int32>.allocate(capacity: batch)
+                defer { scratch.free(); scratchPowers.deallocate(); sums.deallocate(); args.deallocate() }
+                let squaresOf = sums + batch, bests = sums + 2 * batch
                 let pw = outPowers.pointer, mx = outMax.pointer, dm = outDom.pointer, ip = outIPR.pointer, ph = outPhase.pointer
                 var chunk = w
                 while chunk < chunks {
                     let first = chunk * batch
                     let count = min(batch, n - first)
                     let out = transform.run(first: first, count: count, scratch: scratch)
+                    let rows = keep ? pw + first * bins : scratchPowers
+                    for j in 0..<count { out.binPowers(j, into: rows + j * bins) }
+                    // Sums, sums of squares, maximum and first argmax over the non-DC bins
+                    // (CKernels: vectorized, the same bits on every CPU).
+                    irrepscope_row_summaries(rows, count, bins, bins, sums, squaresOf, bests, args)
                     for j in 0..<count {
-                        let row = keep ? pw + (first + j) * bins : scratchPowers
-                        out.binPowers(j, into: row)
-                        // Reductions with independent accumulators (no FP reassociation needed).
-                        var t0 = 0.0, t1 = 0.0, q0 = 0.0, q1 = 0.0
-                        var k = 1
-                        while k + 1 < bins {
-                            let a = row[k], b = row[k + 1]
-                            t0 += a; t1 += b; q0 += a * a; q1 += b * b
-                            k += 2
-                        }
-                        if k < bins { t0 += row[k]; q0 += row[k] * row[k] }
-                        let nonDC = t0 + t1, dc = row[0]
+                        let row = rows + j * bins
+                        let nonDC = sums[j], sq = squaresOf[j]
+                        var best = bests[j], bestK = Int(args[j])
+                        let dc = row[0]
                         let total = nonDC + dc
-                        let squares = includeDC ? q0 + q1 + dc * dc : q0 + q1
-                        var best = includeDC ? dc : -1.0, bestK = 0
-                        for k in 1..<bins where row[k] > best { best = row[k]; bestK = k }
+                        let squares = includeDC ? sq + dc * dc : sq
+                        if includeDC && dc >= best { (best, bestK) = (dc, 0) }
                         let norm = includeDC ? total : nonDC
                         guard norm > 0, norm > tol * total else { continue }
                         let i = first + j
                         mx[i] = best / norm
                         ip[i] = squares / (norm * norm)
                         dm[i] = Int32(bestK)
-                        let (re, im) = out.value(j, bestK)
-                        ph[i] = atan2(im, re)
+                        if wantPhases {
+                            let (re, im) = out.value(j, bestK)
+                            ph[i] = atan2(im, re)
+                        }
                     }
                     chunk += workers
                 }
@@ -160,7 +165,7 @@ public struct FourierSpectra: Sendable {
                                      zeroTolerance: tol,
                                      powers: powers) : nil,
             maxNormalizedPowers: opt(outMax.pointer), dominantFrequencies: dominant.map { $0 >= 0 ? Int($0) : nil },
-            iprs: opt(outIPR.pointer), phases: opt(outPhase.pointer))
+            iprs: opt(outIPR.pointer), phases: wantPhases ? opt(outPhase.pointer) : [Double?](repeating: nil, count: n))
     }
 
     /// Summary of neuron `n` from the kept bin powers: dominant frequency, max normalized

@@ -88,7 +88,9 @@ struct HistogramCommand: ParsableCommand {
 
     func run() throws {
         let m = try selection.load()
-        let spectra = try m.spectra(options: transform.options(keepPowers: false))
+        var options = transform.options(keepPowers: false)
+        options.phases = false  // a histogram needs only the max normalized powers
+        let spectra = try m.spectra(options: options)
         let values = spectra.maxNormalizedPowers
         let histogram = PowerHistogram(values: values, bins: bins)
         let stats = PowerStatistics(values: values)

@@ -255,3 +255,51 @@ func spectra<S: FFTWScalar>(_ rows: [Double], neurons: Int, p: Int, columns: Boo
         #expect(planner.fastestBackend(length: 113, as: Float.self) == a)
     }
 }
+
+/// The per-neuron pass (vectorized reductions in CKernels) against the summaries recomputed
+/// from the kept bin powers, on lengths with fewer and more than eight non-DC bins, on exact
+/// ties (the first maximal bin wins) and with the DC bin counted; and `phases` off changes
+/// nothing but the phases.
+@Suite struct PerNeuronPass {
+    @Test(arguments: [2, 3, 5, 8, 16, 17, 18, 71, 113, 128])
+    func passAgreesWithTheKeptPowers(p: Int) {
+        var rows = randomMatrix(40 * p, seed: UInt64(p) + 7)
+        // Neurons 0–3: two cosines of equal amplitude (a tie between their bins).
+        for n in 0..<4 where p >= 5 {
+            let f1 = 1 + n % max(1, p / 2 - 1), f2 = p / 2
+            for a in 0..<p {
+                rows[n * p + a] = cos(2 * Double.pi * Double(f1 * a % p) / Double(p))
+                    + (f2 != f1 ? cos(2 * Double.pi * Double(f2 * a % p) / Double(p) + 0.3) : 0)
+            }
+        }
+        for includeDC in [false, true] {
+            for backend in [SpectrumBackend.fftw, .gemm] {
+                var o = SpectrumOptions(includeDC: includeDC)
+                o.backend = backend
+                o.batch = 11
+                let s = rows.withUnsafeBufferPointer {
+                    FourierSpectra.compute(NeuronMatrix(base: $0.baseAddress!, neurons: 40, length: p, neuronStride: p, sampleStride: 1),
+                                           options: o)
+                }
+                o.phases = false
+                o.keepPowers = false
+                let lean = rows.withUnsafeBufferPointer {
+                    FourierSpectra.compute(NeuronMatrix(base: $0.baseAddress!, neurons: 40, length: p, neuronStride: p, sampleStride: 1),
+                                           options: o)
+                }
+                for n in 0..<40 {
+                    let sum = s.summary(ofNeuron: n)
+                    #expect(s.dominantFrequencies[n] == sum.dominant, "p \(p) neuron \(n)")
+                    if let a = s.maxNormalizedPowers[n], let b = sum.maxNormalizedPower { #expect(abs(a - b) < 1e-12) }
+                    else { #expect(s.maxNormalizedPowers[n] == nil && sum.maxNormalizedPower == nil) }
+                    if let a = s.iprs[n], let b = sum.ipr { #expect(abs(a - b) < 1e-12) }
+                    #expect(lean.maxNormalizedPowers[n] == s.maxNormalizedPowers[n])
+                    #expect(lean.dominantFrequencies[n] == s.dominantFrequencies[n])
+                    #expect(lean.iprs[n] == s.iprs[n])
+                    #expect(lean.phases[n] == nil)
+                    #expect((s.phases[n] == nil) == (s.dominantFrequencies[n] == nil))
+                }
+            }
+        }
+    }
+}

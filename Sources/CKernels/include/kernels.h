@@ -1,0 +1,25 @@
+#ifndef IRREPSCOPE_KERNELS_H
+#define IRREPSCOPE_KERNELS_H
+/* Small numeric kernels in C, compiled for several instruction sets (AVX2+FMA, AVX-512,
+   baseline x86-64) and chosen at load time by the CPU (GNU ifunc via target_clones), so one
+   binary runs everywhere and uses the widest vectors available. Swift code itself targets
+   baseline x86-64 (SSE2). */
+#include <stddef.h>
+
+/* The folded real-DFT inputs of `count` contiguous neurons of length p (neuron j at
+   u + j*neuron_stride, samples at unit stride): e[0] = u[0], e[a] = u[a] + u[p-a] and
+   o[a-1] = u[a] - u[p-a] for 0 < a < p/2, e[p/2] = u[p/2] for even p. Neuron j's folded
+   vectors go to even + j*even_size and odd + j*odd_size. */
+void irrepscope_fold_f32(const float *u, ptrdiff_t count, ptrdiff_t neuron_stride, ptrdiff_t p,
+                         float *even, ptrdiff_t even_size, float *odd, ptrdiff_t odd_size);
+void irrepscope_fold_f64(const double *u, ptrdiff_t count, ptrdiff_t neuron_stride, ptrdiff_t p,
+                         double *even, ptrdiff_t even_size, double *odd, ptrdiff_t odd_size);
+
+/* Per row of bin powers (row j at rows + j*stride, bins entries; entry 0 is DC): the sum,
+   the sum of squares and the maximum of entries 1..bins-1, and the first index attaining
+   the maximum (1 when bins == 1). Sums run in eight lanes by k mod 8, combined in a fixed
+   order, with no fused multiply-adds, so every instruction set gives the same bits. */
+void irrepscope_row_summaries(const double *rows, ptrdiff_t count, ptrdiff_t stride, ptrdiff_t bins,
+                              double *sum, double *squares, double *best, int *arg);
+
+#endif

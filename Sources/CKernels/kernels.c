@@ -1,0 +1,86 @@
+#include "kernels.h"
+
+#if defined(__x86_64__) && defined(__clang__) && defined(__linux__)
+#define MULTIVERSION __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define MULTIVERSION
+#endif
+
+#define DEFINE_FOLD(NAME, T)                                                                         \
+    MULTIVERSION                                                                                     \
+    void NAME(const T *restrict u, ptrdiff_t count, ptrdiff_t neuron_stride, ptrdiff_t p,             \
+              T *restrict even, ptrdiff_t even_size, T *restrict odd, ptrdiff_t odd_size) {            \
+        const ptrdiff_t h = p / 2, s = (p + 1) / 2 - 1;                                              \
+        for (ptrdiff_t j = 0; j < count; j++) {                                                      \
+            const T *x = u + j * neuron_stride;                                                      \
+            T *e = even + j * even_size, *o = odd + j * odd_size;                                    \
+            e[0] = x[0];                                                                             \
+            const T *lo = x + 1, *hi = x + (p - 1);                                                  \
+            for (ptrdiff_t a = 0; a < s; a++) {                                                      \
+                T l = lo[a], r = hi[-a];                                                             \
+                e[a + 1] = l + r;                                                                    \
+                o[a] = l - r;                                                                        \
+            }                                                                                        \
+            if (p % 2 == 0 && h >= 1) e[h] = x[h];                                                   \
+        }                                                                                            \
+    }
+
+DEFINE_FOLD(irrepscope_fold_f32, float)
+DEFINE_FOLD(irrepscope_fold_f64, double)
+
+/* Same bits on every instruction set: no contraction of a*a + s into an FMA. */
+#pragma clang fp contract(off)
+
+/* Eight doubles, compiled to whatever the target has (one zmm, two ymm, four xmm): element-wise
+   operations only, so the lanes' arithmetic does not depend on the instruction set. */
+typedef double v8d __attribute__((vector_size(64), aligned(8)));
+typedef long long v8l __attribute__((vector_size(64), aligned(8)));
+
+/* mask ? a : b, lane by lane (a macro: vector arguments would change the ABI per target). */
+#define BLEND(mask, a, b) ((v8d)((((v8l)(a)) & (mask)) | (((v8l)(b)) & ~(mask))))
+
+MULTIVERSION
+void irrepscope_row_summaries(const double *restrict rows, ptrdiff_t count, ptrdiff_t stride, ptrdiff_t bins,
+                              double *restrict sum, double *restrict squares, double *restrict best, int *restrict arg) {
+    const v8d first = {1, 2, 3, 4, 5, 6, 7, 8};
+    for (ptrdiff_t j = 0; j < count; j++) {
+        const double *row = rows + j * stride;
+        v8d t = {0}, q = {0}, top = first * 0.0 - 1.0, at = first, index = first;
+        ptrdiff_t k = 1;
+        for (; k + 7 < bins; k += 8) {
+            v8d v;
+            __builtin_memcpy(&v, row + k, sizeof v);
+            t += v;
+            q += v * v;
+            v8l higher = v > top;
+            top = BLEND(higher, v, top);
+            at = BLEND(higher, index, at);
+            index += 8.0;
+        }
+        double s = ((t[0] + t[1]) + (t[2] + t[3])) + ((t[4] + t[5]) + (t[6] + t[7]));
+        double sq = ((q[0] + q[1]) + (q[2] + q[3])) + ((q[4] + q[5]) + (q[6] + q[7]));
+        /* The largest lane, then the smallest index among the lanes holding it: in-register
+           reductions over halves, quarters and pairs. */
+        v8d m = top, y;
+        y = __builtin_shufflevector(m, m, 4, 5, 6, 7, 0, 1, 2, 3); m = BLEND(y > m, y, m);
+        y = __builtin_shufflevector(m, m, 2, 3, 0, 1, 6, 7, 4, 5); m = BLEND(y > m, y, m);
+        y = __builtin_shufflevector(m, m, 1, 0, 3, 2, 5, 4, 7, 6); m = BLEND(y > m, y, m);
+        const v8d none = first * 0.0 + 1e300;
+        v8d c = BLEND(top == m, at, none);
+        y = __builtin_shufflevector(c, c, 4, 5, 6, 7, 0, 1, 2, 3); c = BLEND(y < c, y, c);
+        y = __builtin_shufflevector(c, c, 2, 3, 0, 1, 6, 7, 4, 5); c = BLEND(y < c, y, c);
+        y = __builtin_shufflevector(c, c, 1, 0, 3, 2, 5, 4, 7, 6); c = BLEND(y < c, y, c);
+        double b = m[0];
+        ptrdiff_t bk = c[0] < 1e300 ? (ptrdiff_t)c[0] : 1;
+        for (; k < bins; k++) {
+            double v = row[k];
+            s += v;
+            sq += v * v;
+            if (v > b) { b = v; bk = k; }
+        }
+        sum[j] = s;
+        squares[j] = sq;
+        best[j] = b;
+        arg[j] = (int)bk;
+    }
+}
