@@ -41,12 +41,12 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
-        .target(name: "JSONOutput"),
+        .target(name: "JSONOutput", dependencies: ["CKernels"]),
         .target(name: "CKernels"),
         .target(name: "Fourier", dependencies: ["CFFTW", "CBLAS", "CKernels"]),
-        .target(name: "Checkpoints", dependencies: ["CZlib"]),
+        .target(name: "Checkpoints", dependencies: ["CZlib", "CKernels"]),
         .target(name: "Groups", dependencies: ["Fourier", "CBLAS"], exclude: ["README.md"]),
-        .target(name: "Analysis", dependencies: ["Fourier", "Groups", "Checkpoints", "CBLAS"]),
+        .target(name: "Analysis", dependencies: ["Fourier", "Groups", "Checkpoints", "CBLAS", "CKernels"]),
         .target(name: "Reports"),
         .executableTarget(
             name: "irrepscope",

@@ -1,4 +1,5 @@
 import CBLAS
+import CKernels
 import Foundation
 import Fourier
 
@@ -276,9 +277,16 @@ struct SingleFilter: Sendable {
         // Exact scalings by powers of two: max |u|, |v| < 1 and max |w| < 1.
         let su = Double(sign: .plus, exponent: -(maxUV.exponent + 1), significand: 1)
         let sw = Double(sign: .plus, exponent: -(maxW.exponent + 1), significand: 1)
-        u = network.u.map { Float($0 * su) }
-        v = network.v.map { Float($0 * su) }
-        var wf = network.w.map { Float($0 * sw) }
+        func single(_ x: [Double], _ scale: Double, extra: Int = 0) -> [Float] {
+            [Float](unsafeUninitializedCapacity: x.count + extra) { out, count in
+                irrepscope_prefault(out.baseAddress, (x.count + extra) * 4, 1)
+                for i in x.indices { out[i] = Float(x[i] * scale) }
+                count = x.count
+            }
+        }
+        u = single(network.u, su)
+        v = single(network.v, su)
+        var wf = single(network.w, sw, extra: m)
         var star = [Float](repeating: 0, count: m)
         for c in 0..<n { for i in 0..<m { star[i] = max(star[i], abs(wf[c * m + i])) } }
         wf.append(contentsOf: star)
@@ -383,6 +391,9 @@ final class Buffers: @unchecked Sendable {
         scoresD = .allocate(capacity: single ? 1 : rows * n)
         hiddenF = .allocate(capacity: single ? rows * m : 1)
         scoresF = .allocate(capacity: single ? rows * (n + 1) : 1)
+        // Every page is written for each block: map them in one call, not one fault each.
+        irrepscope_prefault(hiddenF, (single ? rows * m : 1) * 4, 1)
+        irrepscope_prefault(scoresF, (single ? rows * (n + 1) : 1) * 4, 1)
         lower = .allocate(capacity: rows * sets)
         upper = .allocate(capacity: rows * sets)
         flagged = .allocate(capacity: rows)

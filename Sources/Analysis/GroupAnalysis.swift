@@ -88,6 +88,10 @@ public struct GroupAnalysisOptions: Sendable {
     public var bins = 20
     /// Threads for the forward pass (default: all cores; 1 when checkpoints are analyzed in parallel).
     public var threads = ProcessInfo.processInfo.activeProcessorCount
+    /// Called on the calling thread with the per-neuron findings and the component labels as
+    /// soon as they are ready, while the forward pass may still be running (e.g. to render
+    /// them meanwhile).
+    public var whileMarginsCompute: (@Sendable (_ neurons: [NeuronFindings], _ componentLabels: [String]) -> Void)? = nil
     public init() {}
 }
 
@@ -132,8 +136,8 @@ extension GroupAnalysis {
                     labels = (0..<(n / 2 + 1)).map(String.init)
                     return (s.table!, s.phases)
                 }
-                let (components, table) = IsotypicDecomposition.powers(matrix, group: group, includeTrivial: options.includeTrivial,
-                                                                              method: method)
+                let (components, table) = IsotypicDecomposition.powers(matrix, group: group, sampleElements: nil, includeTrivial: options.includeTrivial,
+                                                                              method: method, threads: 1)
                 labels = components.map(\.label)
                 return (table, nil)
             }
@@ -179,6 +183,7 @@ extension GroupAnalysis {
         // Margins under both composition conventions.
         let normNu = network.normPowerNu()
         let other: Composition = options.composition == .rightToLeft ? .leftToRight : .rightToLeft
+        options.whileMarginsCompute?(findings, labels)
         let results = forward.wait()
         let (acc, h) = results[0]
         let (accAlt, hAlt) = abelian ? results[0] : results[1]

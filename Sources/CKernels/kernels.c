@@ -1,4 +1,22 @@
 #include "kernels.h"
+#include <stdint.h>
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#include <unistd.h>
+#endif
+
+void irrepscope_prefault(const void *p, size_t bytes, int for_writing) {
+#if defined(__linux__)
+    if (p == NULL || bytes < (1u << 16)) return;
+    const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    uintptr_t start = (uintptr_t)p & ~(uintptr_t)(page - 1);
+    uintptr_t end = ((uintptr_t)p + bytes + page - 1) & ~(uintptr_t)(page - 1);
+    madvise((void *)start, end - start, for_writing ? 23 /* MADV_POPULATE_WRITE */ : 22 /* MADV_POPULATE_READ */);
+#else
+    (void)p; (void)bytes; (void)for_writing;
+#endif
+}
 
 #if defined(__x86_64__) && defined(__clang__) && defined(__linux__)
 #define MULTIVERSION __attribute__((target_clones("avx512f", "avx2", "default")))

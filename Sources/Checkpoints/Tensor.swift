@@ -1,3 +1,4 @@
+import CKernels
 /// Byte order of a tensor's elements in its storage.
 public enum ByteOrder: String, Sendable {
     case little, big
@@ -147,7 +148,9 @@ public struct Tensor: Sendable {
         if isNativeByteOrder, isContiguous, dtype == .float32 || dtype == .float64 {
             let count = elementCount
             let single = dtype == .float32
+            irrepscope_prefault(base, count * dtype.itemSize, 0)
             return [Double](unsafeUninitializedCapacity: count) { buffer, initialized in
+                irrepscope_prefault(buffer.baseAddress, count * 8, 1)
                 if single {
                     for i in 0..<count { buffer[i] = Double(base.loadUnaligned(fromByteOffset: 4 * i, as: Float.self)) }
                 } else {

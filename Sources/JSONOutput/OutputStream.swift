@@ -5,6 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CKernels
 
 /// A buffered byte sink writing to a file descriptor (stdout by default) or collecting
 /// bytes in memory. Large machine-readable outputs (a 5604 × 5604 character table, 100 000
@@ -33,11 +34,18 @@ public final class ByteSink {
         state.initialize(to: State(storage: .allocate(capacity: capacity), capacity: capacity, count: 0, failed: false))
     }
 
-    /// A sink that keeps everything in `buffer`.
-    public init(collecting: Void) {
+    /// A sink that keeps everything in `buffer`; `capacity` is a hint of the final size.
+    public init(collecting: Void, capacity: Int = 4096) {
         fd = nil
         state = .allocate(capacity: 1)
-        state.initialize(to: State(storage: .allocate(capacity: 4096), capacity: 4096, count: 0, failed: false))
+        let c = max(capacity, 64)
+        state.initialize(to: State(storage: .allocate(capacity: c), capacity: c, count: 0, failed: false))
+        irrepscope_prefault(state.pointee.storage, c, 1)
+    }
+
+    /// The bytes held (everything, for a collecting sink), without copying them.
+    public func withBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        body(UnsafeBufferPointer(start: state.pointee.storage, count: state.pointee.count))
     }
 
     deinit {
@@ -72,6 +80,12 @@ public final class ByteSink {
 
     @inline(__always) public func write(buffer bytes: UnsafeBufferPointer<UInt8>) {
         let n = bytes.count
+        if n >= flushThreshold, let fd {
+            // Large blocks go straight to the descriptor, not through the buffer.
+            flush()
+            writeAll(fd, bytes.baseAddress!, n)
+            return
+        }
         let at = reserve(n)
         if let base = bytes.baseAddress { at.update(from: base, count: n) }
         state.pointee.count += n
@@ -93,14 +107,17 @@ public final class ByteSink {
     /// Writes out what is buffered (no-op for a collecting sink).
     public func flush() {
         guard let fd, state.pointee.count > 0 else { return }
-        let base = state.pointee.storage, count = state.pointee.count
+        writeAll(fd, state.pointee.storage, state.pointee.count)
+        state.pointee.count = 0
+    }
+
+    private func writeAll(_ fd: Int32, _ base: UnsafePointer<UInt8>, _ count: Int) {
         var off = 0
         while off < count {
             let r = Glibc.write(fd, base + off, count - off)
             if r < 0 { if errno == EINTR { continue }; state.pointee.failed = true; break }
             off += r
         }
-        state.pointee.count = 0
     }
 
     /// The collected text (collecting sinks).
@@ -171,6 +188,8 @@ public final class JSONWriter {
     }
 
     public func value(_ s: String) { separate(); writeString(s) }
+    /// A value already rendered as JSON by another writer on a collecting sink.
+    public func rawValue(from rendered: ByteSink) { separate(); rendered.withBytes { sink.write(buffer: $0) } }
     public func value(_ v: Int) { separate(); sink.write(String(v)) }
     public func value(_ v: Int64) { separate(); sink.write(String(v)) }
     public func value(_ b: Bool) { separate(); sink.write(b ? "true" : "false") }

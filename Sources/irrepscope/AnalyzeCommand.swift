@@ -40,11 +40,12 @@ struct AnalyzeCommand: ParsableCommand {
     var initial: String?
 
     func run() throws {
-        let outcome = try analysis.analyze(path: file)
+        let rendering = format == .json ? RenderedNeurons() : nil
+        let outcome = try analysis.analyze(path: file, rendering: rendering)
         let sink = ByteSink()
         switch format {
         case .json:
-            outcome.writeJSON(JSONWriter(sink: sink), file: file)
+            outcome.writeJSON(JSONWriter(sink: sink), file: file, renderedNeurons: rendering?.bytes)
             sink.write("\n")
         case .table:
             outcome.writeTable(sink, file: file)
@@ -139,24 +140,27 @@ struct AnalysisOptions: ParsableArguments {
     }
 
 
-    /// Analyzes one checkpoint file.
-    func analyze(path: String) throws -> AnalysisOutcome {
-        try analyze(checkpoint: CheckpointLoader.load(path: path))
+    /// Analyzes one checkpoint file. With `rendering`, the neurons' JSON is rendered into it
+    /// while the margins are still being computed.
+    func analyze(path: String, rendering: RenderedNeurons? = nil) throws -> AnalysisOutcome {
+        try analyze(checkpoint: CheckpointLoader.load(path: path), rendering: rendering)
     }
 
     /// `threads`: threads for one checkpoint's forward pass (batch runs several at once).
-    func analyze(checkpoint: Checkpoint, threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> AnalysisOutcome {
+    func analyze(checkpoint: Checkpoint, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+                 rendering: RenderedNeurons? = nil) throws -> AnalysisOutcome {
         if task?.lowercased() == "parity" {
             let r = try runParity(checkpoint)
             return .parity(r.analysis, r.layout)
         }
         let g = try FiniteGroup.named(group!)
-        let r = try runGroup(checkpoint, group: g, threads: threads)
+        let r = try runGroup(checkpoint, group: g, threads: threads, rendering: rendering)
         return .group(r.analysis, r.layout)
     }
 
     func runGroup(_ checkpoint: Checkpoint, group g: FiniteGroup,
-                  threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> (analysis: GroupAnalysis, layout: NetworkLayout) {
+                  threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+                  rendering: RenderedNeurons? = nil) throws -> (analysis: GroupAnalysis, layout: NetworkLayout) {
         var request = LayoutRequest()
         request.u = u; request.v = v; request.w = w
         request.uAxis = uAxis; request.vAxis = vAxis; request.wAxis = wAxis
@@ -183,6 +187,12 @@ struct AnalysisOptions: ParsableArguments {
         options.includeTrivial = includeTrivial
         options.top = top
         options.bins = bins
+        if let rendering {
+            let cyclic = GroupAnalysis.isCyclicName(group!)
+            options.whileMarginsCompute = { neurons, labels in
+                rendering.bytes = ReportWriter.renderNeuronsJSON(neurons, labels: labels, cyclic: cyclic)
+            }
+        }
         var a = GroupAnalysis.run(network: net, group: g, groupName: group!, options: options)
         // Square matrices (m = |G|): also try them with element and neuron axes swapped.
         func swapped(_ t: TensorUse) -> TensorUse? {
@@ -252,14 +262,20 @@ struct AnalysisOptions: ParsableArguments {
 }
 
 
+/// The neurons' part of an analysis' JSON, rendered while its forward pass runs.
+final class RenderedNeurons: @unchecked Sendable {
+    /// Set on the analyzing thread before `analyze` returns.
+    var bytes: ByteSink?
+}
+
 /// The result of `AnalysisOptions.analyze`, with its renderings.
 enum AnalysisOutcome {
     case group(GroupAnalysis, NetworkLayout)
     case parity(ParityAnalysis, NetworkLayout)
 
-    func writeJSON(_ j: JSONWriter, file: String) {
+    func writeJSON(_ j: JSONWriter, file: String, renderedNeurons: ByteSink? = nil) {
         switch self {
-        case .group(let a, let l): ReportWriter.groupJSON(j, a, layout: l, file: file)
+        case .group(let a, let l): ReportWriter.groupJSON(j, a, layout: l, file: file, renderedNeurons: renderedNeurons)
         case .parity(let a, let l): ReportWriter.parityJSON(j, a, layout: l, file: file)
         }
     }

@@ -43,7 +43,46 @@ enum ReportWriter {
         j.endObject()
     }
 
-    static func groupJSON(_ j: JSONWriter, _ a: GroupAnalysis, layout: NetworkLayout, file: String) {
+    /// The `neurons` array of the analysis JSON.
+    static func neuronsJSON(_ j: JSONWriter, _ neurons: [NeuronFindings], labels: [String], cyclic: Bool) {
+        func label(_ c: Int?) { if let c { cyclic ? j.value(c) : j.value(labels[c]) } else { j.null() } }
+        func part(_ role: String, _ p: PartSummary) {
+            j.key(role); j.beginObject()
+            j.key("dominant"); label(p.dominant)
+            j.field("max_normalized_power", p.maxNormalizedPower)
+            j.field("ipr", p.ipr)
+            j.key("top"); j.beginArray()
+            for t in p.top { j.beginObject(); j.key("component"); label(t.component); j.field("share", t.share); j.endObject() }
+            j.endArray()
+            j.endObject()
+        }
+        j.beginArray()
+        for n in neurons {
+            j.beginObject()
+            j.field("index", n.index)
+            part("u", n.u); part("v", n.v); part("w", n.w)
+            j.key("component"); label(n.component)
+            j.field("agree", n.agree)
+            j.field("norm", n.norm)
+            j.key("norm_shares"); j.beginObject()
+            j.field("u", n.normShares.u); j.field("v", n.normShares.v); j.field("w", n.normShares.w)
+            j.endObject()
+            if cyclic { j.field("phase_residual", n.phaseResidual) }
+            j.endObject()
+        }
+        j.endArray()
+    }
+
+    /// The `neurons` array rendered on its own (to be passed to `groupJSON` as `renderedNeurons`).
+    static func renderNeuronsJSON(_ neurons: [NeuronFindings], labels: [String], cyclic: Bool) -> ByteSink {
+        // About 1 kB per neuron: one allocation instead of a chain of doublings.
+        let sink = ByteSink(collecting: (), capacity: 1024 * neurons.count + 64)
+        neuronsJSON(JSONWriter(sink: sink), neurons, labels: labels, cyclic: cyclic)
+        return sink
+    }
+
+    static func groupJSON(_ j: JSONWriter, _ a: GroupAnalysis, layout: NetworkLayout, file: String,
+                          renderedNeurons: ByteSink? = nil) {
         func label(_ c: Int?) { if let c { a.isCyclic ? j.value(c) : j.value(a.componentLabels[c]) } else { j.null() } }
         j.beginObject()
         j.field("file", file)
@@ -55,31 +94,8 @@ enum ReportWriter {
         j.field("component_kind", a.isCyclic ? "frequency" : "irrep")
         j.key("components"); j.beginArray(); for l in a.componentLabels { j.value(l) }; j.endArray()
         layoutJSON(j, layout)
-        func part(_ role: String, _ p: PartSummary) {
-            j.key(role); j.beginObject()
-            j.key("dominant"); label(p.dominant)
-            j.field("max_normalized_power", p.maxNormalizedPower)
-            j.field("ipr", p.ipr)
-            j.key("top"); j.beginArray()
-            for t in p.top { j.beginObject(); j.key("component"); label(t.component); j.field("share", t.share); j.endObject() }
-            j.endArray()
-            j.endObject()
-        }
-        j.key("neurons"); j.beginArray()
-        for n in a.neurons {
-            j.beginObject()
-            j.field("index", n.index)
-            part("u", n.u); part("v", n.v); part("w", n.w)
-            j.key("component"); label(n.component)
-            j.field("agree", n.agree)
-            j.field("norm", n.norm)
-            j.key("norm_shares"); j.beginObject()
-            j.field("u", n.normShares.u); j.field("v", n.normShares.v); j.field("w", n.normShares.w)
-            j.endObject()
-            if a.isCyclic { j.field("phase_residual", n.phaseResidual) }
-            j.endObject()
-        }
-        j.endArray()
+        j.key("neurons")
+        if let renderedNeurons { j.rawValue(from: renderedNeurons) } else { neuronsJSON(j, a.neurons, labels: a.componentLabels, cyclic: a.isCyclic) }
         j.key("summary"); j.beginObject()
         j.field("accuracy", a.accuracy)
         marginJSON(j, normalized: a.normalizedMargin, raw: a.margin, norm: a.normPowerNu, bound: a.bound, ratio: a.marginRatio)
