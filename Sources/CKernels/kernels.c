@@ -12,6 +12,10 @@ void irrepscope_prefault(const void *p, size_t bytes, int for_writing) {
     const size_t page = (size_t)sysconf(_SC_PAGESIZE);
     uintptr_t start = (uintptr_t)p & ~(uintptr_t)(page - 1);
     uintptr_t end = ((uintptr_t)p + bytes + page - 1) & ~(uintptr_t)(page - 1);
+#ifdef MADV_HUGEPAGE
+    /* Large fresh arrays: 2 MiB pages where the kernel has them (one page operation instead of 512). */
+    if (for_writing && bytes >= (8u << 20)) madvise((void *)start, end - start, MADV_HUGEPAGE);
+#endif
     madvise((void *)start, end - start, for_writing ? 23 /* MADV_POPULATE_WRITE */ : 22 /* MADV_POPULATE_READ */);
 #else
     (void)p; (void)bytes; (void)for_writing;

@@ -100,9 +100,11 @@ public struct FourierSpectra: Sendable {
             outMax.pointer.deallocate(); outDom.pointer.deallocate()
             outIPR.pointer.deallocate(); outPhase.pointer.deallocate()
         }
+        for p in [outMax.pointer, outIPR.pointer, outPhase.pointer] { irrepscope_prefault(p, n * 8, 1) }
         outDom.pointer.initialize(repeating: -1, count: n)
         // The bin powers are written straight into the array that the table keeps.
         let powers = [Double](unsafeUninitializedCapacity: keep ? n * bins : 0) { buffer, initialized in
+        irrepscope_prefault(buffer.baseAddress, (keep ? n * bins : 0) * 8, 1)
         let outPowers = SharedMutablePointer(buffer.baseAddress ?? UnsafeMutablePointer<Double>.allocate(capacity: 0))
         initialized = keep ? n * bins : 0
         if n > 0 {
