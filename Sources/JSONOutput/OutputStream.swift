@@ -97,7 +97,9 @@ public final class ByteSink {
         state.pointee.count += 1
     }
 
-    @inline(__always) public func write<S: Sequence>(bytes: S) where S.Element == UInt8 {
+    public func write<S: Sequence>(bytes: S) where S.Element == UInt8 {
+        // Arrays, slices and buffers: one copy (not one generic iteration step per byte).
+        if bytes.withContiguousStorageIfAvailable({ write(buffer: $0) }) != nil { return }
         for b in bytes { write(byte: b) }
         if state.pointee.count >= flushThreshold { flushIfWriting() }
     }
