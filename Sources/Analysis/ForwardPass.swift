@@ -60,16 +60,36 @@ struct ForwardPass: @unchecked Sendable {
     func run(threads: Int, precision: ForwardPrecision) -> [(accuracy: Double, margin: Double)] {
         useSingleThreadedBLAS()
         var filter = precision == .double ? nil : SingleFilter(network: network)
-        if precision == .automatic, let f = filter, !probe(f) { filter = nil }
-        let tally = filter.map { filtered($0, threads: threads) } ?? doublePass(threads: threads)
+        // The probe: block 0 screened first, on this thread. The filter pays when at most a
+        // quarter of its pairs need a re-check; then its screen is kept, not redone.
+        var first: BlockScreen? = nil
+        if precision == .automatic, let f = filter {
+            let buf = Buffers(rows: blockA * n, m: m, n: n, sets: sets, single: true)
+            let screen = screenBlock(0, f, buf)
+            buf.release()
+            if screen.pairs.count * 4 <= range(0).rows * n { first = screen } else { filter = nil }
+        }
+        let tally = filter.map { filtered($0, threads: threads, first: first) } ?? doublePass(threads: threads)
         return tally.map { (Double($0.correct) / Double(n * n), $0.margin) }
     }
 
-    /// Whether the filter pays: on the pairs (0, b), at most a quarter need a re-check.
-    private func probe(_ f: SingleFilter) -> Bool {
-        let b = Buffers(rows: n, m: m, n: n, sets: sets, single: true)
-        defer { b.release() }
-        return f.screen(pass: self, a0: 0, rows: 1, b).flagged * 4 <= n
+    /// The single-precision screen of block k: counts of the pairs it settles, its thresholds
+    /// and the pairs it leaves to the double pass.
+    private func screenBlock(_ k: Int, _ f: SingleFilter, _ buf: Buffers) -> BlockScreen {
+        let (a0, rows) = range(k)
+        let (_, thresholds) = f.screen(pass: self, a0: a0, rows: rows, buf)
+        var screen = BlockScreen()
+        screen.thresholds = thresholds
+        screen.correct = [Int](repeating: 0, count: sets)
+        for r in 0..<(rows * n) {
+            if buf.flagged[r] {
+                screen.pairs.append(a0 * n + r)
+                for s in 0..<sets { screen.bounds.append(buf.lower[r * sets + s]); screen.bounds.append(buf.upper[r * sets + s]) }
+            } else {
+                for s in 0..<sets where buf.lower[r * sets + s] > 0 { screen.correct[s] += 1 }
+            }
+        }
+        return screen
     }
 
     /// Rows of the block k: left inputs a0 ..< a0 + rows.
@@ -150,29 +170,16 @@ struct ForwardPass: @unchecked Sendable {
 
     /// The single-precision screen over all blocks, then the double-precision re-check of the
     /// pairs whose margin could be the global minimum or whose sign is unsettled.
-    func filtered(_ f: SingleFilter, threads: Int) -> Tally {
+    func filtered(_ f: SingleFilter, threads: Int, first: BlockScreen? = nil) -> Tally {
         let count = blocks
         let screens = UnsafeMutablePointer<BlockScreen>.allocate(capacity: count)
         screens.initialize(repeating: BlockScreen(), count: count)
         defer { screens.deinitialize(count: count); screens.deallocate() }
         let shared = SharedScreens(screens)
-        parallel(count, threads: threads, rows: blockA * n, single: true) { k, buf in
-            let (a0, rows) = self.range(k)
-            let (_, thresholds) = f.screen(pass: self, a0: a0, rows: rows, buf)
-            var screen = BlockScreen()
-            screen.thresholds = thresholds
-            screen.correct = [Int](repeating: 0, count: self.sets)
-            for r in 0..<(rows * self.n) {
-                if buf.flagged[r] {
-                    screen.pairs.append(a0 * self.n + r)
-                    for s in 0..<self.sets {
-                        screen.bounds.append(buf.lower[r * self.sets + s]); screen.bounds.append(buf.upper[r * self.sets + s])
-                    }
-                } else {
-                    for s in 0..<self.sets where buf.lower[r * self.sets + s] > 0 { screen.correct[s] += 1 }
-                }
-            }
-            shared.pointer[k] = screen
+        let skip = first == nil ? 0 : 1
+        if let first { screens[0] = first }
+        parallel(count - skip, threads: threads, rows: blockA * n, single: true) { k, buf in
+            shared.pointer[k + skip] = self.screenBlock(k + skip, f, buf)
         }
         // Thresholds over all blocks: the minimum's upper bound.
         var tally = Tally(repeating: (0, .infinity), count: sets)
@@ -269,10 +276,26 @@ struct SingleFilter: Sendable {
         }
         let eps = 0x1p-24
         guard n >= 1, m >= 1, k >= 1, k <= 40, Double(m) * eps < 0x1p-8 else { return nil }
-        var maxUV = 0.0, maxW = 0.0
-        for x in network.u { guard x.isFinite else { return nil }; maxUV = max(maxUV, abs(x)) }
-        for x in network.v { guard x.isFinite else { return nil }; maxUV = max(maxUV, abs(x)) }
-        for x in network.w { guard x.isFinite else { return nil }; maxW = max(maxW, abs(x)) }
+        // max |x| over an array, nil when an entry is not finite (x·0 is NaN exactly then).
+        func maxAbs(_ x: [Double]) -> Double? {
+            x.withUnsafeBufferPointer { b -> Double? in
+                var top = SIMD4<Double>(), poison = SIMD4<Double>()
+                var i = 0
+                while i + 4 <= b.count {
+                    let v = UnsafeRawPointer(b.baseAddress! + i).loadUnaligned(as: SIMD4<Double>.self)
+                    let a = SIMD4<Double>(abs(v[0]), abs(v[1]), abs(v[2]), abs(v[3]))
+                    top.replace(with: a, where: a .> top)
+                    poison += v * 0
+                    i += 4
+                }
+                var best = max(max(top[0], top[1]), max(top[2], top[3]))
+                var bad = poison.sum()
+                while i < b.count { best = max(best, abs(b[i])); bad += b[i] * 0; i += 1 }
+                return bad.isNaN ? nil : best
+            }
+        }
+        guard let mu = maxAbs(network.u), let mv = maxAbs(network.v), let mw = maxAbs(network.w) else { return nil }
+        let maxUV = max(mu, mv), maxW = mw
         guard maxUV > 0, maxW > 0 else { return nil }
         // Exact scalings by powers of two: max |u|, |v| < 1 and max |w| < 1.
         let su = Double(sign: .plus, exponent: -(maxUV.exponent + 1), significand: 1)
@@ -280,7 +303,9 @@ struct SingleFilter: Sendable {
         func single(_ x: [Double], _ scale: Double, extra: Int = 0) -> [Float] {
             [Float](unsafeUninitializedCapacity: x.count + extra) { out, count in
                 irrepscope_prefault(out.baseAddress, (x.count + extra) * 4, 1)
-                for i in x.indices { out[i] = Float(x[i] * scale) }
+                x.withUnsafeBufferPointer { b in
+                    for i in 0..<b.count { out[i] = Float(b[i] * scale) }
+                }
                 count = x.count
             }
         }
@@ -288,19 +313,48 @@ struct SingleFilter: Sendable {
         v = single(network.v, su)
         var wf = single(network.w, sw, extra: m)
         var star = [Float](repeating: 0, count: m)
-        for c in 0..<n { for i in 0..<m { star[i] = max(star[i], abs(wf[c * m + i])) } }
+        wf.withUnsafeBufferPointer { b in
+            star.withUnsafeMutableBufferPointer { st in
+                for c in 0..<n {
+                    let row = b.baseAddress! + c * m
+                    for i in 0..<m { let a = abs(row[i]); if a > st[i] { st[i] = a } }
+                }
+            }
+        }
         wf.append(contentsOf: star)
         w = wf
+        let starD = star.map(Double.init)
+        // Σ_i |x_i[a]|^k W*_i per element a, in double, rounded up by more than its own
+        // rounding error (m terms: ≤ m·2⁻⁵³ relative).
+        let roundUp = 1 + 2 * Double(m) * 0x1p-53 + 0x1p-40
         func side(_ x: [Double]) -> [Double] {
-            (0..<n).map { a in
-                var s = 0.0
-                for i in 0..<m {
-                    let t = abs(x[a * m + i] * su)
-                    var p = t
-                    for _ in 1..<k { p *= t }
-                    s += p * Double(star[i])
+            x.withUnsafeBufferPointer { b in
+                starD.withUnsafeBufferPointer { st in
+                    (0..<n).map { a in
+                        let row = b.baseAddress! + a * m
+                        var s0 = 0.0, s1 = 0.0
+                        var i = 0
+                        switch k {
+                        case 1:
+                            while i + 1 < m { s0 += abs(row[i] * su) * st[i]; s1 += abs(row[i + 1] * su) * st[i + 1]; i += 2 }
+                            if i < m { s0 += abs(row[i] * su) * st[i] }
+                        case 2:
+                            while i + 1 < m {
+                                let t0 = row[i] * su, t1 = row[i + 1] * su
+                                s0 += t0 * t0 * st[i]; s1 += t1 * t1 * st[i + 1]; i += 2
+                            }
+                            if i < m { let t = row[i] * su; s0 += t * t * st[i] }
+                        default:
+                            for j in 0..<m {
+                                let t = abs(row[j] * su)
+                                var p = t
+                                for _ in 1..<k { p *= t }
+                                s0 += p * st[j]
+                            }
+                        }
+                        return (s0 + s1) * roundUp
+                    }
                 }
-                return s * (1 + 0x1p-40)
             }
         }
         leftBound = side(network.u); rightBound = side(network.v)
@@ -423,22 +477,22 @@ struct SharedBlockResults: @unchecked Sendable {
     init(_ p: UnsafeMutablePointer<(correct: Int, margin: Double)>) { pointer = p }
 }
 
-/// h[i] = σ(x[i] + y[i]) for i < m, with the activation's branch outside the loop.
+/// h[i] = σ(x[i] + y[i]) for i < m (CKernels: vectorized for the CPU, the same bits on all).
 @inline(__always)
 func fillHidden<T: BinaryFloatingPoint>(_ h: UnsafeMutablePointer<T>, _ x: UnsafePointer<T>, _ y: UnsafePointer<T>,
                                         _ m: Int, _ activation: Activation) {
+    let (kind, k): (Int32, Int32)
     switch activation {
-    case .quadratic:
-        for i in 0..<m { let t = x[i] + y[i]; h[i] = t * t }
-    case .relu:
-        for i in 0..<m { let t = x[i] + y[i]; h[i] = t > 0 ? t : 0 }
-    case .power(let k):
-        for i in 0..<m {
-            let t = x[i] + y[i]
-            var r = t
-            for _ in 1..<max(k, 1) { r *= t }
-            h[i] = r
-        }
+    case .quadratic: (kind, k) = (0, 2)
+    case .relu: (kind, k) = (1, 1)
+    case .power(let d): (kind, k) = (2, Int32(max(d, 1)))
+    }
+    if T.self == Float.self {
+        irrepscope_hidden_f32(UnsafeRawPointer(x).assumingMemoryBound(to: Float.self), UnsafeRawPointer(y).assumingMemoryBound(to: Float.self),
+                              m, UnsafeMutableRawPointer(h).assumingMemoryBound(to: Float.self), kind, k)
+    } else {
+        irrepscope_hidden_f64(UnsafeRawPointer(x).assumingMemoryBound(to: Double.self), UnsafeRawPointer(y).assumingMemoryBound(to: Double.self),
+                              m, UnsafeMutableRawPointer(h).assumingMemoryBound(to: Double.self), kind, k)
     }
 }
 

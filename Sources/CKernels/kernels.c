@@ -50,6 +50,25 @@ void irrepscope_prefault(const void *p, size_t bytes, int for_writing) {
 DEFINE_FOLD(irrepscope_fold_f32, float)
 DEFINE_FOLD(irrepscope_fold_f64, double)
 
+#define DEFINE_HIDDEN(NAME, T)                                                                       \
+    MULTIVERSION                                                                                     \
+    void NAME(const T *restrict x, const T *restrict y, ptrdiff_t m, T *restrict h, int kind, int k) { \
+        if (kind == 0) {                                                                             \
+            for (ptrdiff_t i = 0; i < m; i++) { T t = x[i] + y[i]; h[i] = t * t; }                   \
+        } else if (kind == 1) {                                                                      \
+            for (ptrdiff_t i = 0; i < m; i++) { T t = x[i] + y[i]; h[i] = t > 0 ? t : 0; }           \
+        } else {                                                                                     \
+            for (ptrdiff_t i = 0; i < m; i++) {                                                      \
+                T t = x[i] + y[i], r = t;                                                            \
+                for (int j = 1; j < k; j++) r *= t;                                                  \
+                h[i] = r;                                                                            \
+            }                                                                                        \
+        }                                                                                            \
+    }
+
+DEFINE_HIDDEN(irrepscope_hidden_f32, float)
+DEFINE_HIDDEN(irrepscope_hidden_f64, double)
+
 /* Same bits on every instruction set: no contraction of a*a + s into an FMA. */
 #pragma clang fp contract(off)
 

@@ -22,6 +22,12 @@ void irrepscope_fold_f64(const double *u, ptrdiff_t count, ptrdiff_t neuron_stri
 void irrepscope_row_summaries(const double *rows, ptrdiff_t count, ptrdiff_t stride, ptrdiff_t bins,
                               double *sum, double *squares, double *best, int *arg);
 
+/* h[i] = σ(x[i] + y[i]) for i < m, with σ(t) = t² (kind 0), max(t, 0) (kind 1) or t^k by
+   k − 1 successive products (kind 2). Adds and products only, so every instruction set gives
+   the same bits. */
+void irrepscope_hidden_f32(const float *x, const float *y, ptrdiff_t m, float *h, int kind, int k);
+void irrepscope_hidden_f64(const double *x, const double *y, ptrdiff_t m, double *h, int kind, int k);
+
 /* Maps the pages of [p, p + bytes) in one system call instead of one fault per page
    (Linux ≥ 5.14: MADV_POPULATE_READ / MADV_POPULATE_WRITE). Page faults are costly (notably in VMs), and a fresh multi-megabyte array
    or a freshly mapped checkpoint otherwise takes thousands. Best effort: errors are ignored. */
