@@ -9,9 +9,9 @@ import Fourier
 /// forward pass: single precision is only ever used as a filter whose error is bounded
 /// rigorously, and every pair the bound cannot settle is recomputed in double.
 public enum ForwardPrecision: Sendable, Equatable {
-    /// A probe on the pairs (e, b) decides: `filtered` when few pairs would need a re-check,
-    /// `double` otherwise (e.g. for networks at the maximum margin, whose pairs all have
-    /// nearly the same margin).
+    /// The first block of pairs is screened as a probe: `filtered` when at most a quarter of
+    /// its pairs need a re-check (its screen is then kept), `double` otherwise (e.g. for
+    /// networks at the maximum margin, whose pairs all have nearly the same margin).
     case automatic
     /// Every score in double precision (one dgemm per block of pairs).
     case double
@@ -101,6 +101,7 @@ struct ForwardPass: @unchecked Sendable {
     /// Runs `body(item, buffers)` for items 0..<count on up to `threads` workers, each with its
     /// own scratch buffers; items are handed out in order.
     private func parallel(_ count: Int, threads: Int, rows: Int, single: Bool, _ body: @escaping (Int, Buffers) -> Void) {
+        guard count > 0 else { return }
         let next = BlockCounter()
         let workers = max(1, min(threads, count))
         let pass = self

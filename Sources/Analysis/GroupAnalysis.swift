@@ -224,9 +224,11 @@ extension GroupAnalysis {
 /// returns it once ready.
 final class BackgroundResult<Value: Sendable>: @unchecked Sendable {
     private var value: Value?
+    private let background: Bool
     private let done = DispatchSemaphore(value: 0)
 
     init(inBackground: Bool, _ body: @escaping @Sendable () -> Value) {
+        background = inBackground
         guard inBackground else { value = body(); return }
         let thread = Thread { [self] in
             value = body()
@@ -236,9 +238,9 @@ final class BackgroundResult<Value: Sendable>: @unchecked Sendable {
         thread.start()
     }
 
+    /// The value; the semaphore orders the worker's write before this read.
     func wait() -> Value {
-        if let value { return value }
-        done.wait()
+        if background { done.wait(); done.signal() }
         return value!
     }
 }
