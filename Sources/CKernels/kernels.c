@@ -22,7 +22,14 @@ void irrepscope_prefault(const void *p, size_t bytes, int for_writing) {
 #endif
 }
 
-#if defined(__x86_64__) && defined(__clang__) && defined(__linux__)
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
+/* The ifunc resolvers run before the sanitizer runtime is up: one baseline version. */
+#define IRREPSCOPE_NO_MULTIVERSION 1
+#endif
+#endif
+
+#if defined(__x86_64__) && defined(__clang__) && defined(__linux__) && !defined(IRREPSCOPE_NO_MULTIVERSION)
 #define MULTIVERSION __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define MULTIVERSION
