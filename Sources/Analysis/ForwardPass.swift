@@ -59,7 +59,19 @@ struct ForwardPass: @unchecked Sendable {
     /// Per labeling: (number of correct pairs, minimum margin).
     typealias Tally = [(correct: Int, margin: Double)]
 
+    /// What a run did: whether the single-precision screen was used, and how many pairs it
+    /// left to the double pass (all n² without the screen).
+    struct Report {
+        var screened: Bool
+        var recomputedPairs: Int
+    }
+
     func run(threads: Int, precision: ForwardPrecision) -> [(accuracy: Double, margin: Double)] {
+        runReporting(threads: threads, precision: precision).results
+    }
+
+    func runReporting(threads: Int, precision: ForwardPrecision)
+        -> (results: [(accuracy: Double, margin: Double)], report: Report) {
         useSingleThreadedBLAS()
         var filter = precision == .double ? nil : SingleFilter(network: network)
         // The probe: block 0 screened first, on this thread. The filter pays when at most a
@@ -71,8 +83,10 @@ struct ForwardPass: @unchecked Sendable {
             buf.release()
             if screen.pairs.count * 4 <= range(0).rows * n { first = screen } else { filter = nil }
         }
-        let tally = filter.map { filtered($0, threads: threads, first: first) } ?? doublePass(threads: threads)
-        return tally.map { (Double($0.correct) / Double(n * n), $0.margin) }
+        var report = Report(screened: filter != nil, recomputedPairs: n * n)
+        let tally = filter.map { filtered($0, threads: threads, first: first, recomputed: &report.recomputedPairs) }
+            ?? doublePass(threads: threads)
+        return (tally.map { (Double($0.correct) / Double(n * n), $0.margin) }, report)
     }
 
     /// The single-precision screen of block k: counts of the pairs it settles, its thresholds
@@ -173,7 +187,7 @@ struct ForwardPass: @unchecked Sendable {
 
     /// The single-precision screen over all blocks, then the double-precision re-check of the
     /// pairs whose margin could be the global minimum or whose sign is unsettled.
-    func filtered(_ f: SingleFilter, threads: Int, first: BlockScreen? = nil) -> Tally {
+    func filtered(_ f: SingleFilter, threads: Int, first: BlockScreen? = nil, recomputed: inout Int) -> Tally {
         let count = blocks
         let screens = UnsafeMutablePointer<BlockScreen>.allocate(capacity: count)
         screens.initialize(repeating: BlockScreen(), count: count)
@@ -209,6 +223,7 @@ struct ForwardPass: @unchecked Sendable {
                 }
             }
         }
+        recomputed = recheck.count
         let chunk = ForwardPass.recheckChunk
         let chunks = (recheck.count + chunk - 1) / chunk
         let parts = UnsafeMutablePointer<(correct: Int, margin: Double)>.allocate(capacity: max(chunks, 1) * sets)

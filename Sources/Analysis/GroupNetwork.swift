@@ -82,6 +82,18 @@ public struct GroupNetwork: Sendable {
                 .run(threads: max(1, threads), precision: precision)
         }
     }
+
+    /// The forward pass's own account (for tests and diagnostics): whether the
+    /// single-precision screen ran and how many pairs went to the double pass.
+    func forwardReport(threads: Int = ProcessInfo.processInfo.activeProcessorCount, precision: ForwardPrecision = .automatic,
+                       label: (Int, Int) -> Int) -> ForwardPass.Report {
+        var labels = [Int32](repeating: 0, count: order * order)
+        for a in 0..<order { for b in 0..<order { labels[a * order + b] = Int32(label(a, b)) } }
+        return labels.withUnsafeBufferPointer { lab in
+            ForwardPass(network: self, sets: 1, labels: lab.baseAddress!)
+                .runReporting(threads: max(1, threads), precision: precision).report
+        }
+    }
 }
 
 /// A sparse-parity network of THEORY.md §1: f(x) = Σ_i (u_iᵀx)^k · w_i with x ∈ {±1}^n and

@@ -51,6 +51,8 @@ import Groups
         #expect(exact.accuracy == 1 && screened.accuracy == 1)
         #expect(abs(screened.margin - 4 * Double(p) * pow(0.37, 3)) < 1e-12)
         #expect(abs(screened.margin - exact.margin) < 1e-13)
+        // The probe sees that nearly every pair would need a re-check and runs in double.
+        #expect(!net.forwardReport(label: add).screened)
     }
 
     /// A neuron that adds the same large score to every class leaves the margins unchanged but
