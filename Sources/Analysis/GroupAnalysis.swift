@@ -181,7 +181,7 @@ extension GroupAnalysis {
         let mnpW = summariesW.map(\.maxNormalizedPower)
 
         // Margins under both composition conventions.
-        let normNu = network.normPowerNu()
+        let normNu = network.normPowerNu(from: norms)
         let other: Composition = options.composition == .rightToLeft ? .leftToRight : .rightToLeft
         options.whileMarginsCompute?(findings, labels)
         let results = forward.wait()

@@ -35,9 +35,12 @@ public struct GroupNetwork: Sendable {
     }
 
     /// ‖θ‖_{2,ν}^ν = Σ_i ‖ω_i‖₂^ν with ν the network's homogeneity (THEORY.md §2).
-    public func normPowerNu() -> Double {
+    public func normPowerNu() -> Double { normPowerNu(from: neuronNormsSquared()) }
+
+    /// The same from norms already computed by `neuronNormsSquared`.
+    func normPowerNu(from norms: [(u: Double, v: Double, w: Double)]) -> Double {
         let nu = Double(activation.nu)
-        return neuronNormsSquared().reduce(0) { $0 + pow($1.u + $1.v + $1.w, nu / 2) }
+        return norms.reduce(0) { $0 + pow($1.u + $1.v + $1.w, nu / 2) }
     }
 
     /// Evaluates f on every pair (a, b) and measures it against the labels c = a·b given by
