@@ -100,7 +100,7 @@ public struct FourierSpectra: Sendable {
             outMax.pointer.deallocate(); outDom.pointer.deallocate()
             outIPR.pointer.deallocate(); outPhase.pointer.deallocate()
         }
-        for p in [outMax.pointer, outIPR.pointer, outPhase.pointer] { irrepscope_prefault(p, n * 8, 1) }
+        for buffer in [outMax.pointer, outIPR.pointer, outPhase.pointer] { irrepscope_prefault(buffer, n * 8, 1) }
         outDom.pointer.initialize(repeating: -1, count: n)
         // The bin powers are written straight into the array that the table keeps.
         let powers = [Double](unsafeUninitializedCapacity: keep ? n * bins : 0) { buffer, initialized in
