@@ -29,9 +29,33 @@ public struct NetworkLayout: Sendable, Equatable {
     public var w: TensorUse
     /// Number of instances on a leading instance axis (1 when there is none).
     public var instances: Int
+    /// Embeddings followed by a hidden matrix (the universality MLP): `u` and `v` are then
+    /// the embeddings (element axis and embedding axis of width d) and the network's
+    /// u = W_x·W[0..<d], v = W_y·W[d..<2d]; nil for the paper's form.
+    public var hidden: HiddenMap?
 
-    public init(kind: String, u: TensorUse, v: TensorUse?, w: TensorUse, instances: Int) {
-        self.kind = kind; self.u = u; self.v = v; self.w = w; self.instances = instances
+    public init(kind: String, u: TensorUse, v: TensorUse?, w: TensorUse, instances: Int, hidden: HiddenMap? = nil) {
+        self.kind = kind; self.u = u; self.v = v; self.w = w; self.instances = instances; self.hidden = hidden
+    }
+
+    /// The number of neurons m.
+    public var width: Int { w.shape[w.neuronAxis] }
+}
+
+/// The hidden matrix of a network whose two inputs are embedded first: the pre-activation of
+/// neuron i is Σ_j W_x[a, j]·W[j, i] + Σ_j W_y[b, j]·W[d + j, i], which is u_i[a] + v_i[b] of
+/// THEORY.md §1 with u = W_x·W[0..<d] and v = W_y·W[d..<2d] (no bias: exactly the paper's form).
+public struct HiddenMap: Sendable, Equatable {
+    /// Key path of W.
+    public var name: String
+    public var shape: [Int]
+    /// Embedding width d of each input.
+    public var inputWidth: Int
+    /// True when W is stored (m × 2d) rather than (2d × m).
+    public var transposed: Bool
+
+    public init(name: String, shape: [Int], inputWidth: Int, transposed: Bool) {
+        self.name = name; self.shape = shape; self.inputWidth = inputWidth; self.transposed = transposed
     }
 }
 
@@ -60,8 +84,9 @@ public struct LayoutRequest: Sendable {
 /// Finds the paper's network (THEORY.md §1) among a checkpoint's tensors.
 ///
 /// Known layouts are recognized by key names (FORMATS.md): `embedding_left`/`embedding_right`/
-/// `unembedding` with an optional leading instance axis; summed-embedding MLPs (`W_in`,
-/// `W_out`, u = v). Beyond those, two input matrices and one output matrix sharing a width m
+/// `unembedding` with an optional leading instance axis; the universality MLP (`W_x`, `W_y`,
+/// hidden `W`, `W_U`: u and v are the embeddings composed with W, see `HiddenMap`);
+/// summed-embedding MLPs (`W_in`, `W_out`, u = v). Beyond those, two input matrices and one output matrix sharing a width m
 /// whose other axis has length |G| are found by shape and told apart by their names
 /// (left/right, x/y, a/b, embed/unembed, in/out …) or, failing that, file order: so a plain
 /// PyTorch model with two `nn.Embedding(|G|, m)` and one `nn.Linear(m, |G|, bias=False)` needs
@@ -133,6 +158,26 @@ public enum NetworkLocator {
                                        w: try use(o, elementAxis: nil, preferLast: true), instances: instancesOf(l))
             return try checked(layout, path: path)
         }
+        // The universality study's one-layer MLP: W_x, W_y (|G| × d), W (2d × m), W_U (m × |G|).
+        if let x = named("W_x"), let y = named("W_y"), let h = named("W"), let o = named("W_U"),
+           x.rank == 2, y.rank == 2, h.rank == 2, x.shape == y.shape, x.shape.contains(n) {
+            let xe = try use(x, elementAxis: nil, preferLast: false)
+            let d = x.shape[xe.neuronAxis]
+            let transposed: Bool
+            if h.shape[0] == 2 * d { transposed = false }
+            else if h.shape[1] == 2 * d { transposed = true }
+            else {
+                throw LayoutError(path: path, message: "W_x/W_y embed into \(d) dimensions each, but the hidden matrix '\(h.name)' \(h.shape) has no axis of length \(2 * d)")
+            }
+            let m = h.shape[transposed ? 0 : 1]
+            let w = try use(o, elementAxis: nil, preferLast: true)
+            guard o.shape[w.neuronAxis] == m else {
+                throw LayoutError(path: path, message: "'\(o.name)' \(o.shape) has width \(o.shape[w.neuronAxis]) but the hidden matrix '\(h.name)' \(h.shape) has \(m) neurons")
+            }
+            return NetworkLayout(kind: "embeddings and hidden matrix (W_x, W_y, W, W_U): u = W_x·W[:d], v = W_y·W[d:]",
+                                 u: xe, v: try use(y, elementAxis: nil, preferLast: false), w: w, instances: 1,
+                                 hidden: HiddenMap(name: h.name, shape: h.shape, inputWidth: d, transposed: transposed))
+        }
         if let i = floats.first(where: { $0.name.hasSuffix("W_in") && $0.rank == 2 }),
            let o = floats.first(where: { $0.name.hasSuffix("W_out") && $0.rank == 2 }),
            i.shape.contains(n), o.shape.contains(n), !floats.contains(where: { $0.name.hasSuffix("W_E") }) {
@@ -186,6 +231,30 @@ public enum NetworkLocator {
             }
         }
         return l
+    }
+
+    /// The network's u and v, element-major (n × m): the input tensors themselves, or for a
+    /// layout with a hidden matrix the embeddings times its two halves (THEORY.md §1).
+    public static func inputs(_ layout: NetworkLayout, in checkpoint: Checkpoint, rowOfElement: [Int]?) throws -> (u: [Double], v: [Double]) {
+        let ue = try elementMajor(layout.u, in: checkpoint, rowOfElement: rowOfElement)
+        let ve = try layout.v.map { try elementMajor($0, in: checkpoint, rowOfElement: rowOfElement) } ?? ue
+        guard let h = layout.hidden else { return (ue, ve) }
+        let hv = try checkpoint.tensor(named: h.name).doubleValues()
+        let d = h.inputWidth, m = layout.width, n = ue.count / max(d, 1)
+        // W[j, i] for j < 2d, i < m, whichever way it is stored.
+        func weight(_ j: Int, _ i: Int) -> Double { h.transposed ? hv[i * 2 * d + j] : hv[j * m + i] }
+        func compose(_ e: [Double], rows: Int) -> [Double] {
+            var out = [Double](repeating: 0, count: n * m)
+            for a in 0..<n {
+                for j in 0..<d {
+                    let x = e[a * d + j]
+                    if x == 0 { continue }
+                    for i in 0..<m { out[a * m + i] += x * weight(rows + j, i) }
+                }
+            }
+            return out
+        }
+        return (compose(ue, rows: 0), compose(ve, rows: d))
     }
 
     /// Reads a tensor use as an element-major (n × m) Double matrix, rows permuted so that row

@@ -174,10 +174,9 @@ struct AnalysisOptions: ParsableArguments {
             for (r, e) in elementOfRow.enumerated() { inverse[e] = r }
             rowOfElement = inverse
         }
-        let uw = try NetworkLocator.elementMajor(layout.u, in: checkpoint, rowOfElement: rowOfElement)
-        let vw = try layout.v.map { try NetworkLocator.elementMajor($0, in: checkpoint, rowOfElement: rowOfElement) } ?? uw
+        let (uw, vw) = try NetworkLocator.inputs(layout, in: checkpoint, rowOfElement: rowOfElement)
         let ww = try NetworkLocator.elementMajor(layout.w, in: checkpoint, rowOfElement: rowOfElement)
-        let m = layout.u.shape[layout.u.neuronAxis]
+        let m = layout.width
         let net = GroupNetwork(order: g.order, width: m, activation: activation.flatMap(Activation.init(name:)) ?? .quadratic,
                                u: uw, v: vw, w: ww)
         var options = GroupAnalysisOptions()
@@ -202,7 +201,7 @@ struct AnalysisOptions: ParsableArguments {
             return s
         }
         let uses = [layout.u, layout.v ?? layout.u, layout.w]
-        if uses.contains(where: { swapped($0) != nil }) {
+        if layout.hidden == nil, uses.contains(where: { swapped($0) != nil }) {
             let alt = try uses.map { try NetworkLocator.elementMajor(swapped($0) ?? $0, in: checkpoint, rowOfElement: rowOfElement) }
             let other = GroupNetwork(order: g.order, width: m, activation: net.activation, u: alt[0], v: layout.v == nil ? alt[0] : alt[1], w: alt[2])
             let table = g.multiplicationTable

@@ -20,6 +20,15 @@ enum ReportWriter {
             j.field("instance", t.instance)
             j.endObject()
         }
+        if let h = l.hidden {
+            // u = W_x·W[:d], v = W_y·W[d:] (the `u` and `v` entries above are the embeddings).
+            j.key("hidden"); j.beginObject()
+            j.field("tensor", h.name)
+            j.key("shape"); j.array(h.shape)
+            j.field("input_width", h.inputWidth)
+            j.field("transposed", h.transposed)
+            j.endObject()
+        }
         j.endObject()
     }
 
@@ -142,7 +151,8 @@ enum ReportWriter {
 
     static func groupTable(_ out: ByteSink, _ a: GroupAnalysis, layout: NetworkLayout, file: String) {
         out.write("\(file): group \(a.groupName) (order \(a.order)), \(a.width) neurons, \(a.activation) activation\n")
-        out.write("layout: \(layout.kind): u = \(layout.u.name) \(layout.u.shape), v = \(layout.v.map { "\($0.name) \($0.shape)" } ?? "shared with u"), w = \(layout.w.name) \(layout.w.shape)\n\n")
+        let hidden = layout.hidden.map { ", hidden = \($0.name) \($0.shape)" } ?? ""
+        out.write("layout: \(layout.kind): u = \(layout.u.name) \(layout.u.shape), v = \(layout.v.map { "\($0.name) \($0.shape)" } ?? "shared with u"), w = \(layout.w.name) \(layout.w.shape)\(hidden)\n\n")
         let kind = a.isCyclic ? "frequency" : "irrep"
         out.write("max normalized power (\(kind), trivial excluded):\n")
         for (role, s) in [("u", a.statisticsU), ("v", a.statisticsV), ("w", a.statisticsW)] {

@@ -173,6 +173,66 @@ func theorem7Network(p: Int, scale: Double = 1) -> GroupNetwork {
         #expect(throws: LayoutError.self) { try NetworkLocator.locate(in: ck, order: 5, request: r) }
     }
 
+    /// The universality MLP (W_x, W_y, hidden W, W_U) computes the paper's network with
+    /// u = W_x·W[:d], v = W_y·W[d:]: built around Theorem 7's network (W_x = W_y = I, W = [U; V],
+    /// W_U = Wᵀ, stored as float32) it attains γ*.
+    @Test func universalityMLPIsThePaperNetworkItComputes() throws {
+        let p = 7
+        let net = theorem7Network(p: p, scale: 0.37)
+        let m = net.width
+        var eye = [Float](repeating: 0, count: p * p)
+        for a in 0..<p { eye[a * p + a] = 1 }
+        var hidden = [Float](repeating: 0, count: 2 * p * m)
+        for a in 0..<p { for i in 0..<m {
+            hidden[a * m + i] = Float(net.u[a * m + i]); hidden[(p + a) * m + i] = Float(net.v[a * m + i])
+        } }
+        var unembed = [Float](repeating: 0, count: m * p)
+        for i in 0..<m { for c in 0..<p { unembed[i * p + c] = Float(net.w[c * m + i]) } }
+        let ck = Checkpoint(format: "test", path: "universality.pt", tensors: [
+            try tensor("model.W_x", [p, p], eye), try tensor("model.W_y", [p, p], eye),
+            try tensor("model.W", [2 * p, m], hidden), try tensor("model.W_U", [m, p], unembed),
+        ])
+        let l = try NetworkLocator.locate(in: ck, order: p)
+        #expect(l.hidden?.name == "model.W" && l.hidden?.inputWidth == p && l.width == m && l.w.elementAxis == 1)
+        let (u, v) = try NetworkLocator.inputs(l, in: ck, rowOfElement: nil)
+        let w = try NetworkLocator.elementMajor(l.w, in: ck, rowOfElement: nil)
+        for k in 0..<(p * m) {
+            #expect(u[k] == Double(Float(net.u[k])) && v[k] == Double(Float(net.v[k])) && w[k] == Double(Float(net.w[k])))
+        }
+        let a = GroupAnalysis.run(network: GroupNetwork(order: p, width: m, activation: .quadratic, u: u, v: v, w: w),
+                                  group: try FiniteGroup.named("C\(p)"), groupName: "C\(p)", options: .init())
+        #expect(a.accuracy == 1)
+        #expect(abs(a.marginRatio! - 1) < 1e-5)
+    }
+
+    /// Embeddings of width d ≠ |G| and a hidden matrix stored (m × 2d): u and v are the
+    /// products, computed here directly.
+    @Test func hiddenMatrixEitherWayRound() throws {
+        let n = 5, d = 3, m = 4
+        let x = (0..<(n * d)).map { Float($0 % 7) - 3 }, y = (0..<(n * d)).map { Float($0 % 5) - 2 }
+        let hT = (0..<(m * 2 * d)).map { Float($0 % 11) - 5 }  // (m × 2d): hT[i·2d + j] = W[j, i]
+        let ck = Checkpoint(format: "test", path: "u.pt", tensors: [
+            try tensor("W_x", [n, d], x), try tensor("W_y", [n, d], y),
+            try tensor("W", [m, 2 * d], hT), try tensor("W_U", [m, n]),
+        ])
+        let l = try NetworkLocator.locate(in: ck, order: n)
+        #expect(l.hidden?.transposed == true && l.width == m)
+        let (u, v) = try NetworkLocator.inputs(l, in: ck, rowOfElement: nil)
+        for a in 0..<n { for i in 0..<m {
+            var su = 0.0, sv = 0.0
+            for j in 0..<d {
+                su += Double(x[a * d + j]) * Double(hT[i * 2 * d + j])
+                sv += Double(y[a * d + j]) * Double(hT[i * 2 * d + d + j])
+            }
+            #expect(u[a * m + i] == su && v[a * m + i] == sv)
+        } }
+        // A hidden matrix without an axis of 2d is refused with the shapes named.
+        let bad = Checkpoint(format: "test", path: "bad.pt", tensors: [
+            try tensor("W_x", [n, d]), try tensor("W_y", [n, d]), try tensor("W", [m, 5]), try tensor("W_U", [m, n]),
+        ])
+        #expect(throws: LayoutError.self) { try NetworkLocator.locate(in: bad, order: n) }
+    }
+
     @Test func failureListsCandidatesAndFlags() throws {
         let ck = Checkpoint(format: "test", path: "m.pt", tensors: [try tensor("a", [7, 4]), try tensor("b", [9, 9])])
         do {
