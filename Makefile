@@ -2,8 +2,9 @@
 # fresh Debian machine lacks first (apt-get as root; skipped when everything is present).
 SWIFT ?= swift
 DEBS := libfftw3-dev libopenblas-dev zlib1g-dev pkg-config
-# Release builds link the Swift runtime statically: a self-contained binary (it starts ~6 ms
-# faster and copies to machines without a Swift toolchain; FFTW/OpenBLAS/zlib stay shared).
+# Release builds link the Swift runtime statically: a self-contained binary (less dynamic
+# loading at start-up; it copies to machines without a Swift toolchain; FFTW/OpenBLAS/zlib
+# stay shared).
 RELEASE := -c release --static-swift-stdlib
 REPORT ?= report/c71-quadratic
 RUN_ARGS ?= analyze data/c71-quadratic-final.pt --group C71 --initial data/c71-quadratic-init.pt --out $(REPORT)

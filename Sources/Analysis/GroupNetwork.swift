@@ -65,13 +65,18 @@ public struct GroupNetwork: Sendable {
     public func evaluate(threads: Int = ProcessInfo.processInfo.activeProcessorCount,
                          precision: ForwardPrecision = .automatic,
                          labelings: [(Int, Int) -> Int]) -> [(accuracy: Double, margin: Double)] {
-        let n = order, sets = labelings.count
-        // Labels first (the closures need not be thread-safe).
-        var labels = [Int32](repeating: 0, count: sets * n * n)
+        evaluate(threads: threads, precision: precision, labels: labelArray(labelings), sets: labelings.count)
+    }
+
+    /// `labels[s·n² + a·n + b]` = labelings[s](a, b), computed here on the calling thread (the
+    /// closures need not be thread-safe).
+    func labelArray(_ labelings: [(Int, Int) -> Int]) -> [Int32] {
+        let n = order
+        var labels = [Int32](repeating: 0, count: labelings.count * n * n)
         for (s, label) in labelings.enumerated() {
             for a in 0..<n { for b in 0..<n { labels[s * n * n + a * n + b] = Int32(label(a, b)) } }
         }
-        return evaluate(threads: threads, precision: precision, labels: labels, sets: sets)
+        return labels
     }
 
     /// The same with the labels given as an array: `labels[s·n² + a·n + b]` is the label of
@@ -89,10 +94,8 @@ public struct GroupNetwork: Sendable {
     /// The forward pass's own account (for tests and diagnostics): whether the
     /// single-precision screen ran and how many pairs went to the double pass.
     func forwardReport(threads: Int = ProcessInfo.processInfo.activeProcessorCount, precision: ForwardPrecision = .automatic,
-                       label: (Int, Int) -> Int) -> ForwardPass.Report {
-        var labels = [Int32](repeating: 0, count: order * order)
-        for a in 0..<order { for b in 0..<order { labels[a * order + b] = Int32(label(a, b)) } }
-        return labels.withUnsafeBufferPointer { lab in
+                       label: @escaping (Int, Int) -> Int) -> ForwardPass.Report {
+        labelArray([label]).withUnsafeBufferPointer { lab in
             ForwardPass(network: self, sets: 1, labels: lab.baseAddress!)
                 .runReporting(threads: max(1, threads), precision: precision).report
         }

@@ -76,48 +76,33 @@ public enum IsotypicDecomposition {
 
     // MARK: - gathering
 
-    /// Copies neurons first..<first+count into dst as element-major (x · count + j) when
-    /// `transposed`, else neuron-major (j · |G| + x), with sample a stored at element elem[a].
+    /// Copies neurons first..<first+count into dst element-major (dst[x · count + j]), with
+    /// sample a stored at element elem[a].
     static func gather<S: FFTWScalar>(_ m: NeuronMatrix<S>, first: Int, count: Int, elements: [Int]?,
-                                      transposed: Bool, into dst: UnsafeMutablePointer<Double>) {
+                                      into dst: UnsafeMutablePointer<Double>) {
         let o = m.length
         if m.neuronStride == 1 {
             // Neurons contiguous per sample (an element-major weight matrix): read row by row,
             // with the conversion to Double in concrete types (not through the protocol).
             let raw = UnsafeRawPointer(m.base)
             for a in 0..<o {
-                let x = elements?[a] ?? a
                 let offset = a * m.sampleStride + first
-                let stride = transposed ? 1 : o
-                let d = transposed ? dst + x * count : dst + x
+                let d = dst + (elements?[a] ?? a) * count
                 if S.self == Double.self {
-                    copy(raw.assumingMemoryBound(to: Double.self) + offset, count, d, stride)
+                    d.update(from: raw.assumingMemoryBound(to: Double.self) + offset, count: count)
                 } else if S.self == Float.self {
-                    copy(raw.assumingMemoryBound(to: Float.self) + offset, count, d, stride)
+                    let src = raw.assumingMemoryBound(to: Float.self) + offset
+                    for j in 0..<count { d[j] = Double(src[j]) }
                 } else {
-                    for j in 0..<count { d[j * stride] = Double(m.base[offset + j]) }
+                    for j in 0..<count { d[j] = Double(m.base[offset + j]) }
                 }
             }
             return
         }
         for j in 0..<count {
             let src = m.base + (first + j) * m.neuronStride
-            for a in 0..<o {
-                let x = elements?[a] ?? a
-                let v = Double(src[a * m.sampleStride])
-                if transposed { dst[x * count + j] = v } else { dst[j * o + x] = v }
-            }
+            for a in 0..<o { dst[(elements?[a] ?? a) * count + j] = Double(src[a * m.sampleStride]) }
         }
-    }
-
-    @inline(__always)
-    private static func copy(_ src: UnsafePointer<Double>, _ count: Int, _ dst: UnsafeMutablePointer<Double>, _ stride: Int) {
-        for j in 0..<count { dst[j * stride] = src[j] }
-    }
-
-    @inline(__always)
-    private static func copy(_ src: UnsafePointer<Float>, _ count: Int, _ dst: UnsafeMutablePointer<Double>, _ stride: Int) {
-        for j in 0..<count { dst[j * stride] = Double(src[j]) }
     }
 
     // MARK: - characters route
@@ -149,7 +134,7 @@ public enum IsotypicDecomposition {
                 var bi = wk
                 while bi < blocks {
                     let first = bi * block, cnt = min(block, n - first)
-                    gather(m, first: first, count: cnt, elements: elements, transposed: true, into: T)
+                    gather(m, first: first, count: cnt, elements: elements, into: T)
                     S.initialize(repeating: 0, count: cc * cnt)
                     for h in 0..<o {
                         let hinv = Int(inv[h])
@@ -216,7 +201,7 @@ public enum IsotypicDecomposition {
                     var ci = wk
                     while ci < chunks {
                         let first = ci * block, cnt = min(block, n - first)
-                        gather(m, first: first, count: cnt, elements: elements, transposed: true, into: F)
+                        gather(m, first: first, count: cnt, elements: elements, into: F)
                         cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(cnt), Int32(K), Int32(o), 1,
                                     F, Int32(cnt), B, Int32(K), 0, Y, Int32(K))
                         for j in 0..<cnt {

@@ -60,17 +60,29 @@ import Groups
     @Test func marginsBelowSinglePrecisionAreRecomputed() throws {
         var g = SystemRandomNumberGenerator()
         let group = try FiniteGroup.named("S3")
-        let n = group.order, m = 12
-        var u = (0..<(n * m)).map { _ in Double.random(in: -1...1, using: &g) }, v = u.shuffled(using: &g)
-        var w = (0..<(n * m)).map { _ in Double.random(in: -1...1, using: &g) }
-        for a in 0..<n { u[a * m] = 1000; v[a * m] = 1000; w[a * m] = 1 }
-        let net = GroupNetwork(order: n, width: m, activation: .quadratic, u: u, v: v, w: w)
-        let exact = net.evaluate(precision: .double, labelings: Self.labelings(group))
-        let screened = net.evaluate(precision: .filtered, labelings: Self.labelings(group))
         // Scores are ~4·10⁶; double resolves them to ~10⁻⁹, single to ~0.5.
+        let net = Self.swamped(group, width: 12, input: 1000, output: 1, &g)
+        Self.expectFilteredMatchesDouble(net, group, within: 1e-8)
+    }
+
+    /// Random weights in [−1, 1] plus neuron 0 with u = v = `input` and w = `output` for every
+    /// element: it adds the same score to every class.
+    static func swamped(_ group: FiniteGroup, width m: Int, input: Double, output: Double,
+                        _ g: inout SystemRandomNumberGenerator) -> GroupNetwork {
+        let n = group.order
+        var u = (0..<(n * m)).map { _ in Double.random(in: -1...1, using: &g) }
+        var v = (0..<(n * m)).map { _ in Double.random(in: -1...1, using: &g) }
+        var w = (0..<(n * m)).map { _ in Double.random(in: -1...1, using: &g) }
+        for a in 0..<n { u[a * m] = input; v[a * m] = input; w[a * m] = output }
+        return GroupNetwork(order: n, width: m, activation: .quadratic, u: u, v: v, w: w)
+    }
+
+    static func expectFilteredMatchesDouble(_ net: GroupNetwork, _ group: FiniteGroup, within tolerance: Double) {
+        let exact = net.evaluate(precision: .double, labelings: labelings(group))
+        let screened = net.evaluate(precision: .filtered, labelings: labelings(group))
         for (x, y) in zip(screened, exact) {
             #expect(x.accuracy == y.accuracy)
-            #expect(abs(x.margin - y.margin) < 1e-8)
+            #expect(abs(x.margin - y.margin) < tolerance)
         }
     }
 
@@ -179,19 +191,8 @@ import Groups
     @Test func theMinimumIsFoundWhenSinglePrecisionMisordersMargins() throws {
         var g = SystemRandomNumberGenerator()
         let group = try FiniteGroup.named("S3")
-        let n = group.order, m = 40
         for _ in 0..<20 {
-            var u = (0..<(n * m)).map { _ in Double.random(in: -1...1, using: &g) }
-            var v = (0..<(n * m)).map { _ in Double.random(in: -1...1, using: &g) }
-            var w = (0..<(n * m)).map { _ in Double.random(in: -1...1, using: &g) }
-            for a in 0..<n { u[a * m] = 256; v[a * m] = 256; w[a * m] = 4 }
-            let net = GroupNetwork(order: n, width: m, activation: .quadratic, u: u, v: v, w: w)
-            let exact = net.evaluate(precision: .double, labelings: Self.labelings(group))
-            let screened = net.evaluate(precision: .filtered, labelings: Self.labelings(group))
-            for (x, y) in zip(screened, exact) {
-                #expect(x.accuracy == y.accuracy)
-                #expect(abs(x.margin - y.margin) < 1e-9)
-            }
+            Self.expectFilteredMatchesDouble(Self.swamped(group, width: 40, input: 256, output: 4, &g), group, within: 1e-9)
         }
     }
 }
