@@ -250,7 +250,7 @@ struct IrrepsCommand: ParsableCommand {
             j.field("group", g.name)
             j.field("order", g.order)
             j.field("elements", elements.rawValue)
-            j.field("composition", "right_to_left")
+            j.field("composition", "right-to-left")
             j.key("irreps"); j.beginArray()
             for c in comps {
                 let rc = t.realComponents[c]
