@@ -21,6 +21,9 @@ let package = Package(
         .library(name: "Fourier", targets: ["Fourier"]),
         .library(name: "Groups", targets: ["Groups"]),
         .library(name: "Checkpoints", targets: ["Checkpoints"]),
+        .library(name: "Analysis", targets: ["Analysis"]),
+        .library(name: "Batch", targets: ["Batch"]),
+        .library(name: "Reports", targets: ["Reports"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -44,14 +47,15 @@ let package = Package(
         .target(name: "JSONOutput", dependencies: ["CKernels"]),
         .target(name: "CKernels"),
         .target(name: "Fourier", dependencies: ["CFFTW", "CBLAS", "CKernels"]),
-        .target(name: "Checkpoints", dependencies: ["CZlib", "CKernels"]),
+        .target(name: "Checkpoints", dependencies: ["CZlib", "CKernels", "JSONOutput"]),
         .target(name: "Groups", dependencies: ["Fourier", "CBLAS"], exclude: ["README.md"]),
         .target(name: "Analysis", dependencies: ["Fourier", "Groups", "Checkpoints", "CBLAS", "CKernels"]),
-        .target(name: "Reports"),
+        .target(name: "Batch", dependencies: ["Analysis", "Checkpoints", "JSONOutput"]),
+        .target(name: "Reports", dependencies: ["Analysis", "Batch", "Fourier", "Groups", "Checkpoints", "JSONOutput"]),
         .executableTarget(
             name: "irrepscope",
             dependencies: [
-                "Analysis", "Reports", "Fourier", "Groups", "Checkpoints", "JSONOutput",
+                "Analysis", "Batch", "Reports", "Fourier", "Groups", "Checkpoints", "JSONOutput",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -13,41 +13,62 @@ public struct PartSummary: Sendable {
     public let top: [(component: Int, share: Double)]
 }
 
-/// Per-neuron findings of a group analysis (THEORY.md §3–§5).
+/// Per-neuron findings of a group analysis (THEORY.md §3–§5), keyed by weight role.
 public struct NeuronFindings: Sendable {
     public let index: Int
-    public let u: PartSummary
-    public let v: PartSummary
-    public let w: PartSummary
-    /// The component carrying the largest share of the neuron's u, v, w power together.
+    /// One summary per role, in the order of `GroupAnalysis.roles`.
+    public let parts: [PartSummary]
+    /// The component carrying the largest share of the neuron's power over all roles together.
     public let component: Int?
-    /// Fractions of ‖ω_i‖² in u, v and w (1/3 each at the optimum).
-    public let normShares: (u: Double, v: Double, w: Double)
+    /// Fractions of ‖ω_i‖² in each role, in role order (1/3 each for u, v, w at the optimum).
+    public let normShares: [Double]
     /// ‖ω_i‖₂.
     public let norm: Double
-    /// u, v and w have the same dominant component.
+    /// Every role has the same dominant component.
     public let agree: Bool
-    /// Cyclic groups: θ_u + θ_v − θ_w reduced to (−π, π] (0 at the optimum, Theorem 7).
+    /// Cyclic groups, families with a phase relation: e.g. θ_u + θ_v − θ_w reduced to (−π, π]
+    /// (0 at the optimum, Theorem 7).
     public let phaseResidual: Double?
+
+    public init(index: Int, parts: [PartSummary], component: Int?, normShares: [Double], norm: Double, agree: Bool,
+                phaseResidual: Double?) {
+        self.index = index; self.parts = parts; self.component = component; self.normShares = normShares
+        self.norm = norm; self.agree = agree; self.phaseResidual = phaseResidual
+    }
 }
 
-/// Everything `analyze` reports on a group network.
+/// The histogram and statistics of one role's max normalized power over neurons.
+public struct RoleDistribution: Sendable {
+    public let role: String
+    public let histogram: PowerHistogram
+    public let statistics: PowerStatistics
+}
+
+/// The per-neuron part of a group analysis, handed to `AnalysisRequest.whileMarginsCompute`
+/// before the forward pass has finished.
+public struct GroupAnalysisDraft: Sendable {
+    public let roles: [String]
+    public let neurons: [NeuronFindings]
+    public let componentLabels: [String]
+    public let isCyclic: Bool
+}
+
+/// Everything `analyze` reports on a network on a group task.
 public struct GroupAnalysis: Sendable {
     public let groupName: String
     public let order: Int
     public let width: Int
     public let activation: Activation
+    /// The group's elements are k ↔ k mod n (C_n): components are frequencies.
     public let isCyclic: Bool
     /// Component labels: frequencies "0" … "⌊n/2⌋" for cyclic groups, real irreducible
     /// components otherwise; index 0 is the trivial one.
     public let componentLabels: [String]
+    /// The weight roles analyzed per neuron ("u", "v", "w" for the paper's network).
+    public let roles: [String]
     public let neurons: [NeuronFindings]
-    public let histogramU: PowerHistogram
-    public let histogramV: PowerHistogram
-    public let histogramW: PowerHistogram
-    public let statisticsU: PowerStatistics
-    public let statisticsV: PowerStatistics
-    public let statisticsW: PowerStatistics
+    /// Per role (in role order): histogram and statistics of the max normalized power.
+    public let distributions: [RoleDistribution]
     /// Neurons per component (by `NeuronFindings.component`), indexed like `componentLabels`.
     public let neuronsPerComponent: [Int]
     /// Non-trivial components no neuron uses.
@@ -63,41 +84,63 @@ public struct GroupAnalysis: Sendable {
     public let bound: MarginBound
     /// normalizedMargin / γ* when γ* is quoted.
     public var marginRatio: Double? { bound.value.map { normalizedMargin / $0 } }
-    /// Accuracy and normalized margin under the other composition convention, and whether
-    /// they fit the labels better.
+    /// Accuracy and normalized margin under the other composition convention.
     public let alternative: (composition: Composition, accuracy: Double, normalizedMargin: Double)
     /// When a weight matrix is square (m = |G|) its element and neuron axes cannot be told
     /// apart by shape: the analysis with those axes swapped, measured the same way (set by the
-    /// caller that knows the file's layout).
+    /// family that knows the file's layout).
     public var transposedLayout: (accuracy: Double, normalizedMargin: Double)? = nil
+
     public var transposedLayoutFitsBetter: Bool {
         guard let t = transposedLayout else { return false }
-        return t.accuracy > accuracy || (t.accuracy == accuracy && t.normalizedMargin > normalizedMargin + 1e-12 * abs(normalizedMargin))
+        return Self.fitsBetter(t.accuracy, t.normalizedMargin, than: accuracy, normalizedMargin)
     }
     public var alternativeFitsBetter: Bool {
-        alternative.accuracy > accuracy || (alternative.accuracy == accuracy && alternative.normalizedMargin > normalizedMargin + 1e-12 * abs(normalizedMargin))
+        Self.fitsBetter(alternative.accuracy, alternative.normalizedMargin, than: accuracy, normalizedMargin)
+    }
+    /// Higher accuracy, or the same accuracy and a larger normalized margin (beyond rounding).
+    static func fitsBetter(_ acc: Double, _ margin: Double, than acc0: Double, _ margin0: Double) -> Bool {
+        acc > acc0 || (acc == acc0 && margin > margin0 + 1e-12 * abs(margin0))
+    }
+
+    /// Index of a role in `roles`.
+    public func roleIndex(_ role: String) -> Int? { roles.firstIndex(of: role) }
+    /// A neuron's summary for one role (nil when the network has no such role).
+    public func part(_ role: String, of n: NeuronFindings) -> PartSummary? { roleIndex(role).map { n.parts[$0] } }
+    /// A neuron's share of ‖ω_i‖² in one role.
+    public func normShare(_ role: String, of n: NeuronFindings) -> Double? { roleIndex(role).map { n.normShares[$0] } }
+    /// The statistics of a role's max normalized power over neurons.
+    public func statistics(_ role: String) -> PowerStatistics? { distribution(role)?.statistics }
+    /// The distribution of a role's max normalized power.
+    public func distribution(_ role: String) -> RoleDistribution? { distributions.first { $0.role == role } }
+    /// Fraction of neurons whose roles agree on one component.
+    public var fractionAgree: Double { Double(neurons.filter(\.agree).count) / Double(max(width, 1)) }
+}
+
+extension NeuronFindings {
+    /// The summary of one role (nil when the network has no such role).
+    public subscript(role: String, in analysis: GroupAnalysis) -> PartSummary? {
+        analysis.roleIndex(role).map { parts[$0] }
     }
 }
 
 /// Options of a group analysis.
 public struct GroupAnalysisOptions: Sendable {
-    public var activation: Activation = .quadratic
     public var composition: Composition = .rightToLeft
     public var includeTrivial = false
     public var top = 3
     public var bins = 20
     /// Threads for the forward pass (default: all cores; 1 when checkpoints are analyzed in parallel).
     public var threads = ProcessInfo.processInfo.activeProcessorCount
-    /// Called on the calling thread with the per-neuron findings and the component labels as
-    /// soon as they are ready, while the forward pass may still be running (e.g. to render
-    /// them meanwhile).
-    public var whileMarginsCompute: (@Sendable (_ neurons: [NeuronFindings], _ componentLabels: [String]) -> Void)? = nil
+    /// Called on the calling thread with the per-neuron findings as soon as they are ready,
+    /// while the forward pass may still be running (e.g. to render them meanwhile).
+    public var whileMarginsCompute: (@Sendable (GroupAnalysisDraft) -> Void)? = nil
     public init() {}
 }
 
 extension GroupAnalysis {
     /// Analyzes `network` (weights element-major in `group`'s element order).
-    public static func run(network: GroupNetwork, group: FiniteGroup, groupName: String,
+    public static func run(network: any GroupTaskNetwork, group: FiniteGroup, groupName: String,
                            options: GroupAnalysisOptions) -> GroupAnalysis {
         let n = network.order, m = network.width
         let cyclic = isCyclicName(groupName)
@@ -106,19 +149,12 @@ extension GroupAnalysis {
         // abelian group both conventions give the same labels; otherwise one forward pass is
         // measured against both: labels[s·n² + a·n + b] = a·b in convention s (yours, then
         // the other).
-        let table = group.multiplicationTable
-        let abelian = cyclic || (0..<n).allSatisfy { a in (0..<n).allSatisfy { b in table[a, b] == table[b, a] } }
-        let sets = abelian ? 1 : 2
-        var labelArray = [Int32](repeating: 0, count: sets * n * n)
-        for s in 0..<sets {
-            let swap = (options.composition == .leftToRight) != (s == 1)
-            for a in 0..<n { for b in 0..<n { labelArray[s * n * n + a * n + b] = Int32(swap ? table[b, a] : table[a, b]) } }
-        }
-        let forward = BackgroundResult(inBackground: options.threads > 1) { [labelArray] in
-            network.evaluate(threads: options.threads, labels: labelArray, sets: sets)
+        let labelling = Labelling(group: group, composition: options.composition, bothConventions: !cyclic)
+        let forward = BackgroundResult(inBackground: options.threads > 1) { [labelling] in
+            network.evaluate(threads: options.threads, labels: labelling.labels, sets: labelling.sets)
         }
 
-        // Per-part power tables over components. Explicit irreps (one dgemm per block of
+        // Per-role power tables over components. Explicit irreps (one dgemm per block of
         // neurons) where the |G| × |G| basis is small enough to hold, else characters.
         let method: IsotypicDecomposition.Method = group.hasExplicitIrreps && n <= 2048 ? .matrices : .characters
         var labels: [String] = []
@@ -142,72 +178,78 @@ extension GroupAnalysis {
                 return (table, nil)
             }
         }
-        let (tu, pu) = powers(network.u), (tv, pv) = powers(network.v), (tw, pw) = powers(network.w)
-        let norms = network.neuronNormsSquared()
-        var findings: [NeuronFindings] = []
-        var perComponent = [Int](repeating: 0, count: tu.componentCount)
+        let roles = network.roles
+        let tables = roles.map { powers($0.values) }
+        // ‖role_i‖² per neuron, summed over elements in order.
+        let roleNorms: [[Double]] = roles.map { role in
+            var out = [Double](repeating: 0, count: m)
+            for a in 0..<n { for i in 0..<m { let x = role.values[a * m + i]; out[i] += x * x } }
+            return out
+        }
+        let componentCount = tables.first?.0.componentCount ?? 0
+        var perComponent = [Int](repeating: 0, count: componentCount)
         func part(_ s: PowerSummary) -> PartSummary {
             PartSummary(dominant: s.dominant, maxNormalizedPower: s.maxNormalizedPower, ipr: s.ipr,
                         top: s.top(options.top).map { ($0.component, $0.share) })
         }
         // Each neuron's summaries once (they allocate); the histograms reuse them.
-        let summariesU = (0..<m).map { tu.summary(ofNeuron: $0) }
-        let summariesV = (0..<m).map { tv.summary(ofNeuron: $0) }
-        let summariesW = (0..<m).map { tw.summary(ofNeuron: $0) }
+        let summaries = tables.map { t in (0..<m).map { t.0.summary(ofNeuron: $0) } }
+        let phaseRoles = network.phaseRelation.map { rel in
+            (rel.plus.compactMap { r in roles.firstIndex { $0.name == r } }, rel.minus.compactMap { r in roles.firstIndex { $0.name == r } })
+        }
+        var findings: [NeuronFindings] = []
+        var squaredNorms = [Double](repeating: 0, count: m)
         for i in 0..<m {
-            let su = summariesU[i], sv = summariesV[i], sw = summariesW[i]
-            // Whole-neuron component: shares of u, v, w powers summed.
-            var combined = Array(tu.powers(ofNeuron: i))
-            for (k, x) in tv.powers(ofNeuron: i).enumerated() { combined[k] += x }
-            for (k, x) in tw.powers(ofNeuron: i).enumerated() { combined[k] += x }
+            let s = summaries.map { $0[i] }
+            // Whole-neuron component: the roles' powers summed.
+            var combined = Array(tables[0].0.powers(ofNeuron: i))
+            for t in tables.dropFirst() { for (k, x) in t.0.powers(ofNeuron: i).enumerated() { combined[k] += x } }
             let whole = PowerSummary(powers: combined[...], trivialComponent: 0, includeTrivial: options.includeTrivial,
                                      zeroTolerance: 1e-24)
             if let c = whole.dominant { perComponent[c] += 1 }
-            let total = norms[i].u + norms[i].v + norms[i].w
-            let shares = total > 0 ? (norms[i].u / total, norms[i].v / total, norms[i].w / total) : (0.0, 0.0, 0.0)
+            var total = roleNorms[0][i]
+            for r in roleNorms.dropFirst() { total += r[i] }
+            squaredNorms[i] = total
+            let shares = roleNorms.map { total > 0 ? $0[i] / total : 0 }
+            let agree = s[0].dominant != nil && s.allSatisfy { $0.dominant == s[0].dominant }
             var residual: Double? = nil
-            if cyclic, let a = pu?[i], let b = pv?[i], let c = pw?[i],
-               su.dominant != nil, su.dominant == sv.dominant, sv.dominant == sw.dominant {
-                residual = remainder(a + b - c, 2 * Double.pi)
+            if cyclic, agree, let (plus, minus) = phaseRoles, !plus.isEmpty {
+                let ph = tables.map { $0.1?[i] }
+                if (plus + minus).allSatisfy({ ph[$0] != nil }) {
+                    var sum = ph[plus[0]]!
+                    for r in plus.dropFirst() { sum += ph[r]! }
+                    for r in minus { sum -= ph[r]! }
+                    residual = remainder(sum, 2 * Double.pi)
+                }
             }
-            findings.append(NeuronFindings(
-                index: i, u: part(su), v: part(sv), w: part(sw), component: whole.dominant,
-                normShares: shares, norm: total.squareRoot(),
-                agree: su.dominant != nil && su.dominant == sv.dominant && sv.dominant == sw.dominant,
-                phaseResidual: residual))
+            findings.append(NeuronFindings(index: i, parts: s.map(part), component: whole.dominant, normShares: shares,
+                                           norm: total.squareRoot(), agree: agree, phaseResidual: residual))
         }
         let unused = (0..<perComponent.count).filter { ($0 != 0 || options.includeTrivial) && perComponent[$0] == 0 }
-        let mnpU = summariesU.map(\.maxNormalizedPower), mnpV = summariesV.map(\.maxNormalizedPower)
-        let mnpW = summariesW.map(\.maxNormalizedPower)
+        let distributions = zip(roles, summaries).map { role, s in
+            let mnp = s.map(\.maxNormalizedPower)
+            return RoleDistribution(role: role.name, histogram: PowerHistogram(values: mnp, bins: options.bins),
+                                    statistics: PowerStatistics(values: mnp))
+        }
 
         // Margins under both composition conventions.
-        let normNu = network.normPowerNu(from: norms)
-        let other: Composition = options.composition == .rightToLeft ? .leftToRight : .rightToLeft
-        options.whileMarginsCompute?(findings, labels)
+        let normNu = network.normPowerNu(squaredNorms: squaredNorms)
+        options.whileMarginsCompute?(GroupAnalysisDraft(roles: roles.map(\.name), neurons: findings, componentLabels: labels, isCyclic: cyclic))
         let results = forward.wait()
         let (acc, h) = results[0]
-        let (accAlt, hAlt) = abelian ? results[0] : results[1]
+        let (accAlt, hAlt) = labelling.sets == 1 ? results[0] : results[1]
         let bound: MarginBound
         if cyclic {
             bound = .cyclic(p: n, width: m, activation: network.activation)
         } else {
-            let cond = group.theorem9CharacterCondition()
-            bound = .group(order: n, sumDegreePow25: group.sumNonTrivialDegreePow25,
-                           sumDegreeCubed: group.sumNonTrivialDegreeCubed, allReal: group.allIrrepsReal,
-                           characterConditionFailure: cond.holds ? nil : (cond.failingClass ?? "?"),
-                           width: m, activation: network.activation)
+            bound = .group(group, width: m, activation: network.activation)
         }
         return GroupAnalysis(
             groupName: groupName, order: n, width: m, activation: network.activation, isCyclic: cyclic,
-            componentLabels: labels, neurons: findings,
-            histogramU: PowerHistogram(values: mnpU, bins: options.bins),
-            histogramV: PowerHistogram(values: mnpV, bins: options.bins),
-            histogramW: PowerHistogram(values: mnpW, bins: options.bins),
-            statisticsU: PowerStatistics(values: mnpU), statisticsV: PowerStatistics(values: mnpV),
-            statisticsW: PowerStatistics(values: mnpW),
+            componentLabels: labels, roles: roles.map(\.name), neurons: findings, distributions: distributions,
             neuronsPerComponent: perComponent, unusedComponents: unused, composition: options.composition,
             accuracy: acc, margin: h, normPowerNu: normNu, normalizedMargin: h / normNu, bound: bound,
-            alternative: (other, accAlt, hAlt / normNu))
+            alternative: (options.composition.other, accAlt, hAlt / normNu))
     }
 
     /// `C71`, `Z113`, `C_71`: the cyclic groups, analyzed with the FFT (THEORY.md §4).
@@ -218,6 +260,33 @@ extension GroupAnalysis {
         if s.first == "_" { s = s.dropFirst() }
         return !s.isEmpty && s.allSatisfy(\.isNumber)
     }
+}
+
+/// The labels c = a·b of every pair under the requested composition and, for a non-abelian
+/// group, also under the other one: `labels[s·n² + a·n + b]`, s = 0 (requested), 1 (other).
+public struct Labelling: Sendable {
+    public let labels: [Int32]
+    /// 1 for an abelian group (both conventions agree), else 2.
+    public let sets: Int
+
+    /// `bothConventions` false: the requested convention only (one set).
+    public init(group: FiniteGroup, composition: Composition, bothConventions: Bool = true) {
+        let n = group.order
+        let table = group.multiplicationTable
+        let abelian = !bothConventions || (0..<n).allSatisfy { a in (0..<n).allSatisfy { b in table[a, b] == table[b, a] } }
+        sets = abelian ? 1 : 2
+        var l = [Int32](repeating: 0, count: sets * n * n)
+        for s in 0..<sets {
+            let swap = (composition == .leftToRight) != (s == 1)
+            for a in 0..<n { for b in 0..<n { l[s * n * n + a * n + b] = Int32(swap ? table[b, a] : table[a, b]) } }
+        }
+        labels = l
+    }
+}
+
+extension Composition {
+    /// The other convention.
+    public var other: Composition { self == .rightToLeft ? .leftToRight : .rightToLeft }
 }
 
 /// A value computed on its own thread (or right away when `inBackground` is false); `wait`

@@ -8,7 +8,7 @@ import Fourier
 /// Weights are stored element-major (n × m, row-major): `u[a·m + i]` = u_i[a], with the
 /// elements in the group's default order (THEORY.md §6) after any reordering of the
 /// trainer's rows.
-public struct GroupNetwork: Sendable {
+public struct GroupNetwork: GroupTaskNetwork {
     public let order: Int
     public let width: Int
     public var activation: Activation
@@ -20,6 +20,34 @@ public struct GroupNetwork: Sendable {
         precondition(u.count == order * width && v.count == order * width && w.count == order * width)
         self.order = order; self.width = width; self.activation = activation
         self.u = u; self.v = v; self.w = w
+    }
+
+    /// The roles u, v, w (element-major |G| × m each).
+    public var roles: [WeightRole] { [WeightRole(name: "u", values: u), WeightRole(name: "v", values: v), WeightRole(name: "w", values: w)] }
+
+    /// Theorem 7's phase relation θ_u + θ_v − θ_w = 0.
+    public var phaseRelation: (plus: [String], minus: [String])? { (["u", "v"], ["w"]) }
+
+    /// The screened forward pass (`evaluate(threads:precision:labels:sets:)` with `.automatic`).
+    public func evaluate(threads: Int, labels: [Int32], sets: Int) -> [(accuracy: Double, margin: Double)] {
+        evaluate(threads: threads, precision: .automatic, labels: labels, sets: sets)
+    }
+
+    /// f(a, b)[c] for a in `rows`, every b and c, in double precision:
+    /// `out[(a − rows.lowerBound)·n² + b·n + c]` = Σ_i σ(u_i[a] + v_i[b]) · w_i[c].
+    public func logits(rows: Range<Int>) -> [Double] {
+        let n = order, m = width, pairs = rows.count * n
+        guard pairs > 0, m > 0 else { return [Double](repeating: 0, count: pairs * n) }
+        var h = [Double](repeating: 0, count: pairs * m)
+        for (r, a) in rows.enumerated() { for b in 0..<n { for i in 0..<m {
+            h[(r * n + b) * m + i] = activation.apply(u[a * m + i] + v[b * m + i])
+        } } }
+        var out = [Double](repeating: 0, count: pairs * n)
+        h.withUnsafeBufferPointer { hb in w.withUnsafeBufferPointer { wb in out.withUnsafeMutableBufferPointer { ob in
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(pairs), Int32(n), Int32(m), 1,
+                        hb.baseAddress, Int32(m), wb.baseAddress, Int32(m), 0, ob.baseAddress, Int32(n))
+        } } }
+        return out
     }
 
     /// ‖ω_i‖² split into its u, v and w parts, per neuron.

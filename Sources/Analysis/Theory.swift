@@ -1,4 +1,5 @@
 import Foundation
+import Groups
 
 /// The theoretical maximum normalized margin γ* of THEORY.md §3, with the conditions under
 /// which the theorem quotes it. When a condition fails there is no γ*, and `reason` says which.
@@ -79,5 +80,16 @@ public struct MarginBound: Sendable, Equatable {
 
     public static func groupValue(order: Int, sumDegreePow25: Double) -> Double {
         2.0 / (3.0 * (3.0 * Double(order)).squareRoot()) / sumDegreePow25
+    }
+}
+
+extension MarginBound {
+    /// Theorem 9 for `group` (its quantities from the character table, THEORY.md §3).
+    public static func group(_ group: FiniteGroup, width m: Int, activation: Activation) -> MarginBound {
+        let cond = group.theorem9CharacterCondition()
+        return .group(order: group.order, sumDegreePow25: group.sumNonTrivialDegreePow25,
+                      sumDegreeCubed: group.sumNonTrivialDegreeCubed, allReal: group.allIrrepsReal,
+                      characterConditionFailure: cond.holds ? nil : (cond.failingClass ?? "?"),
+                      width: m, activation: activation)
     }
 }

@@ -6,6 +6,7 @@ import Musl
 import Darwin
 #endif
 import CZlib
+import JSONOutput
 
 /// Writers for the safe formats (`irrepscope convert`): values are copied exactly, as
 /// little-endian bytes in C order.
@@ -176,20 +177,7 @@ public enum CheckpointWriter {
         try out.close()
     }
 
-    static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case _ where u.value < 0x20:
-                let h = String(u.value, radix: 16); out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
-            default: out.unicodeScalars.append(u)
-            }
-        }
-        return out + "\""
-    }
+    static func jsonString(_ s: String) -> String { jsonQuoted(s) }
 }
 
 /// A file opened for writing (`-` or `/dev/stdout` work too).

@@ -257,3 +257,11 @@ public final class JSONWriter {
         }
     }
 }
+
+/// `s` as a JSON string literal, quotes included: the escaping of `JSONWriter` (the one JSON
+/// string escaper of the project).
+public func jsonQuoted(_ s: String) -> String {
+    let sink = ByteSink(collecting: (), capacity: s.utf8.count + 2)
+    JSONWriter(sink: sink).value(s)
+    return sink.string
+}

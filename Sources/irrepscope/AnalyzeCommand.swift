@@ -1,8 +1,6 @@
 import Analysis
 import ArgumentParser
-import Checkpoints
 import Foundation
-import Fourier
 import Groups
 import JSONOutput
 import Reports
@@ -44,44 +42,33 @@ struct AnalyzeCommand: ParsableCommand {
     var initial: String?
 
     func run() throws {
-        let rendering = format == .json ? RenderedNeurons() : nil
-        let outcome = try analysis.analyze(path: file, rendering: rendering)
+        var request = try analysis.request()
+        let rendered = RenderedNeurons()
+        if format == .json {
+            request.whileMarginsCompute = { draft in rendered.bytes = AnalysisRendering.renderNeurons(draft) }
+        }
+        let record = AnalysisRecord(try Analyzer.analyze(path: file, request), file: file)
         let sink = ByteSink()
         switch format {
         case .json:
-            outcome.writeJSON(JSONWriter(sink: sink), file: file, renderedNeurons: rendering?.bytes)
+            AnalysisRendering.writeJSON(record, JSONWriter(sink: sink), renderedNeurons: rendered.bytes)
             sink.write("\n")
         case .table:
-            outcome.writeTable(sink, file: file)
+            AnalysisRendering.writeTable(record, sink)
         }
         sink.flush()
         if let out {
-            let initialJSON = try initial.map { path -> [String: Any] in
-                let o = try analysis.analyze(path: path)
-                return try parseJSON(o.jsonData(file: path), source: path)
-            }
-            let data = outcome.jsonData(file: file)
-            try writeAnalysisDirectory(out, reportJSON: data, csv: outcome.csv(), initial: initialJSON)
+            let initialRecord = try initial.map { path in AnalysisRecord(try Analyzer.analyze(path: path, try analysis.request()), file: path) }
+            try AnalysisDirectory.write(record, initial: initialRecord, to: out)
+            diagnostic("irrepscope: wrote \(out)/report.html (open it in a browser), report.md, report.json, neurons.csv and the plots")
         }
     }
 }
 
-/// Writes report.json, neurons.csv and the rendered report into `dir`.
-func writeAnalysisDirectory(_ dir: String, reportJSON: Data, csv: String, initial: [String: Any]?) throws {
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    let url = URL(fileURLWithPath: dir)
-    try reportJSON.write(to: url.appendingPathComponent("report.json"))
-    try Data(csv.utf8).write(to: url.appendingPathComponent("neurons.csv"))
-    let parsed = try parseJSON(reportJSON, source: dir + "/report.json")
-    try AnalysisReport.single(parsed, initial: initial).write(to: dir)
-    diagnostic("irrepscope: wrote \(dir)/report.html (open it in a browser), report.md, report.json, neurons.csv and the plots")
-}
-
-func parseJSON(_ data: Data, source: String) throws -> [String: Any] {
-    guard let o = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-        throw UsageError("\(source): not a JSON object")
-    }
-    return o
+/// The neurons' part of an analysis' JSON, rendered while its forward pass runs.
+final class RenderedNeurons: @unchecked Sendable {
+    /// Set on the analyzing thread before `analyze` returns.
+    var bytes: ByteSink?
 }
 
 /// The analysis options shared by `analyze` and `batch`.
@@ -126,181 +113,52 @@ struct AnalysisOptions: ParsableArguments {
     @Option(help: "Top components listed per neuron.") var top: Int = 3
     @Option(help: "Histogram bins on [0, 1].") var bins: Int = 20
 
+    var isParity: Bool { task?.lowercased() == "parity" }
+
     func validate() throws {
-        if group == nil && task?.lowercased() != "parity" {
+        if group == nil && !isParity {
             throw ValidationError("give --group G for a group task, or --task parity --n N --k K")
         }
-        if task?.lowercased() == "parity" {
+        if isParity {
             guard let n, let k, n >= 1, k >= 1, k <= n else { throw ValidationError("--task parity needs --n N and --k K with 1 ≤ K ≤ N") }
             if n > 24 { throw ValidationError("--n \(n): the population of 2^n inputs is too large (n ≤ 24)") }
+            _ = try supportList()
         }
-        if composition != "right-to-left" && composition != "left-to-right" {
+        if Composition(spelling: composition) == nil {
             throw ValidationError("--composition must be right-to-left or left-to-right")
         }
-        if activation != nil && Activation(name: activation!) == nil {
-            throw ValidationError("unknown --activation '\(activation!)' (quadratic, relu, x^k)")
+        if let a = activation, Activation(name: a) == nil {
+            throw ValidationError("unknown --activation '\(a)' (quadratic, relu, x^k)")
         }
         if top < 0 || bins < 1 { throw ValidationError("--top must be ≥ 0 and --bins ≥ 1") }
     }
 
-
-    /// Analyzes one checkpoint file. With `rendering`, the neurons' JSON is rendered into it
-    /// while the margins are still being computed.
-    func analyze(path: String, rendering: RenderedNeurons? = nil) throws -> AnalysisOutcome {
-        try analyze(checkpoint: CheckpointLoader.load(path: path), rendering: rendering)
-    }
-
-    /// `threads`: threads for one checkpoint's forward pass (batch runs several at once).
-    func analyze(checkpoint: Checkpoint, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
-                 rendering: RenderedNeurons? = nil) throws -> AnalysisOutcome {
-        if task?.lowercased() == "parity" {
-            let r = try runParity(checkpoint)
-            return .parity(r.analysis, r.layout)
+    func supportList() throws -> [Int]? {
+        guard let support, let n, let k else { return nil }
+        let parts = support.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.allSatisfy({ $0 != nil && $0! >= 0 && $0! < n }), parts.count == k, Set(parts.map { $0! }).count == k else {
+            throw ValidationError("--support must list \(k) distinct indices in 0..<\(n)")
         }
-        let g = try FiniteGroup.named(group!)
-        let r = try runGroup(checkpoint, group: g, threads: threads, rendering: rendering)
-        return .group(r.analysis, r.layout)
+        return parts.map { $0! }.sorted()
     }
 
-    func runGroup(_ checkpoint: Checkpoint, group g: FiniteGroup,
-                  threads: Int = ProcessInfo.processInfo.activeProcessorCount,
-                  rendering: RenderedNeurons? = nil) throws -> (analysis: GroupAnalysis, layout: NetworkLayout) {
-        var request = LayoutRequest()
-        request.u = u; request.v = v; request.w = w
-        request.uAxis = uAxis; request.vAxis = vAxis; request.wAxis = wAxis
-        request.instance = instance
-        let layout = try NetworkLocator.locate(in: checkpoint, order: g.order, request: request)
-        var rowOfElement: [Int]? = nil
+    /// The library request these options describe.
+    func request() throws -> AnalysisRequest {
+        var r = AnalysisRequest(task: isParity ? .parity(n: n!, k: k!, support: try supportList()) : .group(group!))
+        r.activation = activation.flatMap(Activation.init(name:))
+        r.composition = Composition(spelling: composition) ?? .rightToLeft
         if let elements {
-            let rows = try readPermutations(elements)
-            let elementOfRow = try g.reorder(byPermutations: rows.perms, oneBased: rows.oneBased)
-            var inverse = [Int](repeating: 0, count: g.order)
-            for (r, e) in elementOfRow.enumerated() { inverse[e] = r }
-            rowOfElement = inverse
+            let rows = try ElementOrder.readPermutations(elements)
+            r.elementOrder = rows.perms
+            r.elementOrderOneBased = rows.oneBased
         }
-        let (uw, vw) = try NetworkLocator.inputs(layout, in: checkpoint, rowOfElement: rowOfElement)
-        let ww = try NetworkLocator.elementMajor(layout.w, in: checkpoint, rowOfElement: rowOfElement)
-        let m = layout.width
-        let net = GroupNetwork(order: g.order, width: m, activation: activation.flatMap(Activation.init(name:)) ?? .quadratic,
-                               u: uw, v: vw, w: ww)
-        var options = GroupAnalysisOptions()
-        options.threads = threads
-        options.activation = net.activation
-        options.composition = composition == "left-to-right" ? .leftToRight : .rightToLeft
-        options.includeTrivial = includeTrivial
-        options.top = top
-        options.bins = bins
-        if let rendering {
-            let cyclic = GroupAnalysis.isCyclicName(group!)
-            options.whileMarginsCompute = { neurons, labels in
-                rendering.bytes = ReportWriter.renderNeuronsJSON(neurons, labels: labels, cyclic: cyclic)
-            }
-        }
-        var a = GroupAnalysis.run(network: net, group: g, groupName: group!, options: options)
-        // Square matrices (m = |G|): also try them with element and neuron axes swapped.
-        func swapped(_ t: TensorUse) -> TensorUse? {
-            guard t.shape[t.elementAxis] == t.shape[t.neuronAxis] else { return nil }
-            var s = t
-            (s.elementAxis, s.neuronAxis) = (t.neuronAxis, t.elementAxis)
-            return s
-        }
-        let uses = [layout.u, layout.v ?? layout.u, layout.w]
-        if layout.hidden == nil, uses.contains(where: { swapped($0) != nil }) {
-            let alt = try uses.map { try NetworkLocator.elementMajor(swapped($0) ?? $0, in: checkpoint, rowOfElement: rowOfElement) }
-            let other = GroupNetwork(order: g.order, width: m, activation: net.activation, u: alt[0], v: layout.v == nil ? alt[0] : alt[1], w: alt[2])
-            let table = g.multiplicationTable
-            let label: (Int, Int) -> Int = options.composition == .rightToLeft ? { table[$0, $1] } : { table[$1, $0] }
-            let r = other.evaluate(threads: threads, label: label)
-            a.transposedLayout = (r.accuracy, r.margin / other.normPowerNu())
-            if a.transposedLayoutFitsBetter {
-                diagnostic("irrepscope: note: \(checkpoint.path): with the square matrices transposed the labels fit better (accuracy \(fixed(r.accuracy * 100, 2))%); pass --u-axis/--v-axis/--w-axis to choose the element axis")
-            }
-        }
-        if layout.instances > 1 {
-            diagnostic("irrepscope: note: \(checkpoint.path): \(layout.instances) instances on the leading axis; analyzing instance \(instance ?? 0) (choose with --instance)")
-        }
-        return (a, layout)
-    }
-
-    func runParity(_ checkpoint: Checkpoint) throws -> (analysis: ParityAnalysis, layout: NetworkLayout) {
-        let n = self.n!, k = self.k!
-        let (uu, wu) = try NetworkLocator.locateParity(in: checkpoint, inputs: n, u: u, w: w)
-        let m = uu.shape[uu.neuronAxis]
-        guard wu.shape[wu.neuronAxis] == m else {
-            throw LayoutError(path: checkpoint.path, message: "u '\(uu.name)' has width \(m) but w '\(wu.name)' has \(wu.shape[wu.neuronAxis])")
-        }
-        // Element-major (inputs × m) → neuron-major (m × inputs).
-        let ue = try NetworkLocator.elementMajor(uu, in: checkpoint, rowOfElement: nil)
-        let we = try NetworkLocator.elementMajor(wu, in: checkpoint, rowOfElement: nil)
-        var un = [Double](repeating: 0, count: n * m), wn = [Double](repeating: 0, count: 2 * m)
-        for j in 0..<n { for i in 0..<m { un[i * n + j] = ue[j * m + i] } }
-        for c in 0..<2 { for i in 0..<m { wn[i * 2 + c] = we[c * m + i] } }
-        var supportList: [Int]? = nil
-        if let support {
-            let parts = support.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-            guard parts.allSatisfy({ $0 != nil && $0! >= 0 && $0! < n }), parts.count == k, Set(parts.map { $0! }).count == k else {
-                throw ValidationError("--support must list \(k) distinct indices in 0..<\(n)")
-            }
-            supportList = parts.map { $0! }.sorted()
-        }
-        let net = ParityNetwork(inputs: n, width: m, activation: activation.flatMap(Activation.init(name:)) ?? .power(k),
-                                u: un, w: wn)
-        let a = ParityAnalysis.run(network: net, k: k, support: supportList, plusClass: nil)
-        return (a, NetworkLayout(kind: "parity (first layer, output layer)", u: uu, v: nil, w: wu, instances: 1))
-    }
-
-    /// Reads a JSON list of permutations (0- or 1-based, detected from the values).
-    func readPermutations(_ path: String) throws -> (perms: [[Int]], oneBased: Bool) {
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw CheckpointError(path: path, "cannot read the element list: \(error.localizedDescription)")
-        }
-        guard let list = try? JSONSerialization.jsonObject(with: data) as? [[Int]] else {
-            throw CheckpointError(path: path, "expected a JSON list of permutations (lists of integers)")
-        }
-        let values = list.flatMap { $0 }
-        let oneBased = !values.contains(0) && !values.isEmpty
-        return (list, oneBased)
-    }
-}
-
-
-/// The neurons' part of an analysis' JSON, rendered while its forward pass runs.
-final class RenderedNeurons: @unchecked Sendable {
-    /// Set on the analyzing thread before `analyze` returns.
-    var bytes: ByteSink?
-}
-
-/// The result of `AnalysisOptions.analyze`, with its renderings.
-enum AnalysisOutcome {
-    case group(GroupAnalysis, NetworkLayout)
-    case parity(ParityAnalysis, NetworkLayout)
-
-    func writeJSON(_ j: JSONWriter, file: String, renderedNeurons: ByteSink? = nil) {
-        switch self {
-        case .group(let a, let l): ReportWriter.groupJSON(j, a, layout: l, file: file, renderedNeurons: renderedNeurons)
-        case .parity(let a, let l): ReportWriter.parityJSON(j, a, layout: l, file: file)
-        }
-    }
-
-    func jsonData(file: String) -> Data {
-        let s = ByteSink(collecting: ())
-        writeJSON(JSONWriter(sink: s), file: file)
-        s.write("\n")
-        return Data(s.buffer)
-    }
-
-    func writeTable(_ out: ByteSink, file: String) {
-        switch self {
-        case .group(let a, let l): ReportWriter.groupTable(out, a, layout: l, file: file)
-        case .parity(let a, let l): ReportWriter.parityTable(out, a, layout: l, file: file)
-        }
-    }
-
-    func csv() -> String {
-        switch self {
-        case .group(let a, _): return ReportWriter.groupCSV(a)
-        case .parity(let a, _): return ReportWriter.parityCSV(a)
-        }
+        r.tensors.u = u; r.tensors.v = v; r.tensors.w = w
+        r.tensors.uAxis = uAxis; r.tensors.vAxis = vAxis; r.tensors.wAxis = wAxis
+        r.tensors.instance = instance
+        r.includeTrivial = includeTrivial
+        r.top = top
+        r.bins = bins
+        r.note = { diagnostic("irrepscope: note: " + $0) }
+        return r
     }
 }

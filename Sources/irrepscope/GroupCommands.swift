@@ -1,10 +1,8 @@
+import Analysis
 import ArgumentParser
-import Checkpoints
-import Dispatch
-import Foundation
-import Fourier
 import Groups
 import JSONOutput
+import Reports
 
 // MARK: - characters
 
@@ -36,164 +34,12 @@ struct CharactersCommand: ParsableCommand {
         let table = try spec.characterTable()
         let out = ByteSink()
         switch format {
-        case .json: writeCharacterTableJSON(table, out)
-        case .table: writeCharacterTableText(table, out)
+        case .json: GroupRendering.writeJSON(table, out)
+        case .table: GroupRendering.writeText(table, out)
         }
         out.flush()
         if out.failed { throw UsageError("writing the output failed") }
     }
-}
-
-/// Appends the decimal digits of v.
-@inline(__always) func appendInteger(_ v: Int64, to buf: inout [UInt8]) {
-    if v == 0 { buf.append(UInt8(ascii: "0")); return }
-    var x = v.magnitude
-    if v < 0 { buf.append(UInt8(ascii: "-")) }
-    var tmp: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-              UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-    var n = 0
-    withUnsafeMutableBytes(of: &tmp) { t in
-        while x > 0 { t[n] = UInt8(ascii: "0") + UInt8(x % 10); x /= 10; n += 1 }
-        for i in stride(from: n - 1, through: 0, by: -1) { buf.append(t[i]) }
-    }
-}
-
-func jsonString(_ s: String) -> String {
-    var r = "\""
-    for ch in s.unicodeScalars {
-        switch ch {
-        case "\"": r += "\\\""
-        case "\\": r += "\\\\"
-        case "\n": r += "\\n"
-        default:
-            if ch.value < 0x20 { r += String(format: "\\u%04x", ch.value) } else { r.unicodeScalars.append(ch) }
-        }
-    }
-    return r + "\""
-}
-
-func jsonIntArray(_ xs: [Int]) -> String { "[" + xs.map(String.init).joined(separator: ",") + "]" }
-
-func jsonNumber(_ v: Double) -> String {
-    guard v.isFinite else { return "null" }
-    if v == v.rounded(), abs(v) < 1e15 { return String(Int64(v)) }
-    return v.description
-}
-
-private struct RowBuffers: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<[UInt8]>
-}
-
-/// Writes the JSON form of a character table; the values are formatted row by row on all
-/// cores and streamed in order (the S_30 table, 5604 × 5604, is ~130 MB of JSON).
-func writeCharacterTableJSON(_ t: CharacterTable, _ out: ByteSink) {
-    out.write("{\"group\":\(jsonString(t.groupName)),\"order\":\(t.order),\"classes\":[")
-    for (i, c) in t.classes.enumerated() {
-        var s = i > 0 ? "," : ""
-        s += "{\"label\":\(jsonString(c.label)),\"size\":\(c.size),\"centralizer\":\(c.centralizer),\"representative\":\(jsonIntArray(c.representative))"
-        if let ct = c.cycleType { s += ",\"cycle_type\":\(jsonIntArray(ct))" }
-        out.write(s + "}")
-    }
-    out.write("],\"irreps\":[")
-    for (i, r) in t.irreps.enumerated() {
-        var s = i > 0 ? "," : ""
-        s += "{\"label\":\(jsonString(r.label)),\"degree\":\(r.degree),\"indicator\":\(r.indicator)"
-        if let p = r.partition { s += ",\"partition\":\(jsonIntArray(p))" }
-        out.write(s + "}")
-    }
-    out.write("],\"table\":[")
-    let k = t.irrepCount, c = t.classCount
-    let batch = 256
-    let buffers = UnsafeMutablePointer<[UInt8]>.allocate(capacity: batch)
-    buffers.initialize(repeating: [], count: batch)
-    defer { buffers.deinitialize(count: batch); buffers.deallocate() }
-    let shared = RowBuffers(pointer: buffers)
-    var start = 0
-    while start < k {
-        let count = min(batch, k - start)
-        let first = start
-        DispatchQueue.concurrentPerform(iterations: count) { j in
-            let i = first + j
-            var buf: [UInt8] = []
-            buf.reserveCapacity(c * 8 + 4)
-            if i > 0 { buf.append(UInt8(ascii: ",")) }
-            buf.append(UInt8(ascii: "["))
-            if let iv = t.integerValues {
-                iv.withUnsafeBufferPointer { v in
-                    let row = v.baseAddress! + i * c
-                    for col in 0..<c {
-                        if col > 0 { buf.append(UInt8(ascii: ",")) }
-                        appendInteger(row[col], to: &buf)
-                    }
-                }
-            } else {
-                for col in 0..<c {
-                    if col > 0 { buf.append(UInt8(ascii: ",")) }
-                    let (re, im) = t.value(i, col)
-                    let s = im == 0 ? jsonNumber(re) : "{\"re\":\(jsonNumber(re)),\"im\":\(jsonNumber(im))}"
-                    buf.append(contentsOf: Array(s.utf8))
-                }
-            }
-            buf.append(UInt8(ascii: "]"))
-            shared.pointer[j] = buf
-        }
-        for j in 0..<count { out.write(bytes: buffers[j]); buffers[j] = [] }
-        start += count
-    }
-    out.write("]}\n")
-}
-
-func writeCharacterTableText(_ t: CharacterTable, _ out: ByteSink) {
-    out.write("\(t.groupName): order \(t.order), \(t.classCount) classes\n\n")
-    func cell(_ i: Int, _ c: Int) -> String {
-        if let v = t.integerValue(i, c) { return String(v) }
-        let (re, im) = t.value(i, c)
-        if im == 0 { return fixed(re, 3) }
-        return fixed(re, 3) + (im < 0 ? "-" : "+") + fixed(abs(im), 3) + "i"
-    }
-    let labelWidth = max(8, (t.irreps.map(\.label.count).max() ?? 0) + 2)
-    let k = t.irrepCount, cc = t.classCount
-    var widths = t.classes.map { max($0.label.count, $0.size.description.count, $0.centralizer.description.count) + 1 }
-    if let iv = t.integerValues {
-        // Integer tables (S_30: 5604 × 5604) are padded from digit counts, without Strings.
-        for i in 0..<k { for c in 0..<cc {
-            let v = iv[i * cc + c]
-            var digits = v < 0 ? 2 : 1, x = v.magnitude
-            while x >= 10 { x /= 10; digits += 1 }
-            if digits + 1 > widths[c] { widths[c] = digits + 1 }
-        } }
-    } else {
-        for c in 0..<cc { for i in 0..<k { widths[c] = max(widths[c], cell(i, c).count + 1) } }
-    }
-    var line = pad("class", labelWidth)
-    for (c, cl) in t.classes.enumerated() { line += pad(cl.label, widths[c]) }
-    out.write(line + "\n")
-    line = pad("size", labelWidth)
-    for (c, cl) in t.classes.enumerated() { line += pad(cl.size.description, widths[c]) }
-    out.write(line + "\n")
-    line = pad("|C(g)|", labelWidth)
-    for (c, cl) in t.classes.enumerated() { line += pad(cl.centralizer.description, widths[c]) }
-    out.write(line + "\n\n")
-    for i in 0..<k {
-        var buf: [UInt8] = Array(pad(t.irreps[i].label, labelWidth).utf8)
-        for c in 0..<cc {
-            let start = buf.count
-            if let v = t.integerValues?[i * cc + c] { appendInteger(v, to: &buf) } else { buf.append(contentsOf: Array(cell(i, c).utf8)) }
-            let used = buf.count - start
-            if used < widths[c] { buf.append(contentsOf: repeatElement(UInt8(ascii: " "), count: widths[c] - used)) }
-        }
-        buf.append(contentsOf: Array("  ι=\(t.irreps[i].indicator)\n".utf8))
-        out.write(bytes: buf)
-    }
-    var notes: [String] = []
-    if t.integerValues == nil { for i in 0..<t.irrepCount { for c in 0..<t.classCount {
-        let e = t.exactForm(i, c)
-        if t.integerValue(i, c) == nil, e.contains("√") || e.contains("E(") { notes.append("\(t.irreps[i].label) on \(t.classes[c].label) = \(e)") }
-    } } }
-    if !notes.isEmpty && notes.count <= 40 { out.write("\nexact values:\n" + notes.map { "  " + $0 }.joined(separator: "\n") + "\n") }
-    out.write("\nι = Frobenius–Schur indicator (1 real, 0 complex, −1 quaternionic); real components: "
-              + t.realComponents.map { "\($0.label) (dim \($0.degree))" }.joined(separator: ", ") + "\n")
 }
 
 // MARK: - irreps
@@ -243,62 +89,9 @@ struct IrrepsCommand: ParsableCommand {
         }
         let elems = elements == .all ? Array(0..<g.order) : g.generators
         let out = ByteSink()
-        switch format {
-        case .json:
-            let j = JSONWriter(sink: out)
-            j.beginObject()
-            j.field("group", g.name)
-            j.field("order", g.order)
-            j.field("elements", elements.rawValue)
-            j.field("composition", "right-to-left")
-            j.key("irreps"); j.beginArray()
-            for c in comps {
-                let rc = t.realComponents[c]
-                j.beginObject()
-                j.field("label", rc.label)
-                j.field("degree", rc.degree)
-                j.field("type", rc.type.rawValue)
-                j.key("complex_irreps"); j.beginArray(); for i in rc.irreps { j.value(t.irreps[i].label) }; j.endArray()
-                j.key("matrices"); j.beginArray()
-                for e in elems {
-                    let m = g.realComponentMatrix(c, e)!
-                    j.beginObject()
-                    j.field("element", e)
-                    j.field("label", g.elementLabel(e))
-                    j.key("permutation"); j.array(g.permutation(e))
-                    j.key("matrix"); j.beginArray()
-                    for r in 0..<rc.degree { j.array(Array(m[(r * rc.degree)..<((r + 1) * rc.degree)]).map(cleanZero)) }
-                    j.endArray()
-                    j.endObject()
-                }
-                j.endArray()
-                j.endObject()
-            }
-            j.endArray()
-            j.endObject()
-            out.write("\n")
-        case .table:
-            out.write("\(g.name): order \(g.order); \(elements == .all ? "all elements" : "generators"); ρ(gh) = ρ(g)ρ(h), (gh)(x) = g(h(x))\n")
-            for c in comps {
-                let rc = t.realComponents[c]
-                out.write("\nirrep \(rc.label)  (real dimension \(rc.degree), \(rc.type.rawValue) type)\n")
-                for e in elems {
-                    let m = g.realComponentMatrix(c, e)!
-                    out.write("  \(g.elementLabel(e))  [element \(e), permutation \(g.permutation(e))]\n")
-                    for r in 0..<rc.degree {
-                        out.write("    " + (0..<rc.degree).map { pad(fixed(cleanZero(m[r * rc.degree + $0]), 4), 9) }.joined() + "\n")
-                    }
-                }
-            }
-        }
+        GroupRendering.writeIrreps(g, components: comps, elements: elems, elementChoice: elements.rawValue, json: format == .json, out)
         out.flush()
     }
-}
-
-/// Rounds values within 1e-15 of an integer (cos(π/2) and the like) to it.
-func cleanZero(_ v: Double) -> Double {
-    let r = v.rounded()
-    return abs(v - r) < 1e-15 ? r + 0 : v
 }
 
 // MARK: - decompose
@@ -340,7 +133,7 @@ struct DecomposeCommand: ParsableCommand {
     var method: DecompositionMethod = .characters
 
     @Option(help: "Output format: table, json or csv.")
-    var format: OutputFormat = .table
+    var format: ListingFormat = .table
 
     func validate() throws {
         if top < 0 { throw ValidationError("--top must be ≥ 0") }
@@ -350,120 +143,20 @@ struct DecomposeCommand: ParsableCommand {
 
     func run() throws {
         let g = try FiniteGroup.named(group)
-        var sel = selection
-        if sel.groupOrder == nil && sel.neuronAxis == nil { sel.groupOrder = g.order }
-        let m = try sel.load()
+        let m = try selection.load(sampleCount: g.order)
         guard m.length == g.order else {
-            throw UsageError("\(m.path): tensor '\(m.tensor.name)' has \(m.length) samples per neuron, but \(g.name) has \(g.order) elements")
+            throw AnalysisError("\(m.path): tensor '\(m.tensor.name)' has \(m.length) samples per neuron, but \(g.name) has \(g.order) elements")
         }
-        var elements: [Int]? = nil
-        if let path = elementsFile { elements = try readElementList(path, group: g) }
+        let elements = try elementsFile.map { try ElementOrder.elementOfRow(path: $0, group: g) }
         if method == .matrices && !g.hasExplicitIrreps {
             diagnostic("irrepscope: note: \(g.name) has no explicit irreps here; using characters")
         }
         let (components, table) = try m.isotypicPowers(group: g, elements: elements, includeTrivial: includeTrivial,
                                                        method: method == .matrices ? .matrices : .characters)
-        let summaries = (0..<table.neuronCount).map { table.summary(ofNeuron: $0) }
-        let histogram = PowerHistogram(values: summaries.map(\.maxNormalizedPower), bins: bins)
-        let stats = PowerStatistics(values: summaries.map(\.maxNormalizedPower))
-        let listing = NeuronListing(noun: "irrep", labels: components.map(\.label), summaries: summaries, phases: nil,
-                                    withTotal: true, top: top)
         let out = ByteSink()
-        switch format {
-        case .json:
-            let j = JSONWriter(sink: out)
-            j.beginObject()
-            j.field("file", m.path)
-            j.field("tensor", m.tensor.name)
-            j.field("group", g.name)
-            j.field("order", g.order)
-            j.field("neuron_axis", m.neuronAxis ?? 0)
-            j.field("include_trivial", includeTrivial)
-            j.field("method", g.hasExplicitIrreps ? method.rawValue : "characters")
-            j.field("element_order", elementsFile == nil ? "default" : elementsFile!)
-            j.key("components"); j.beginArray()
-            for (i, c) in components.enumerated() {
-                j.beginObject(); j.field("index", i); j.field("label", c.label); j.field("degree", c.degree)
-                j.field("type", c.type.rawValue); j.field("trivial", c.isTrivial); j.endObject()
-            }
-            j.endArray()
-            listing.writeJSON(j)
-            writeHistogram(j, histogram)
-            writeStatistics(j, stats)
-            j.endObject()
-            out.write("\n")
-        case .csv:
-            listing.writeCSV(out)
-        case .table:
-            out.write("\(m.path)  tensor \(m.tensor.name) \(m.tensor.shape) \(m.tensor.dtype.rawValue)\n")
-            out.write("\(g.name) (order \(g.order)), \(table.neuronCount) neurons along axis \(m.neuronAxis ?? 0), trivial irrep \(includeTrivial ? "included" : "excluded"), \(components.count) real components\n\n")
-            listing.writeTable(out)
-            out.write("\n")
-            writeHistogramTable(out, histogram, stats)
-        }
+        SpectrumRendering.writeDecomposition(m, group: g, components: components, table: table, includeTrivial: includeTrivial,
+                                             method: g.hasExplicitIrreps ? method.rawValue : "characters",
+                                             elementOrder: elementsFile ?? "default", top: top, bins: bins, format: format, out)
         out.flush()
-    }
-}
-
-func csvLabel(_ s: String?) -> String {
-    guard let s else { return "" }
-    return s.contains(",") || s.contains("\"") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
-}
-
-/// Reads a JSON list of permutations and maps each row to its element (0- or 1-based,
-/// decided by whether 0 occurs).
-func readElementList(_ path: String, group g: FiniteGroup) throws -> [Int] {
-    let data: Data
-    do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-        throw UsageError("\(path): cannot read the element list (\(error.localizedDescription))")
-    }
-    guard let raw = try? JSONSerialization.jsonObject(with: data), let rows = raw as? [Any] else {
-        throw UsageError("\(path): expected a JSON list of permutations, e.g. [[0,1,2],[1,0,2],…]")
-    }
-    var perms: [[Int]] = []
-    for (i, r) in rows.enumerated() {
-        guard let p = r as? [Any], let ints = p.map({ ($0 as? NSNumber)?.intValue }) as? [Int] else {
-            throw UsageError("\(path): entry \(i) is not a list of integers")
-        }
-        perms.append(ints)
-    }
-    let oneBased = !perms.contains { $0.contains(0) }
-    do { return try g.reorder(byPermutations: perms, oneBased: oneBased) } catch let e as GroupError {
-        throw UsageError("\(path): \(e.description)")
-    }
-}
-
-extension SelectedMatrix {
-    /// Isotypic powers of every neuron; float32/float64 tensors in native byte order are read
-    /// in place, everything else is widened to float64 first.
-    func isotypicPowers(group: FiniteGroup, elements: [Int]?, includeTrivial: Bool,
-                        method: IsotypicDecomposition.Method) throws -> (components: [RealComponent], table: PowerTable) {
-        let s: (neuron: Int, sample: Int) = neuronAxis.map { (tensor.strides[$0], tensor.strides[1 - $0]) } ?? (1, tensor.strides[0])
-        let inPlace = tensor.isNativeByteOrder && s.neuron >= 1 && s.sample >= 1 && neurons > 0
-        if inPlace, tensor.dtype == .float32, let base = tensor.baseAddress {
-            return withExtendedLifetime(tensor.source) {
-                IsotypicDecomposition.powers(NeuronMatrix(base: base.assumingMemoryBound(to: Float.self), neurons: neurons, length: length,
-                                                          neuronStride: s.neuron, sampleStride: s.sample),
-                                             group: group, sampleElements: elements, includeTrivial: includeTrivial, method: method)
-            }
-        }
-        if inPlace, tensor.dtype == .float64, let base = tensor.baseAddress {
-            return withExtendedLifetime(tensor.source) {
-                IsotypicDecomposition.powers(NeuronMatrix(base: base.assumingMemoryBound(to: Double.self), neurons: neurons, length: length,
-                                                          neuronStride: s.neuron, sampleStride: s.sample),
-                                             group: group, sampleElements: elements, includeTrivial: includeTrivial, method: method)
-            }
-        }
-        let values = try tensor.doubleValues()
-        let cols = neuronAxis == nil ? length : tensor.shape[1]
-        let (ns, ss) = neuronAxis == 1 ? (1, cols) : (neuronAxis == 0 ? cols : 1, 1)
-        if neurons == 0 {
-            let comps = group.characterTable.realComponents
-            return (comps, PowerTable(neuronCount: 0, componentCount: comps.count, includeTrivial: includeTrivial, powers: []))
-        }
-        return values.withUnsafeBufferPointer { b in
-            IsotypicDecomposition.powers(NeuronMatrix(base: b.baseAddress!, neurons: neurons, length: length, neuronStride: ns, sampleStride: ss),
-                                         group: group, sampleElements: elements, includeTrivial: includeTrivial, method: method)
-        }
     }
 }

@@ -90,11 +90,11 @@ func theorem7Network(p: Int, scale: Double = 1) -> GroupNetwork {
         #expect(a.neuronsPerComponent.dropFirst().allSatisfy { $0 == 16 })
         for n in a.neurons {
             #expect(n.agree)
-            #expect(abs(n.u.maxNormalizedPower! - 1) < 1e-9 && abs(n.w.maxNormalizedPower! - 1) < 1e-9)
-            #expect(abs(n.normShares.u - 1.0 / 3) < 1e-9 && abs(n.normShares.w - 1.0 / 3) < 1e-9)
+            #expect(abs(a.part("u", of: n)!.maxNormalizedPower! - 1) < 1e-9 && abs(a.part("w", of: n)!.maxNormalizedPower! - 1) < 1e-9)
+            #expect(abs(n.normShares[0] - 1.0 / 3) < 1e-9 && abs(n.normShares[2] - 1.0 / 3) < 1e-9)
             #expect(abs(n.phaseResidual!) < 1e-9)
         }
-        #expect(a.statisticsU.fractionAtLeast099 == 1)
+        #expect(a.statistics("u")!.fractionAtLeast099 == 1)
         // Addition is commutative: both conventions fit equally.
         #expect(!a.alternativeFitsBetter)
     }
@@ -384,7 +384,7 @@ func theorem9Network(_ group: FiniteGroup) -> GroupNetwork {
         #expect(abs(a.marginRatio! - 1) < 1e-9)
         #expect(a.unusedComponents.isEmpty)
         // Each neuron lies in one irrep's matrix coefficients.
-        #expect(a.neurons.allSatisfy { $0.agree && abs($0.u.maxNormalizedPower! - 1) < 1e-9 })
+        #expect(a.neurons.allSatisfy { $0.agree && abs(a.part("u", of: $0)!.maxNormalizedPower! - 1) < 1e-9 })
         // The fitted convention is the right one (ρ(ab) = ρ(a)ρ(b), right to left).
         #expect(!a.alternativeFitsBetter)
     }

@@ -16,20 +16,21 @@ enum TrainedData {
         return try JSONSerialization.jsonObject(with: data) as! [String: Any]
     }
 
+    /// The analysis through the library's entry point (the network found by its family).
+    static func analyze(_ file: String, group name: String, activation: Activation = .quadratic) throws -> GroupAnalysis {
+        var request = AnalysisRequest(task: .group(name))
+        request.activation = activation
+        guard case .group(let a, _) = try Analyzer.analyze(path: path(file), request) else { throw AnalysisError("not a group analysis") }
+        return a
+    }
+
+    /// The paper's network as its family assembles it.
     static func network(_ file: String, group g: FiniteGroup, activation: Activation = .quadratic) throws -> GroupNetwork {
         let ck = try CheckpointLoader.load(path: path(file))
         let layout = try NetworkLocator.locate(in: ck, order: g.order)
-        let u = try NetworkLocator.elementMajor(layout.u, in: ck, rowOfElement: nil)
-        let v = try NetworkLocator.elementMajor(layout.v!, in: ck, rowOfElement: nil)
+        let (u, v) = try NetworkLocator.inputs(layout, in: ck, rowOfElement: nil)
         let w = try NetworkLocator.elementMajor(layout.w, in: ck, rowOfElement: nil)
-        return GroupNetwork(order: g.order, width: layout.u.shape[layout.u.neuronAxis], activation: activation, u: u, v: v, w: w)
-    }
-
-    static func analyze(_ file: String, group name: String, activation: Activation = .quadratic) throws -> GroupAnalysis {
-        let g = try FiniteGroup.named(name)
-        let net = try network(file, group: g, activation: activation)
-        var o = GroupAnalysisOptions(); o.activation = activation
-        return GroupAnalysis.run(network: net, group: g, groupName: name, options: o)
+        return GroupNetwork(order: g.order, width: layout.width, activation: activation, u: u, v: v, w: w)
     }
 }
 
@@ -41,15 +42,16 @@ enum TrainedData {
         #expect(a.width == 500)
         #expect(a.accuracy == 1)
         #expect(a.unusedComponents.isEmpty, "every frequency is used")
-        #expect(a.statisticsU.fractionAtLeast090! > 0.95, "most neurons have max normalized power ≥ 0.9")
+        #expect(a.statistics("u")!.fractionAtLeast090! > 0.95, "most neurons have max normalized power ≥ 0.9")
         #expect(abs(a.normalizedMargin - (e["normalized_margin"] as! Double)) / a.normalizedMargin < 1e-5)
         #expect(abs(a.marginRatio! - (e["normalized_margin_over_gamma_star"] as! Double)) < 1e-5)
         #expect(abs(a.normPowerNu - (e["norm_2_nu_pow_nu"] as! Double)) / a.normPowerNu < 1e-6)
         // Every neuron's max normalized power, u, v and w, against numpy's.
         let per = e["per_neuron"] as! [String: Any]
-        for (role, part) in [("u", \NeuronFindings.u), ("v", \NeuronFindings.v), ("w", \NeuronFindings.w)] {
+        #expect(a.roles == ["u", "v", "w"])
+        for role in a.roles {
             let ref = (per[role] as! [String: Any])["max_normalized_power"] as! [Double]
-            for n in a.neurons { #expect(abs(n[keyPath: part].maxNormalizedPower! - ref[n.index]) < 1e-6) }
+            for n in a.neurons { #expect(abs(a.part(role, of: n)!.maxNormalizedPower! - ref[n.index]) < 1e-6) }
         }
         let perFrequency = (e["summary_u"] as! [String: Any])["neurons_per_frequency"] as! [String: Int]
         #expect(perFrequency.count == 35)
@@ -71,9 +73,9 @@ enum TrainedData {
     @Test func c71InitialPowersAreSpreadOut() throws {
         let a = try TrainedData.analyze("c71-quadratic-init.pt", group: "C71")
         let e = try TrainedData.expected("c71-quadratic-init")
-        #expect(a.statisticsU.fractionAtLeast090 == 0)
-        #expect(a.statisticsU.mean! < 0.2)
-        #expect(abs(a.statisticsU.mean! - ((e["summary_u"] as! [String: Any])["mean_max_power"] as! Double)) < 1e-6)
+        #expect(a.statistics("u")!.fractionAtLeast090 == 0)
+        #expect(a.statistics("u")!.mean! < 0.2)
+        #expect(abs(a.statistics("u")!.mean! - ((e["summary_u"] as! [String: Any])["mean_max_power"] as! Double)) < 1e-6)
         #expect(a.accuracy < 0.1)
     }
 
@@ -82,7 +84,7 @@ enum TrainedData {
         let e = try TrainedData.expected("c71-relu-final")
         #expect(a.accuracy == 1)
         #expect(a.bound.value == nil)
-        #expect(abs(a.statisticsU.mean! - ((e["summary_u"] as! [String: Any])["mean_max_power"] as! Double)) < 1e-6)
+        #expect(abs(a.statistics("u")!.mean! - ((e["summary_u"] as! [String: Any])["mean_max_power"] as! Double)) < 1e-6)
         #expect(abs(a.normalizedMargin - (e["normalized_margin"] as! Double)) / a.normalizedMargin < 1e-5)
     }
 
@@ -106,21 +108,14 @@ enum TrainedData {
             let f = fractions[n.index]
             let nonTrivial = f.enumerated().filter { order[$0.offset] != "[4]" }
             let maxShare = nonTrivial.map(\.element).max()! / nonTrivial.map(\.element).reduce(0, +)
-            #expect(abs(n.u.maxNormalizedPower! - maxShare) < 1e-5)
+            #expect(abs(a.part("u", of: n)!.maxNormalizedPower! - maxShare) < 1e-5)
         }
     }
 
     @Test func parityMatchesTheorem8() throws {
-        let ck = try CheckpointLoader.load(path: TrainedData.path("parity-10-4-final.pt"))
-        let (uu, wu) = try NetworkLocator.locateParity(in: ck, inputs: 10, u: nil, w: nil)
-        let ue = try NetworkLocator.elementMajor(uu, in: ck, rowOfElement: nil)
-        let we = try NetworkLocator.elementMajor(wu, in: ck, rowOfElement: nil)
-        let m = uu.shape[uu.neuronAxis]
-        var un = [Double](repeating: 0, count: 10 * m), wn = [Double](repeating: 0, count: 2 * m)
-        for j in 0..<10 { for i in 0..<m { un[i * 10 + j] = ue[j * m + i] } }
-        for c in 0..<2 { for i in 0..<m { wn[i * 2 + c] = we[c * m + i] } }
-        let a = ParityAnalysis.run(network: ParityNetwork(inputs: 10, width: m, activation: .power(4), u: un, w: wn),
-                                   k: 4, support: nil, plusClass: nil)
+        guard case .parity(let a, _) = try Analyzer.analyze(path: TrainedData.path("parity-10-4-final.pt"), AnalysisRequest(task: .parity(n: 10, k: 4, support: nil))) else {
+            Issue.record("not a parity analysis"); return
+        }
         let e = try TrainedData.expected("parity-10-4-final")
         #expect(a.support == (e["support"] as! [Int]))
         #expect(a.accuracy == 1)

@@ -1,0 +1,46 @@
+import Checkpoints
+import Foundation
+import Groups
+
+/// The entry point of the library: a checkpoint and a request in, a typed result out.
+///
+/// ```swift
+/// let checkpoint = try CheckpointLoader.load(path: "data/c71-quadratic-final.pt")
+/// let result = try Analyzer.analyze(checkpoint, AnalysisRequest(task: .group("C71")))
+/// if case .group(let a, _) = result { print(a.accuracy, a.normalizedMargin, a.bound.value ?? .nan) }
+/// ```
+///
+/// The network is found by the registered families (`NetworkFamilies.registered`), tried in
+/// order among those serving the task; when none finds it the error lists each family's reason.
+public enum Analyzer {
+    /// Analyzes the checkpoint at `path` (any format `CheckpointLoader` reads).
+    public static func analyze(path: String, _ request: AnalysisRequest,
+                               families: [any NetworkFamily] = NetworkFamilies.registered) throws -> AnalysisResult {
+        try analyze(CheckpointLoader.load(path: path), request, families: families)
+    }
+
+    public static func analyze(_ checkpoint: Checkpoint, _ request: AnalysisRequest,
+                               families: [any NetworkFamily] = NetworkFamilies.registered) throws -> AnalysisResult {
+        try request.validate()
+        var group: FiniteGroup? = nil
+        if case .group(let name) = request.task { group = try FiniteGroup.named(name) }
+        let candidates = families.filter { $0.serves(request.task) }
+        var rejections: [String] = []
+        var firstError: Error?
+        for family in candidates {
+            do {
+                return try family.analyze(checkpoint, request: request, group: group)
+            } catch let r as FamilyRejection {
+                rejections.append(r.description)
+            } catch let e as LayoutError {
+                // The family's own message (candidates, flags to pass) is the most useful one
+                // when it is the only family for the task.
+                if firstError == nil { firstError = e }
+                rejections.append("\(family.name): \(e.message)")
+            }
+        }
+        if candidates.count == 1, let firstError { throw firstError }
+        if rejections.isEmpty { throw AnalysisError("\(checkpoint.path): no network family serves this task") }
+        throw LayoutError(path: checkpoint.path, message: "could not find the network:\n  " + rejections.joined(separator: "\n  "))
+    }
+}

@@ -1,0 +1,169 @@
+import Analysis
+import Foundation
+import JSONOutput
+
+/// One line of results.jsonl: the outcome of one checkpoint of a batch (README, "Whole training runs").
+/// Lines are written with sorted keys, so a run and the merge of its shards write the same
+/// bytes. Files written before the schema version existed decode the same way.
+public struct BatchRecord: Codable, Equatable, Sendable {
+    public var schemaVersion: Int?
+    /// Stable identifier: the path, or `path#index` for an entry of a list of checkpoints.
+    public var source: String
+    /// The run the checkpoint belongs to (its directory, list file or file of checkpoints).
+    public var run: String?
+    public var step: Double?
+    public var ok: Bool
+    public var error: String?
+    // Group tasks.
+    public var group: String?
+    // Parity: "parity".
+    public var task: String?
+    public var width: Int?
+    public var accuracy: Double?
+    public var normalizedMargin: Double?
+    public var theoreticalMax: Double?
+    public var marginRatio: Double?
+    public var fractionUAtLeast090: Double?
+    public var fractionVAtLeast090: Double?
+    public var fractionWAtLeast090: Double?
+    public var fractionUAtLeast099: Double?
+    public var meanMaxPowerU: Double?
+    /// Number of non-trivial components some neuron uses (by dominance).
+    public var componentsUsed: Int?
+    public var componentsUnused: [String]?
+    public var histogramEdges: [Double]?
+    public var histogramU: [Int]?
+    public var histogramW: [Int]?
+    public var fractionSupportMass090: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case schemaVersion = "schema_version", source, run, step, ok, error, group, task, width, accuracy
+        case normalizedMargin = "normalized_margin", theoreticalMax = "theoretical_max", marginRatio = "margin_ratio"
+        case fractionUAtLeast090 = "fraction_u_ge_0_9", fractionVAtLeast090 = "fraction_v_ge_0_9"
+        case fractionWAtLeast090 = "fraction_w_ge_0_9", fractionUAtLeast099 = "fraction_u_ge_0_99"
+        case meanMaxPowerU = "mean_max_power_u", componentsUsed = "components_used", componentsUnused = "components_unused"
+        case histogramEdges = "histogram_edges", histogramU = "histogram_u", histogramW = "histogram_w"
+        case fractionSupportMass090 = "fraction_support_mass_ge_0_9"
+    }
+
+    public init(source: String, run: String?, step: Double?) {
+        schemaVersion = recordSchemaVersion
+        self.source = source; self.run = run; self.step = step; ok = false
+    }
+
+    /// The record of a finished analysis.
+    public init(source: String, run: String?, step: Double?, result: AnalysisResult) {
+        self.init(source: source, run: run, step: step)
+        ok = true
+        switch result {
+        case .group(let a, _):
+            group = a.groupName
+            width = a.width
+            accuracy = a.accuracy
+            normalizedMargin = a.normalizedMargin
+            theoreticalMax = a.bound.value
+            marginRatio = a.marginRatio
+            let u = a.distribution("u"), v = a.distribution("v"), w = a.distribution("w")
+            fractionUAtLeast090 = u?.statistics.fractionAtLeast090
+            fractionVAtLeast090 = v?.statistics.fractionAtLeast090
+            fractionWAtLeast090 = w?.statistics.fractionAtLeast090
+            fractionUAtLeast099 = u?.statistics.fractionAtLeast099
+            meanMaxPowerU = u?.statistics.mean
+            componentsUsed = a.neuronsPerComponent.enumerated().filter { $0.offset != 0 && $0.element > 0 }.count
+            componentsUnused = a.unusedComponents.map { a.componentLabels[$0] }
+            histogramEdges = u?.histogram.edges
+            histogramU = u?.histogram.counts
+            histogramW = w?.histogram.counts
+        case .parity(let a, _):
+            task = "parity"
+            width = a.width
+            accuracy = a.accuracy
+            normalizedMargin = a.normalizedMargin
+            theoreticalMax = a.bound.value
+            marginRatio = a.marginRatio
+            fractionSupportMass090 = a.fractionSupportMass090
+        }
+    }
+
+    public var isGroup: Bool { ok && task != "parity" }
+
+    /// The line as results.jsonl holds it: one JSON object with sorted keys, a newline. The
+    /// fields of the record's kind are always written (null when undefined).
+    public func jsonLine() -> [UInt8] {
+        enum V { case d(Double?), i(Int?), s(String?), b(Bool), ds([Double]?), ins([Int]?), ss([String]?) }
+        var fields: [(String, V)] = [("source", .s(source)), ("ok", .b(ok)), ("step", .d(step)), ("schema_version", .i(schemaVersion))]
+        if let run { fields.append(("run", .s(run))) }
+        if !ok {
+            fields.append(("error", .s(error)))
+        } else if task == "parity" {
+            fields += [("task", .s(task)), ("width", .i(width)), ("accuracy", .d(accuracy)), ("normalized_margin", .d(normalizedMargin)),
+                       ("theoretical_max", .d(theoreticalMax)), ("margin_ratio", .d(marginRatio)),
+                       ("fraction_support_mass_ge_0_9", .d(fractionSupportMass090))]
+        } else {
+            fields += [("group", .s(group)), ("width", .i(width)), ("accuracy", .d(accuracy)), ("normalized_margin", .d(normalizedMargin)),
+                       ("theoretical_max", .d(theoreticalMax)), ("margin_ratio", .d(marginRatio)),
+                       ("fraction_u_ge_0_9", .d(fractionUAtLeast090)), ("fraction_v_ge_0_9", .d(fractionVAtLeast090)),
+                       ("fraction_w_ge_0_9", .d(fractionWAtLeast090)), ("fraction_u_ge_0_99", .d(fractionUAtLeast099)),
+                       ("mean_max_power_u", .d(meanMaxPowerU)), ("components_used", .i(componentsUsed)),
+                       ("components_unused", .ss(componentsUnused)), ("histogram_edges", .ds(histogramEdges)),
+                       ("histogram_u", .ins(histogramU)), ("histogram_w", .ins(histogramW))]
+        }
+        let sink = ByteSink(collecting: ())
+        let j = JSONWriter(sink: sink)
+        j.beginObject()
+        for (k, v) in fields.sorted(by: { $0.0 < $1.0 }) {
+            j.key(k)
+            switch v {
+            case .d(let x): j.value(x)
+            case .i(let x): j.value(x)
+            case .s(let x): j.value(x)
+            case .b(let x): j.value(x)
+            case .ds(let x): if let x { j.array(x) } else { j.null() }
+            case .ins(let x): if let x { j.array(x) } else { j.null() }
+            case .ss(let x): if let x { j.beginArray(); for s in x { j.value(s) }; j.endArray() } else { j.null() }
+            }
+        }
+        j.endObject()
+        sink.write("\n")
+        return sink.buffer
+    }
+}
+
+/// results.jsonl: reading, ordering and writing.
+public enum BatchResults {
+    /// The records of a results file by source (a later line wins); a torn or unreadable line
+    /// (a killed run) is skipped and reported through `note`, and that checkpoint is redone.
+    public static func read(_ path: String, note: ((String) -> Void)? = nil) throws -> [String: BatchRecord] {
+        guard FileManager.default.fileExists(atPath: path) else { return [:] }
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw AnalysisError("\(path): cannot read: \(error.localizedDescription)")
+        }
+        var out: [String: BatchRecord] = [:]
+        let decoder = JSONDecoder()
+        for (n, l) in text.split(separator: "\n").enumerated() where !l.trimmingCharacters(in: .whitespaces).isEmpty {
+            guard let r = try? decoder.decode(BatchRecord.self, from: Data(l.utf8)) else {
+                note?("\(path):\(n + 1): skipping an unreadable line")
+                continue
+            }
+            out[r.source] = r
+        }
+        return out
+    }
+
+    /// Ordered by step, then source; records without a step last.
+    public static func sorted(_ records: [BatchRecord]) -> [BatchRecord] {
+        records.sorted { a, b in
+            let sa = a.step ?? .infinity, sb = b.step ?? .infinity
+            if sa != sb { return sa < sb }
+            return a.source < b.source
+        }
+    }
+
+    /// Writes the records (atomically: a reader never sees a half-written file).
+    public static func write(_ records: [BatchRecord], to path: String) throws {
+        var data = Data()
+        for r in records { data.append(contentsOf: r.jsonLine()) }
+        try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+}

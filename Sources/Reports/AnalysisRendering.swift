@@ -1,0 +1,320 @@
+import Analysis
+import Foundation
+import JSONOutput
+
+/// JSON, CSV and text renderings of analysis records (report.json, neurons.csv and the
+/// `analyze` table). The JSON is streamed by `JSONWriter` (the record's `Codable` form holds
+/// the same fields; this writer is the fast path and fixes the key order).
+public enum AnalysisRendering {
+    // MARK: JSON
+
+    /// Writes the record as one JSON object. `renderedNeurons`: the `neurons` array already
+    /// rendered by `renderNeurons` (while the forward pass ran).
+    public static func writeJSON(_ r: AnalysisRecord, _ j: JSONWriter, renderedNeurons: ByteSink? = nil) {
+        switch r {
+        case .group(let g): groupJSON(g, j, renderedNeurons: renderedNeurons)
+        case .parity(let p): parityJSON(p, j)
+        }
+    }
+
+    /// The record as JSON bytes with a final newline (report.json).
+    public static func jsonData(_ r: AnalysisRecord) -> Data {
+        let s = ByteSink(collecting: ())
+        writeJSON(r, JSONWriter(sink: s))
+        s.write("\n")
+        return Data(s.buffer)
+    }
+
+    static func label(_ j: JSONWriter, _ c: ComponentLabel?) {
+        switch c {
+        case .frequency(let k)?: j.value(k)
+        case .irrep(let s)?: j.value(s)
+        case nil: j.null()
+        }
+    }
+
+    static func layoutJSON(_ j: JSONWriter, _ l: LayoutRecord) {
+        j.key("layout"); j.beginObject()
+        j.field("kind", l.kind)
+        j.field("instances", l.instances)
+        for role in l.roleOrder {
+            j.key(role)
+            guard let t = l.tensors[role] ?? nil else { j.value("shared with u"); continue }
+            j.beginObject()
+            j.field("tensor", t.tensor)
+            j.key("shape"); j.array(t.shape)
+            j.field("element_axis", t.elementAxis)
+            j.field("neuron_axis", t.neuronAxis)
+            j.field("instance", t.instance)
+            j.endObject()
+        }
+        if let h = l.hidden {
+            // u = W_x·W[:d], v = W_y·W[d:] (the `u` and `v` entries above are the embeddings).
+            j.key("hidden"); j.beginObject()
+            j.field("tensor", h.tensor)
+            j.key("shape"); j.array(h.shape)
+            j.field("input_width", h.inputWidth)
+            j.field("transposed", h.transposed)
+            j.endObject()
+        }
+        j.endObject()
+    }
+
+    static func marginJSON(_ j: JSONWriter, _ m: MarginRecord) {
+        j.key("margin"); j.beginObject()
+        j.field("normalized", m.normalized)
+        j.field("raw", m.raw)
+        j.field("norm_power_nu", m.normPowerNu)
+        j.field("theoretical_max", m.theoreticalMax)
+        j.field("ratio", m.ratio)
+        j.field("theorem", m.theorem)
+        j.field("minimum_width", m.minimumWidth)
+        j.field("no_theoretical_max_because", m.noTheoreticalMaxBecause)
+        j.endObject()
+    }
+
+    /// The `neurons` array of a group analysis.
+    public static func neuronsJSON(_ j: JSONWriter, _ neurons: [NeuronRecord], roles: [String], cyclic: Bool) {
+        j.beginArray()
+        for n in neurons {
+            j.beginObject()
+            j.field("index", n.index)
+            for role in roles {
+                guard let p = n.parts[role] else { continue }
+                j.key(role); j.beginObject()
+                j.key("dominant"); label(j, p.dominant)
+                j.field("max_normalized_power", p.maxNormalizedPower)
+                j.field("ipr", p.ipr)
+                j.key("top"); j.beginArray()
+                for t in p.top { j.beginObject(); j.key("component"); label(j, t.component); j.field("share", t.share); j.endObject() }
+                j.endArray()
+                j.endObject()
+            }
+            j.key("component"); label(j, n.component)
+            j.field("agree", n.agree)
+            j.field("norm", n.norm)
+            j.key("norm_shares"); j.beginObject()
+            for role in roles { if let s = n.normShares[role] { j.field(role, s) } }
+            j.endObject()
+            if cyclic { j.field("phase_residual", n.phaseResidual) }
+            j.endObject()
+        }
+        j.endArray()
+    }
+
+    /// The `neurons` array rendered on its own, from the findings handed to
+    /// `AnalysisRequest.whileMarginsCompute` (to be passed to `writeJSON` as `renderedNeurons`).
+    public static func renderNeurons(_ draft: GroupAnalysisDraft) -> ByteSink {
+        let records = draft.neuronRecords()
+        // About 1 kB per neuron: one allocation instead of a chain of doublings.
+        let sink = ByteSink(collecting: (), capacity: 1024 * records.count + 64)
+        neuronsJSON(JSONWriter(sink: sink), records, roles: draft.roles, cyclic: draft.isCyclic)
+        return sink
+    }
+
+    static func histogramJSON(_ j: JSONWriter, _ h: HistogramRecord) {
+        j.beginObject()
+        j.key("edges"); j.array(h.edges)
+        j.key("counts"); j.array(h.counts)
+        j.field("undefined", h.undefined)
+        PowerRendering.writeStatisticsFields(j, mean: h.mean, median: h.median, ge090: h.fractionAtLeast090, ge099: h.fractionAtLeast099)
+        j.endObject()
+    }
+
+    static func alternativeJSON(_ j: JSONWriter, _ key: String, _ a: AlternativeRecord) {
+        j.key(key); j.beginObject()
+        if let c = a.composition { j.field("composition", c) }
+        j.field("accuracy", a.accuracy)
+        j.field("normalized_margin", a.normalizedMargin)
+        j.field("fits_better", a.fitsBetter)
+        j.endObject()
+    }
+
+    static func groupJSON(_ a: GroupAnalysisRecord, _ j: JSONWriter, renderedNeurons: ByteSink?) {
+        j.beginObject()
+        j.field("schema_version", a.schemaVersion)
+        j.field("file", a.file)
+        j.field("group", a.group)
+        j.field("order", a.order)
+        j.field("width", a.width)
+        j.field("activation", a.activation)
+        j.field("composition", a.composition)
+        j.field("component_kind", a.componentKind)
+        j.key("components"); j.beginArray(); for l in a.components { j.value(l) }; j.endArray()
+        j.key("roles"); j.beginArray(); for r in a.roles { j.value(r) }; j.endArray()
+        layoutJSON(j, a.layout)
+        j.key("neurons")
+        if let renderedNeurons { j.rawValue(from: renderedNeurons) } else { neuronsJSON(j, a.neurons, roles: a.roles, cyclic: a.isCyclic) }
+        let s = a.summary
+        j.key("summary"); j.beginObject()
+        j.field("accuracy", s.accuracy)
+        marginJSON(j, s.margin)
+        j.key("neurons_per_component"); j.beginObject()
+        for c in a.components { if let count = s.neuronsPerComponent[c] { j.field(c, count) } }
+        j.endObject()
+        j.key("components_used"); j.beginArray(); for c in s.componentsUsed { label(j, c) }; j.endArray()
+        j.key("components_unused"); j.beginArray(); for c in s.componentsUnused { label(j, c) }; j.endArray()
+        j.field("fraction_agree", s.fractionAgree)
+        j.key("histograms"); j.beginObject()
+        for role in a.roles { if let h = s.histograms[role] { j.key(role); histogramJSON(j, h) } }
+        j.endObject()
+        if let t = s.transposedLayout { alternativeJSON(j, "transposed_layout", t) }
+        if let o = s.otherComposition { alternativeJSON(j, "other_composition", o) }
+        j.endObject()
+        j.endObject()
+    }
+
+    static func parityJSON(_ a: ParityAnalysisRecord, _ j: JSONWriter) {
+        j.beginObject()
+        j.field("schema_version", a.schemaVersion)
+        j.field("file", a.file)
+        j.field("task", "parity")
+        j.field("n", a.n)
+        j.field("k", a.k)
+        j.field("width", a.width)
+        j.field("activation", a.activation)
+        j.key("support"); j.array(a.support)
+        j.field("support_inferred", a.supportInferred)
+        j.field("plus_class", a.plusClass)
+        layoutJSON(j, a.layout)
+        j.key("neurons"); j.beginArray()
+        for n in a.neurons {
+            j.beginObject()
+            j.field("index", n.index)
+            j.field("support_mass", n.supportMass)
+            j.field("support_spread", n.supportSpread)
+            j.field("support_to_w", n.supportToW)
+            j.field("w_off_span", n.wOffSpan)
+            j.field("sign_condition", n.signCondition)
+            j.field("norm", n.norm)
+            j.endObject()
+        }
+        j.endArray()
+        let s = a.summary
+        j.key("summary"); j.beginObject()
+        j.field("accuracy", s.accuracy)
+        marginJSON(j, s.margin)
+        j.field("fraction_support_mass_ge_0_9", s.fractionSupportMass090)
+        j.field("fraction_support_mass_ge_0_99", s.fractionSupportMass099)
+        j.field("fraction_sign_condition", s.fractionSignCondition)
+        j.field("norm_weighted_support_mass_ge_0_9", s.weightedSupportMass090)
+        j.field("norm_weighted_sign_condition", s.weightedSignCondition)
+        j.endObject()
+        j.endObject()
+    }
+
+    // MARK: CSV
+
+    /// neurons.csv: one row per neuron.
+    public static func csv(_ r: AnalysisRecord) -> String {
+        let num = TextFormat.csv as (Double?) -> String
+        switch r {
+        case .group(let a):
+            var s = "index,component,agree,norm"
+            for role in a.roles { s += ",share_\(role)" }
+            for role in a.roles { s += ",\(role)_dominant,\(role)_max_normalized_power" }
+            s += ",phase_residual\n"
+            for n in a.neurons {
+                s += "\(n.index),\(n.component?.description ?? ""),\(n.agree),\(num(n.norm))"
+                for role in a.roles { s += ",\(num(n.normShares[role] ?? nil))" }
+                for role in a.roles { s += ",\(n.parts[role]?.dominant?.description ?? ""),\(num(n.parts[role]?.maxNormalizedPower))" }
+                s += ",\(num(n.phaseResidual))\n"
+            }
+            return s
+        case .parity(let a):
+            var s = "index,support_mass,support_spread,support_to_w,w_off_span,sign_condition,norm\n"
+            for n in a.neurons {
+                s += "\(n.index),\(num(n.supportMass)),\(num(n.supportSpread)),\(num(n.supportToW)),\(num(n.wOffSpan)),\(n.signCondition),\(num(n.norm))\n"
+            }
+            return s
+        }
+    }
+
+    // MARK: text
+
+    /// The `analyze` table.
+    public static func writeTable(_ r: AnalysisRecord, _ out: ByteSink) {
+        switch r {
+        case .group(let a): groupTable(a, out)
+        case .parity(let p): parityTable(p, out)
+        }
+    }
+
+    static func tensorText(_ l: LayoutRecord, _ role: String) -> String {
+        guard let t = l.tensors[role] ?? nil else { return "shared with u" }
+        return "\(t.tensor) \(t.shape)"
+    }
+
+    static func nu(_ activation: String) -> String { Activation(name: activation).map { String($0.nu) } ?? "ν" }
+
+    static func groupTable(_ a: GroupAnalysisRecord, _ out: ByteSink) {
+        let fixed = TextFormat.fixed, sci = TextFormat.sci
+        let s = a.summary
+        out.write("\(a.file): group \(a.group) (order \(a.order)), \(a.width) neurons, \(a.activation) activation\n")
+        let hidden = a.layout.hidden.map { ", hidden = \($0.tensor) \($0.shape)" } ?? ""
+        let tensors = a.roles.map { "\($0) = \(tensorText(a.layout, $0))" }.joined(separator: ", ")
+        out.write("layout: \(a.layout.kind): \(tensors)\(hidden)\n\n")
+        let kind = a.componentKind
+        out.write("max normalized power (\(kind), trivial excluded):\n")
+        for role in a.roles {
+            guard let h = s.histograms[role] else { continue }
+            out.write("  \(role): mean \(fixed(h.mean, 4))  median \(fixed(h.median, 4))  ≥0.9: \(fixed(h.fractionAtLeast090.map { $0 * 100 }, 1))%  ≥0.99: \(fixed(h.fractionAtLeast099.map { $0 * 100 }, 1))%\n")
+        }
+        out.write("  \(a.roles.joined(separator: ", ")) agree on one \(kind): \(fixed(s.fractionAgree.map { $0 * 100 }, 1))% of neurons\n\n")
+        out.write("neurons per \(kind):\n")
+        var line = "  "
+        for (c, label) in a.components.enumerated() {
+            let count = s.neuronsPerComponent[label] ?? 0
+            guard c != 0 || count > 0 else { continue }
+            line += "\(label):\(count)  "
+            if line.count > 90 { out.write(line + "\n"); line = "  " }
+        }
+        if line.count > 2 { out.write(line + "\n") }
+        out.write(s.componentsUnused.isEmpty ? "  every non-trivial \(kind) is used\n"
+                  : "  unused: \(s.componentsUnused.map(\.description).joined(separator: ", "))\n")
+        out.write("\naccuracy \(fixed(s.accuracy.map { $0 * 100 }, 2))% (\(a.composition) composition)\n")
+        let m = s.margin
+        out.write("normalized margin \(sci(m.normalized))  (h = \(sci(m.raw)), ‖θ‖_{2,\(nu(a.activation))}^\(nu(a.activation)) = \(sci(m.normPowerNu)))\n")
+        if let g = m.theoreticalMax {
+            out.write("theoretical maximum γ* = \(sci(g)) (\(m.theorem)); margin / γ* = \(fixed(m.ratio, 4))\n")
+        } else {
+            out.write("no γ* quoted: \(m.noTheoreticalMaxBecause ?? "")\n")
+        }
+        if let o = s.otherComposition, o.fitsBetter {
+            let other = o.composition ?? ""
+            out.write("note: the other composition convention fits the labels better (accuracy \(fixed(o.accuracy.map { $0 * 100 }, 2))%, normalized margin \(sci(o.normalizedMargin))); pass --composition \(other)\n")
+        }
+        if let role = a.roles.first, let h = s.histograms[role] {
+            PowerRendering.writeHistogramTable(out, edges: h.edges, counts: h.counts, undefined: h.undefined,
+                                               neurons: h.counts.reduce(0, +) + h.undefined, mean: h.mean, median: h.median,
+                                               ge090: h.fractionAtLeast090, ge099: h.fractionAtLeast099,
+                                               title: "\nhistogram of \(role)'s max normalized power")
+        }
+    }
+
+    static func parityTable(_ a: ParityAnalysisRecord, _ out: ByteSink) {
+        let fixed = TextFormat.fixed, sci = TextFormat.sci
+        let s = a.summary
+        out.write("\(a.file): (\(a.n), \(a.k))-sparse parity, \(a.width) neurons, \(a.activation) activation\n")
+        out.write("layout: u = \(tensorText(a.layout, "u")), w = \(tensorText(a.layout, "w")); class \(a.plusClass) stands for y = +1\n")
+        out.write("support S = \(a.support)\(a.supportInferred ? " (inferred from the weights)" : "")\n\n")
+        out.write("neurons with ≥ 90% of ‖u‖² on S: \(fixed(s.fractionSupportMass090.map { $0 * 100 }, 1))%, ≥ 99%: \(fixed(s.fractionSupportMass099.map { $0 * 100 }, 1))%\n")
+        out.write("sign condition (Π u[S])·(w₊ − w₋) ≥ 0: \(fixed(s.fractionSignCondition.map { $0 * 100 }, 1))% of neurons\n")
+        out.write("weighted by each neuron's share of ‖θ‖^\(nu(a.activation)): \(fixed(s.weightedSupportMass090.map { $0 * 100 }, 1))% of the norm on neurons with ≥ 90% on S, \(fixed(s.weightedSignCondition.map { $0 * 100 }, 1))% satisfies the sign condition\n")
+        out.write("accuracy \(fixed(s.accuracy.map { $0 * 100 }, 2))%\n")
+        out.write("normalized margin \(sci(s.margin.normalized))  (L_{2,\(nu(a.activation))})\n")
+        if let g = s.margin.theoreticalMax {
+            out.write("theoretical maximum γ* = \(sci(g)) (\(s.margin.theorem)); margin / γ* = \(fixed(s.margin.ratio, 4))\n")
+        } else {
+            out.write("no γ* quoted: \(s.margin.noTheoreticalMaxBecause ?? "")\n")
+        }
+    }
+}
+
+extension GroupAnalysisDraft {
+    /// The findings as records (labels as the analysis record writes them).
+    public func neuronRecords() -> [NeuronRecord] {
+        let label: (Int) -> ComponentLabel = isCyclic ? { .frequency($0) } : { [componentLabels] in .irrep(componentLabels[$0]) }
+        return neurons.map { NeuronRecord($0, roles: roles, label: label) }
+    }
+}
