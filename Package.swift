@@ -73,7 +73,8 @@ let package = Package(
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CLITests", dependencies: ["irrepscope"]),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Analysis", "Batch"]),
+        .testTarget(name: "BatchTests", dependencies: ["Batch", "Analysis", "Checkpoints"]),
         .testTarget(name: "GroupsTests", dependencies: ["Groups", "Fourier"]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Checkpoints", "Groups"]),
     ]

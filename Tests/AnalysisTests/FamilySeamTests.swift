@@ -1,0 +1,87 @@
+import Checkpoints
+import Foundation
+import Groups
+import Testing
+@testable import Analysis
+
+/// A network family of a test: the paper's network, but computed only through the protocol's
+/// default forward pass (logits in blocks, double precision) — what a new family gets for free.
+struct PlainForwardNetwork: GroupTaskNetwork {
+    let inner: GroupNetwork
+    var order: Int { inner.order }
+    var width: Int { inner.width }
+    var activation: Activation { inner.activation }
+    var roles: [WeightRole] { inner.roles }
+    func logits(rows: Range<Int>) -> [Double] { inner.logits(rows: rows) }
+}
+
+struct PlainForwardFamily: NetworkFamily {
+    var name: String { "plain forward (test)" }
+    func serves(_ task: AnalysisTask) -> Bool { if case .group = task { return true }; return false }
+    func analyze(_ checkpoint: Checkpoint, request: AnalysisRequest, group: FiniteGroup?) throws -> AnalysisResult {
+        guard checkpoint.tensors.count == 3, case .group(let name) = request.task, let g = group else {
+            throw FamilyRejection(family: name, reason: "wants exactly three tensors")
+        }
+        let layout = try NetworkLocator.locate(in: checkpoint, order: g.order)
+        let (u, v) = try NetworkLocator.inputs(layout, in: checkpoint, rowOfElement: nil)
+        let w = try NetworkLocator.elementMajor(layout.w, in: checkpoint, rowOfElement: nil)
+        let net = PlainForwardNetwork(inner: GroupNetwork(order: g.order, width: layout.width, activation: request.activation ?? .quadratic, u: u, v: v, w: w))
+        var o = GroupAnalysisOptions(); o.composition = request.composition
+        return .group(GroupAnalysis.run(network: net, group: g, groupName: name, options: o), layout)
+    }
+}
+
+struct RejectingFamily: NetworkFamily {
+    var name: String { "never (test)" }
+    func serves(_ task: AnalysisTask) -> Bool { true }
+    func analyze(_ checkpoint: Checkpoint, request: AnalysisRequest, group: FiniteGroup?) throws -> AnalysisResult {
+        throw FamilyRejection(family: name, reason: "looked for tensor 'nothing'")
+    }
+}
+
+@Suite struct FamilySeamTests {
+    static func data(_ name: String) -> String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("data/" + name).path
+    }
+
+    /// The default forward pass from logits gives the accuracy and margin of the screened pass.
+    @Test(arguments: [("s4-quadratic-final.pt", "S4"), ("c71-quadratic-final.pt", "C71"), ("s4-quadratic-init.pt", "S4")])
+    func aNewFamilyPlugsInAndItsDefaultForwardPassAgrees(file: String, group: String) throws {
+        let request = AnalysisRequest(task: .group(group))
+        guard case .group(let fast, _) = try Analyzer.analyze(path: Self.data(file), request),
+              case .group(let plain, _) = try Analyzer.analyze(path: Self.data(file), request, families: [RejectingFamily(), PlainForwardFamily()]) else {
+            Issue.record("not group analyses"); return
+        }
+        #expect(plain.accuracy == fast.accuracy)
+        #expect(abs(plain.margin - fast.margin) <= 1e-12 * abs(fast.margin))
+        #expect(abs(plain.alternative.normalizedMargin - fast.alternative.normalizedMargin) <= 1e-12 * abs(fast.alternative.normalizedMargin))
+        #expect(plain.neuronsPerComponent == fast.neuronsPerComponent)
+        #expect(plain.normPowerNu == fast.normPowerNu)
+    }
+
+    @Test func whenNoFamilyFindsTheNetworkEveryReasonIsListed() throws {
+        let ck = Checkpoint(format: "test", path: "x.pt", tensors: [], metadata: [], opaque: [])
+        #expect {
+            try Analyzer.analyze(ck, AnalysisRequest(task: .group("C5")), families: [RejectingFamily(), OneHiddenLayerFamily()])
+        } throws: { e in
+            let s = "\(e)"
+            return s.hasPrefix("x.pt: could not find the network") && s.contains("never (test): looked for tensor 'nothing'")
+                && s.contains(OneHiddenLayerFamily().name)
+        }
+    }
+
+    @Test func theRegistryServesEachTaskAndTheLogitsAreTheNetworksOutputs() throws {
+        #expect(NetworkFamilies.registered.filter { $0.serves(.group("S4")) }.count == 1)
+        #expect(NetworkFamilies.registered.filter { $0.serves(.parity(n: 4, k: 2, support: nil)) }.count == 1)
+        // f(a, b)[c] by hand on a tiny network.
+        let net = GroupNetwork(order: 3, width: 2, activation: .quadratic,
+                               u: [1, 0, 0, 1, 1, 1], v: [0, 2, 1, 0, 0, 0], w: [1, 2, 3, 4, 5, 6])
+        let f = net.logits(rows: 1..<3)
+        for a in 1..<3 { for b in 0..<3 { for c in 0..<3 {
+            var s = 0.0
+            for i in 0..<2 { let x = net.u[a * 2 + i] + net.v[b * 2 + i]; s += x * x * net.w[c * 2 + i] }
+            #expect(f[((a - 1) * 3 + b) * 3 + c] == s)
+        } } }
+    }
+}

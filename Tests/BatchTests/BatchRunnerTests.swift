@@ -1,0 +1,83 @@
+import Analysis
+import Foundation
+import Testing
+@testable import Batch
+
+/// Batch as a library: inputs → ordered items → workers → results.jsonl, resume, shards, merge.
+@Suite struct BatchRunnerTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let run = root.appendingPathComponent("data/c71-quadratic-run").path
+
+    func scratch() throws -> String {
+        let d = FileManager.default.temporaryDirectory.appendingPathComponent("irrepscope-batch-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+        return d
+    }
+
+    @Test func aTrainingRunIsAnalyzedInStepOrderWithItsRunIdentity() throws {
+        let out = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let outcome = try BatchRunner.run([Self.run], BatchRequest(analysis: AnalysisRequest(task: .group("C71")), out: out))
+        #expect(outcome.records.map(\.step) == [0, 394, 926, 2175, 5109, 12000])
+        #expect(outcome.records.allSatisfy { $0.ok && $0.run == Self.run })
+        #expect(outcome.failed.isEmpty)
+        // The last checkpoint is the run's final network: its numbers are those of a single analysis.
+        guard case .group(let a, _) = try Analyzer.analyze(path: Self.run + "/c71-quadratic-step012000.pt", AnalysisRequest(task: .group("C71"))) else {
+            Issue.record("not a group analysis"); return
+        }
+        #expect(outcome.records.last!.normalizedMargin == a.normalizedMargin)
+        #expect(outcome.records.last!.componentsUsed == 35)
+        let lines = try String(contentsOfFile: outcome.resultsPath, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 6)
+    }
+
+    @Test func shardsMergeIntoTheSingleMachineFileAndResumeSkipsWhatIsDone() throws {
+        let whole = try scratch(), s0 = try scratch(), s1 = try scratch()
+        defer { for d in [whole, s0, s1] { try? FileManager.default.removeItem(atPath: d) } }
+        let request = AnalysisRequest(task: .group("C71"))
+        let all = try BatchRunner.run([Self.run], BatchRequest(analysis: request, out: whole))
+        for (i, d) in [s0, s1].enumerated() {
+            var r = BatchRequest(analysis: request, out: d)
+            r.shard = (i, 2)
+            #expect(try BatchRunner.run([Self.run], r).records.count == 3)
+        }
+        let merged = try BatchRunner.merge([s0, s1])
+        #expect(merged.flatMap { $0.jsonLine() } == all.records.flatMap { $0.jsonLine() })
+        // Resume: nothing left to do, the file is unchanged.
+        let before = try Data(contentsOf: URL(fileURLWithPath: all.resultsPath))
+        var r = BatchRequest(analysis: request, out: whole)
+        r.resume = true
+        let done = Counter()
+        r.progress = { _, _, _ in done.add() }
+        _ = try BatchRunner.run([Self.run], r)
+        #expect(done.value == 0)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: all.resultsPath)) == before)
+    }
+
+    @Test func aBadFileIsRecordedAndTheOthersAreKept() throws {
+        let out = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let bad = out + "/step5.pt"
+        try Data("not a checkpoint".utf8).write(to: URL(fileURLWithPath: bad))
+        let good = Self.run + "/c71-quadratic-step000394.pt"
+        let outcome = try BatchRunner.run([good, bad], BatchRequest(analysis: AnalysisRequest(task: .group("C71")), out: out + "/o"))
+        #expect(outcome.records.count == 2)
+        #expect(outcome.failed.map(\.source) == [bad])
+        #expect(outcome.failed[0].step == 5 && outcome.failed[0].error?.contains(bad) == true)
+        #expect(outcome.records.first { $0.ok }?.step == 394)
+    }
+
+    @Test func stepsComeFromMetadataOrNames() {
+        #expect(BatchInputs.stepFromName("runs/a/epoch_12.pt") == 12)
+        #expect(BatchInputs.stepFromName("list.pt#3") == 3)
+        #expect(BatchInputs.stepFromName("final.pt") == nil)
+        #expect((try? BatchInputs.parseShard("3/4"))! == (3, 4))
+        #expect(throws: BatchError.self) { try BatchInputs.parseShard("4/4") }
+    }
+}
+
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var value = 0
+    func add() { lock.lock(); value += 1; lock.unlock() }
+}
