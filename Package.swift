@@ -61,7 +61,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "library-example",
-            dependencies: ["Fourier", "Groups"],
+            dependencies: ["Analysis", "Fourier", "Groups"],
             path: "examples/LibraryExample"
         ),
         .executableTarget(

@@ -1,8 +1,27 @@
-// Using IrrepScope as a library (no command line): the Fourier spectrum of a weight matrix
-// and the character table of S_5. Build and run:  swift run -c release library-example
+// Using IrrepScope as a library (no command line): a trained checkpoint analyzed through the
+// Analysis module, the Fourier spectrum of a weight matrix, and the character table of S_5.
+// Build and run from the repository root:  swift run -c release library-example
+import Analysis
 import Foundation
 import Fourier
 import Groups
+
+// 0. The trained C_71 network in data/: found in the checkpoint by its network family,
+//    analyzed exactly (accuracy and margin of the double-precision forward pass).
+do {
+    let file = CommandLine.arguments.count > 1 ? CommandLine.arguments[1] : "data/c71-quadratic-final.pt"
+    let result = try Analyzer.analyze(path: file, AnalysisRequest(task: .group("C71")))
+    if case .group(let a, let layout) = result {
+        print("\(file): \(a.width) neurons found as \(layout.kind)")
+        print("  accuracy \(String(format: "%.2f", a.accuracy * 100))% on all \(a.order * a.order) pairs")
+        print("  normalized margin \(String(format: "%.6g", a.normalizedMargin)), γ* = \(a.bound.value.map { String(format: "%.6g", $0) } ?? "not quoted")"
+              + (a.marginRatio.map { ", margin / γ* = \(String(format: "%.4f", $0))" } ?? ""))
+        let used = a.neuronsPerComponent.indices.filter { $0 != 0 && a.neuronsPerComponent[$0] > 0 }
+        print("  components used: \(used.count) of \(a.componentLabels.count - 1) frequencies; unused: \(a.unusedComponents.isEmpty ? "none" : a.unusedComponents.map { a.componentLabels[$0] }.joined(separator: ", "))\n")
+    }
+} catch {
+    print("error: \(error)")
+}
 
 // 1. Per-neuron Fourier spectra of a (neurons × p) matrix: four neurons on Z_71, each a
 //    cosine at its own frequency, the last one with a second, weaker frequency mixed in.
