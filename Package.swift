@@ -44,20 +44,21 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
-        .target(name: "JSONOutput", dependencies: ["CKernels"]),
+        .target(name: "JSONOutput", dependencies: ["CKernels"], exclude: ["README.md"]),
         .target(name: "CKernels"),
         .target(name: "Fourier", dependencies: ["CFFTW", "CBLAS", "CKernels"]),
-        .target(name: "Checkpoints", dependencies: ["CZlib", "CKernels", "JSONOutput"]),
+        .target(name: "Checkpoints", dependencies: ["CZlib", "CKernels", "JSONOutput"], exclude: ["README.md"]),
         .target(name: "Groups", dependencies: ["Fourier", "CBLAS"], exclude: ["README.md"]),
-        .target(name: "Analysis", dependencies: ["Fourier", "Groups", "Checkpoints", "CBLAS", "CKernels"]),
-        .target(name: "Batch", dependencies: ["Analysis", "Checkpoints", "JSONOutput"]),
-        .target(name: "Reports", dependencies: ["Analysis", "Batch", "Fourier", "Groups", "Checkpoints", "JSONOutput"]),
+        .target(name: "Analysis", dependencies: ["Fourier", "Groups", "Checkpoints", "CBLAS", "CKernels"], exclude: ["README.md"]),
+        .target(name: "Batch", dependencies: ["Analysis", "Checkpoints", "JSONOutput"], exclude: ["README.md"]),
+        .target(name: "Reports", dependencies: ["Analysis", "Batch", "Fourier", "Groups", "Checkpoints", "JSONOutput"], exclude: ["README.md"]),
         .executableTarget(
             name: "irrepscope",
             dependencies: [
                 "Analysis", "Batch", "Reports", "Fourier", "Groups", "Checkpoints", "JSONOutput",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            exclude: ["README.md"]
         ),
         .executableTarget(
             name: "library-example",
