@@ -74,16 +74,18 @@ public struct GroupAnalysis: Sendable {
     /// Non-trivial components no neuron uses.
     public let unusedComponents: [Int]
     public let composition: Composition
-    public let accuracy: Double
-    /// h(θ), the minimum margin over all |G|² pairs.
-    public let margin: Double
+    /// Accuracy, margin, norm and γ* (one type for every analysis).
+    public let margins: MarginFindings
+    public var accuracy: Double { margins.accuracy }
+    /// h(θ), the minimum margin over the population.
+    public var margin: Double { margins.margin }
     /// ‖θ‖_{2,ν}^ν.
-    public let normPowerNu: Double
+    public var normPowerNu: Double { margins.normPowerNu }
     /// h(θ)/‖θ‖_{2,ν}^ν.
-    public let normalizedMargin: Double
-    public let bound: MarginBound
+    public var normalizedMargin: Double { margins.normalizedMargin }
+    public var bound: MarginBound { margins.bound }
     /// normalizedMargin / γ* when γ* is quoted.
-    public var marginRatio: Double? { bound.value.map { normalizedMargin / $0 } }
+    public var marginRatio: Double? { margins.ratio }
     /// Accuracy and normalized margin under the other composition convention.
     public let alternative: (composition: Composition, accuracy: Double, normalizedMargin: Double)
     /// When a weight matrix is square (m = |G|) its element and neuron axes cannot be told
@@ -248,7 +250,7 @@ extension GroupAnalysis {
             groupName: groupName, order: n, width: m, activation: network.activation, isCyclic: cyclic,
             componentLabels: labels, roles: roles.map(\.name), neurons: findings, distributions: distributions,
             neuronsPerComponent: perComponent, unusedComponents: unused, composition: options.composition,
-            accuracy: acc, margin: h, normPowerNu: normNu, normalizedMargin: h / normNu, bound: bound,
+            margins: MarginFindings(accuracy: acc, margin: h, normPowerNu: normNu, bound: bound),
             alternative: (options.composition.other, accAlt, hAlt / normNu))
     }
 
@@ -269,16 +271,22 @@ public struct Labelling: Sendable {
     /// 1 for an abelian group (both conventions agree), else 2.
     public let sets: Int
 
-    /// `bothConventions` false: the requested convention only (one set).
+    /// The group's products. `bothConventions` false: the requested convention only (one set).
     public init(group: FiniteGroup, composition: Composition, bothConventions: Bool = true) {
         let n = group.order
         let table = group.multiplicationTable
         let abelian = !bothConventions || (0..<n).allSatisfy { a in (0..<n).allSatisfy { b in table[a, b] == table[b, a] } }
-        sets = abelian ? 1 : 2
+        let conventions = abelian ? [composition] : [composition, composition.other]
+        self.init(order: n, labelings: conventions.map { c in c == .rightToLeft ? { table[$0, $1] } : { table[$1, $0] } })
+    }
+
+    /// Any labelings, `labelings[s](a, b)` ∈ 0..<order, evaluated on the calling thread (the
+    /// closures need not be thread-safe).
+    public init(order n: Int, labelings: [(Int, Int) -> Int]) {
+        sets = labelings.count
         var l = [Int32](repeating: 0, count: sets * n * n)
-        for s in 0..<sets {
-            let swap = (composition == .leftToRight) != (s == 1)
-            for a in 0..<n { for b in 0..<n { l[s * n * n + a * n + b] = Int32(swap ? table[b, a] : table[a, b]) } }
+        for (s, label) in labelings.enumerated() {
+            for a in 0..<n { for b in 0..<n { l[s * n * n + a * n + b] = Int32(label(a, b)) } }
         }
         labels = l
     }

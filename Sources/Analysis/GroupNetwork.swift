@@ -96,16 +96,8 @@ public struct GroupNetwork: GroupTaskNetwork {
         evaluate(threads: threads, precision: precision, labels: labelArray(labelings), sets: labelings.count)
     }
 
-    /// `labels[s·n² + a·n + b]` = labelings[s](a, b), computed here on the calling thread (the
-    /// closures need not be thread-safe).
-    func labelArray(_ labelings: [(Int, Int) -> Int]) -> [Int32] {
-        let n = order
-        var labels = [Int32](repeating: 0, count: labelings.count * n * n)
-        for (s, label) in labelings.enumerated() {
-            for a in 0..<n { for b in 0..<n { labels[s * n * n + a * n + b] = Int32(label(a, b)) } }
-        }
-        return labels
-    }
+    /// `labels[s·n² + a·n + b]` = labelings[s](a, b) (see `Labelling`).
+    func labelArray(_ labelings: [(Int, Int) -> Int]) -> [Int32] { Labelling(order: order, labelings: labelings).labels }
 
     /// The same with the labels given as an array: `labels[s·n² + a·n + b]` is the label of
     /// (a, b) in labeling s < `sets`.

@@ -29,12 +29,18 @@ public struct ParityAnalysis: Sendable {
     /// The class index that stands for y = +1 (chosen by accuracy when not given).
     public let plusClass: Int
     public let neurons: [ParityNeuron]
-    public let accuracy: Double
-    public let margin: Double
-    public let normPowerNu: Double
-    public let normalizedMargin: Double
-    public let bound: MarginBound
-    public var marginRatio: Double? { bound.value.map { normalizedMargin / $0 } }
+    /// Accuracy, margin, norm and γ* (one type for every analysis).
+    public let margins: MarginFindings
+    public var accuracy: Double { margins.accuracy }
+    /// h(θ), the minimum margin over the population.
+    public var margin: Double { margins.margin }
+    /// ‖θ‖_{2,ν}^ν.
+    public var normPowerNu: Double { margins.normPowerNu }
+    /// h(θ)/‖θ‖_{2,ν}^ν.
+    public var normalizedMargin: Double { margins.normalizedMargin }
+    public var bound: MarginBound { margins.bound }
+    /// normalizedMargin / γ* when γ* is quoted.
+    public var marginRatio: Double? { margins.ratio }
     /// Fraction of neurons with support mass ≥ 0.9 and ≥ 0.99.
     public let fractionSupportMass090: Double
     public let fractionSupportMass099: Double
@@ -84,8 +90,9 @@ public struct ParityAnalysis: Sendable {
         }
         return ParityAnalysis(
             inputs: n, k: k, width: m, activation: network.activation, support: support, supportInferred: inferred,
-            plusClass: plus, neurons: neurons, accuracy: best.acc, margin: best.h, normPowerNu: norm,
-            normalizedMargin: best.h / norm, bound: .parity(k: k, width: m, activation: network.activation),
+            plusClass: plus, neurons: neurons,
+            margins: MarginFindings(accuracy: best.acc, margin: best.h, normPowerNu: norm,
+                                    bound: .parity(k: k, width: m, activation: network.activation)),
             fractionSupportMass090: frac { ($0.supportMass ?? 0) >= 0.9 },
             fractionSupportMass099: frac { ($0.supportMass ?? 0) >= 0.99 },
             fractionSignCondition: frac { $0.signCondition },

@@ -195,11 +195,11 @@ public struct MarginRecord: Codable, Equatable, Sendable {
         case normalized, raw, normPowerNu = "norm_power_nu", theoreticalMax = "theoretical_max", ratio, theorem
         case minimumWidth = "minimum_width", noTheoreticalMaxBecause = "no_theoretical_max_because"
     }
-    public init(normalized: Double, raw: Double, normPowerNu: Double, bound: MarginBound, ratio: Double?) {
+    public init(_ m: MarginFindings) {
         func finite(_ v: Double?) -> Double? { v.flatMap { $0.isFinite ? $0 : nil } }
-        self.normalized = finite(normalized); self.raw = finite(raw); self.normPowerNu = finite(normPowerNu)
-        theoreticalMax = finite(bound.value); self.ratio = finite(ratio); theorem = bound.theorem
-        minimumWidth = bound.minimumWidth; noTheoreticalMaxBecause = bound.reason
+        normalized = finite(m.normalizedMargin); raw = finite(m.margin); normPowerNu = finite(m.normPowerNu)
+        theoreticalMax = finite(m.bound.value); ratio = finite(m.ratio); theorem = m.bound.theorem
+        minimumWidth = m.bound.minimumWidth; noTheoreticalMaxBecause = m.bound.reason
     }
 }
 
@@ -286,7 +286,7 @@ public struct GroupAnalysisRecord: Codable, Equatable, Sendable {
         for d in a.distributions { histograms[d.role] = HistogramRecord(d.histogram, d.statistics) }
         summary = Summary(
             accuracy: a.accuracy,
-            margin: MarginRecord(normalized: a.normalizedMargin, raw: a.margin, normPowerNu: a.normPowerNu, bound: a.bound, ratio: a.marginRatio),
+            margin: MarginRecord(a.margins),
             neuronsPerComponent: per, componentsUsed: used.map(label), componentsUnused: a.unusedComponents.map(label),
             fractionAgree: a.fractionAgree, histograms: histograms,
             transposedLayout: a.transposedLayout.map {
@@ -398,7 +398,7 @@ public struct ParityAnalysisRecord: Codable, Equatable, Sendable {
                                wOffSpan: $0.wOffSpan, signCondition: $0.signCondition, norm: $0.norm.finiteOrNil)
         }
         summary = Summary(accuracy: a.accuracy,
-                          margin: MarginRecord(normalized: a.normalizedMargin, raw: a.margin, normPowerNu: a.normPowerNu, bound: a.bound, ratio: a.marginRatio),
+                          margin: MarginRecord(a.margins),
                           fractionSupportMass090: a.fractionSupportMass090, fractionSupportMass099: a.fractionSupportMass099,
                           fractionSignCondition: a.fractionSignCondition, weightedSupportMass090: a.weightedSupportMass090,
                           weightedSignCondition: a.weightedSignCondition)

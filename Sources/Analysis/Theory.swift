@@ -93,3 +93,22 @@ extension MarginBound {
                       width: m, activation: activation)
     }
 }
+
+/// Accuracy and margin of a network against its theorem: what every analysis reports.
+public struct MarginFindings: Sendable {
+    /// Fraction of the population classified correctly (argmax strictly the label).
+    public let accuracy: Double
+    /// h(θ), the minimum margin over the population.
+    public let margin: Double
+    /// ‖θ‖_{2,ν}^ν.
+    public let normPowerNu: Double
+    /// γ* and the theorem's conditions.
+    public let bound: MarginBound
+    /// h(θ)/‖θ‖_{2,ν}^ν.
+    public var normalizedMargin: Double { margin / normPowerNu }
+    /// normalizedMargin / γ* when γ* is quoted.
+    public var ratio: Double? { bound.value.map { normalizedMargin / $0 } }
+    public init(accuracy: Double, margin: Double, normPowerNu: Double, bound: MarginBound) {
+        self.accuracy = accuracy; self.margin = margin; self.normPowerNu = normPowerNu; self.bound = bound
+    }
+}
