@@ -8,6 +8,8 @@
 //     ├─ Reports       SVG plots and self-contained HTML/Markdown reports
 //     ├─ Groups        finite groups, character tables, real irreps, isotypic power
 //     ├─ Fourier       FFTW-backed per-neuron power spectra on the cyclic group
+//     │   (Groups and Fourier are independent; both build on NeuronData)
+//     ├─ NeuronData    strided neuron matrices, power tables and summaries, worker threads
 //     ├─ Checkpoints   file → named tensors (npy, and the checkpoint formats)
 //     └─ JSONOutput    fast streaming JSON/CSV writer for machine-readable output
 //   CFFTW, CBLAS, CZlib  system libraries (Debian: libfftw3-dev, libopenblas-dev, zlib1g-dev)
@@ -18,6 +20,7 @@ let package = Package(
     name: "IrrepScope",
     products: [
         .executable(name: "irrepscope", targets: ["irrepscope"]),
+        .library(name: "NeuronData", targets: ["NeuronData"]),
         .library(name: "Fourier", targets: ["Fourier"]),
         .library(name: "Groups", targets: ["Groups"]),
         .library(name: "Checkpoints", targets: ["Checkpoints"]),
@@ -43,9 +46,10 @@ let package = Package(
         ),
         .target(name: "JSONOutput", dependencies: ["CKernels"]),
         .target(name: "CKernels"),
-        .target(name: "Fourier", dependencies: ["CFFTW", "CBLAS", "CKernels"]),
+        .target(name: "NeuronData", dependencies: ["CBLAS"], exclude: ["README.md"]),
+        .target(name: "Fourier", dependencies: ["NeuronData", "CFFTW", "CBLAS", "CKernels"], exclude: ["README.md"]),
         .target(name: "Checkpoints", dependencies: ["CZlib", "CKernels"]),
-        .target(name: "Groups", dependencies: ["Fourier", "CBLAS"], exclude: ["README.md"]),
+        .target(name: "Groups", dependencies: ["NeuronData", "CBLAS"], exclude: ["README.md"]),
         .target(name: "Analysis", dependencies: ["Fourier", "Groups", "Checkpoints", "CBLAS", "CKernels"]),
         .target(name: "Reports"),
         .executableTarget(
@@ -65,6 +69,7 @@ let package = Package(
             dependencies: ["Fourier", "Checkpoints"],
             path: "Benchmarks/SpectrumBenchmark"
         ),
+        .testTarget(name: "NeuronDataTests", dependencies: ["NeuronData"]),
         .testTarget(name: "FourierTests", dependencies: ["Fourier"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints"],
                     resources: [.copy("Fixtures")]),

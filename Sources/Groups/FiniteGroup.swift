@@ -1,4 +1,5 @@
 import Foundation
+import NeuronData
 
 /// How a product of two elements is read (THEORY.md §6).
 public enum Composition: String, Sendable {
@@ -268,9 +269,9 @@ final class GroupStorage: @unchecked Sendable {
         switch structure {
         case .permutations(let n, let alt, let flat):
             e.withUnsafeMutableBufferPointer { eb in
-                let out = SharedInt32Pointer(eb.baseAddress!)
+                let out = SharedMutablePointer(eb.baseAddress!)
                 flat.withUnsafeBufferPointer { fb in
-                    let f = SharedUInt8Pointer(UnsafeMutablePointer(mutating: fb.baseAddress!))
+                    let f = SharedMutablePointer(UnsafeMutablePointer(mutating: fb.baseAddress!))
                     let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, o))
                     DispatchQueue.concurrentPerform(iterations: workers) { w in
                         var buf = [UInt8](repeating: 0, count: max(n, 1))
@@ -355,12 +356,3 @@ final class GroupStorage: @unchecked Sendable {
     }
 }
 
-struct SharedInt32Pointer: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<Int32>
-    init(_ p: UnsafeMutablePointer<Int32>) { pointer = p }
-}
-
-struct SharedUInt8Pointer: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<UInt8>
-    init(_ p: UnsafeMutablePointer<UInt8>) { pointer = p }
-}

@@ -1,6 +1,6 @@
 import CBLAS
 import Foundation
-import Fourier
+import NeuronData
 
 /// The group Fourier transform of a batch of real functions on G and their power in each
 /// real irreducible component (THEORY.md §5), with Plancherel normalization: the powers of
@@ -26,14 +26,14 @@ public enum IsotypicDecomposition {
     /// Per-neuron power in each real irreducible component of `group`. Sample a of the
     /// matrix is element a (THEORY.md §6 default order). Component 0 is the trivial one,
     /// excluded from the normalization and the maximum unless `includeTrivial`.
-    public static func powers<S: FFTWScalar>(_ matrix: NeuronMatrix<S>, group: FiniteGroup, includeTrivial: Bool = false,
+    public static func powers<S: NeuronScalar>(_ matrix: NeuronMatrix<S>, group: FiniteGroup, includeTrivial: Bool = false,
                                             method: Method = .characters) -> (components: [RealComponent], table: PowerTable) {
         powers(matrix, group: group, sampleElements: nil, includeTrivial: includeTrivial, method: method)
     }
 
     /// As above, with `sampleElements[a]` the element of sample a (from
     /// `FiniteGroup.reorder(byPermutations:oneBased:)`); nil for the default order.
-    public static func powers<S: FFTWScalar>(_ matrix: NeuronMatrix<S>, group: FiniteGroup, sampleElements: [Int]?,
+    public static func powers<S: NeuronScalar>(_ matrix: NeuronMatrix<S>, group: FiniteGroup, sampleElements: [Int]?,
                                             includeTrivial: Bool = false, method: Method = .characters,
                                             threads: Int = ProcessInfo.processInfo.activeProcessorCount)
         -> (components: [RealComponent], table: PowerTable) {
@@ -56,7 +56,7 @@ public enum IsotypicDecomposition {
 
     /// Power of every neuron in every complex irrep (character-table order), row-major
     /// neurons × irreps, Plancherel-normalized (Σ over irreps = ‖f‖²).
-    public static func irrepPowers<S: FFTWScalar>(_ matrix: NeuronMatrix<S>, group: FiniteGroup, sampleElements: [Int]? = nil,
+    public static func irrepPowers<S: NeuronScalar>(_ matrix: NeuronMatrix<S>, group: FiniteGroup, sampleElements: [Int]? = nil,
                                                  method: Method = .characters,
                                                  threads: Int = ProcessInfo.processInfo.activeProcessorCount) -> [Double] {
         precondition(matrix.length == group.order, "the matrix has \(matrix.length) samples per neuron; |G| = \(group.order)")
@@ -78,7 +78,7 @@ public enum IsotypicDecomposition {
 
     /// Copies neurons first..<first+count into dst element-major (dst[x · count + j]), with
     /// sample a stored at element elem[a].
-    static func gather<S: FFTWScalar>(_ m: NeuronMatrix<S>, first: Int, count: Int, elements: [Int]?,
+    static func gather<S: NeuronScalar>(_ m: NeuronMatrix<S>, first: Int, count: Int, elements: [Int]?,
                                       into dst: UnsafeMutablePointer<Double>) {
         let o = m.length
         if m.neuronStride == 1 {
@@ -107,7 +107,7 @@ public enum IsotypicDecomposition {
 
     // MARK: - characters route
 
-    static func characterRoute<S: FFTWScalar>(_ m: NeuronMatrix<S>, _ group: FiniteGroup, _ elements: [Int]?, _ threads: Int) -> [Double] {
+    static func characterRoute<S: NeuronScalar>(_ m: NeuronMatrix<S>, _ group: FiniteGroup, _ elements: [Int]?, _ threads: Int) -> [Double] {
         let t = group.characterTable
         let o = group.order, n = m.neurons, k = t.irrepCount, cc = t.classCount
         var out = [Double](repeating: 0, count: n * k)
@@ -174,7 +174,7 @@ public enum IsotypicDecomposition {
 
     // MARK: - matrix route
 
-    static func matrixRoute<S: FFTWScalar>(_ m: NeuronMatrix<S>, _ group: FiniteGroup, _ elements: [Int]?, _ threads: Int) -> [Double] {
+    static func matrixRoute<S: NeuronScalar>(_ m: NeuronMatrix<S>, _ group: FiniteGroup, _ elements: [Int]?, _ threads: Int) -> [Double] {
         let t = group.characterTable
         let o = group.order, n = m.neurons, k = t.irrepCount
         let (basis, columnsOf) = (group.storage.cachedIsotypicBasis { IsotypicBasis(group) }).parts
