@@ -19,8 +19,42 @@ public enum IsotypicDecomposition {
         /// Characters only (any group with a character table).
         case characters
         /// Explicit matrices (Young's orthogonal form for S_n and, restricted and split, A_n;
-        /// closed forms for D_n, C_n; Kronecker products). Falls back to characters if a group has none.
+        /// closed forms for D_n, C_n; Kronecker products). Falls back to characters when the
+        /// group's kind has none (`FiniteGroup.hasExplicitIrreps`), and says so
+        /// (`route(_:for:)`, `Result.note`).
         case matrices
+    }
+
+    /// The route a request takes on `group`: `.matrices` only when the kind has explicit
+    /// irreps, else `.characters` with a note saying why (nil when nothing fell back).
+    public static func route(_ requested: Method, for group: FiniteGroup) -> (method: Method, note: String?) {
+        if requested == .matrices && !group.hasExplicitIrreps {
+            return (.characters, "\(group.name) has no explicit irreps implemented; the characters route was used")
+        }
+        return (requested, nil)
+    }
+
+    /// A decomposition with the route it took.
+    public struct Result: Sendable {
+        /// The real irreducible components, in character-table order (component 0 trivial).
+        public let components: [RealComponent]
+        /// Power of every neuron in every component (Plancherel normalization).
+        public let table: PowerTable
+        /// The route actually used.
+        public let method: Method
+        /// Why the requested route was not used, or nil.
+        public let note: String?
+    }
+
+    /// As `powers(_:group:sampleElements:includeTrivial:method:threads:)`, also telling which
+    /// route was used and why when it is not the requested one.
+    public static func decompose<S: NeuronScalar>(_ matrix: NeuronMatrix<S>, group: FiniteGroup, sampleElements: [Int]? = nil,
+                                                includeTrivial: Bool = false, method: Method = .characters,
+                                                threads: Int = ProcessInfo.processInfo.activeProcessorCount) -> Result {
+        let r = route(method, for: group)
+        let (components, table) = powers(matrix, group: group, sampleElements: sampleElements, includeTrivial: includeTrivial,
+                                         method: r.method, threads: threads)
+        return Result(components: components, table: table, method: r.method, note: r.note)
     }
 
     /// Per-neuron power in each real irreducible component of `group`. Sample a of the
@@ -61,7 +95,7 @@ public enum IsotypicDecomposition {
                                                  threads: Int = ProcessInfo.processInfo.activeProcessorCount) -> [Double] {
         precondition(matrix.length == group.order, "the matrix has \(matrix.length) samples per neuron; |G| = \(group.order)")
         if let se = sampleElements { precondition(se.count == group.order) }
-        let useMatrices = method == .matrices && group.hasExplicitIrreps
+        let useMatrices = route(method, for: group).method == .matrices
         return useMatrices ? matrixRoute(matrix, group, sampleElements, threads)
                            : characterRoute(matrix, group, sampleElements, threads)
     }
