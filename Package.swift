@@ -1,15 +1,19 @@
 // swift-tools-version:6.0
 // IrrepScope: which Fourier features and group representations a trained network uses.
 //
-// Module layout (dependencies point one way, downwards):
+// Module layout (dependencies point one way, downwards; each module's README.md under Sources/
+// says what it holds and where its seams are):
 //
-//   irrepscope (CLI, swift-argument-parser)
-//     ├─ Analysis      find the network in a checkpoint; sparsity, alignment, margins vs theory
-//     ├─ Reports       SVG plots and self-contained HTML/Markdown reports
-//     ├─ Groups        finite groups, character tables, real irreps, isotypic power
+//   irrepscope (CLI, swift-argument-parser): options → request → library call → renderer
+//     ├─ Reports       every rendering: analysis JSON/CSV/tables, HTML + SVG reports, spectra, tables
+//     ├─ Batch         runs and sweeps: ordered items, workers, results.jsonl, resume, shards, merge
+//     ├─ Analysis      Analyzer + network families (registry), group analysis, margins, records
+//     ├─ Groups        finite groups (one kind per file + registry), characters, irreps, isotypic power
 //     ├─ Fourier       FFTW-backed per-neuron power spectra on the cyclic group
+//     │   (Groups and Fourier are independent; both build on NeuronData)
+//     ├─ NeuronData    strided neuron matrices, power tables and summaries, worker threads, BLAS threads
 //     ├─ Checkpoints   file → named tensors (npy, and the checkpoint formats)
-//     └─ JSONOutput    fast streaming JSON/CSV writer for machine-readable output
+//     └─ JSONOutput    fast streaming JSON writer for machine-readable output
 //   CFFTW, CBLAS, CZlib  system libraries (Debian: libfftw3-dev, libopenblas-dev, zlib1g-dev)
 //   CKernels             small C loops built for AVX-512/AVX2/baseline, chosen at load time
 import PackageDescription
@@ -18,6 +22,7 @@ let package = Package(
     name: "IrrepScope",
     products: [
         .executable(name: "irrepscope", targets: ["irrepscope"]),
+        .library(name: "NeuronData", targets: ["NeuronData"]),
         .library(name: "Fourier", targets: ["Fourier"]),
         .library(name: "Groups", targets: ["Groups"]),
         .library(name: "Checkpoints", targets: ["Checkpoints"]),
@@ -46,12 +51,13 @@ let package = Package(
         ),
         .target(name: "JSONOutput", dependencies: ["CKernels"], exclude: ["README.md"]),
         .target(name: "CKernels"),
-        .target(name: "Fourier", dependencies: ["CFFTW", "CBLAS", "CKernels"]),
+        .target(name: "NeuronData", dependencies: ["CBLAS"], exclude: ["README.md"]),
+        .target(name: "Fourier", dependencies: ["NeuronData", "CFFTW", "CBLAS", "CKernels"], exclude: ["README.md"]),
         .target(name: "Checkpoints", dependencies: ["CZlib", "CKernels", "JSONOutput"], exclude: ["README.md"]),
-        .target(name: "Groups", dependencies: ["Fourier", "CBLAS"], exclude: ["README.md"]),
-        .target(name: "Analysis", dependencies: ["Fourier", "Groups", "Checkpoints", "CBLAS", "CKernels"], exclude: ["README.md"]),
+        .target(name: "Groups", dependencies: ["NeuronData", "CBLAS"], exclude: ["README.md"]),
+        .target(name: "Analysis", dependencies: ["NeuronData", "Fourier", "Groups", "Checkpoints", "CBLAS", "CKernels"], exclude: ["README.md"]),
         .target(name: "Batch", dependencies: ["Analysis", "Checkpoints", "JSONOutput"], exclude: ["README.md"]),
-        .target(name: "Reports", dependencies: ["Analysis", "Batch", "Fourier", "Groups", "Checkpoints", "JSONOutput"], exclude: ["README.md"]),
+        .target(name: "Reports", dependencies: ["Analysis", "Batch", "NeuronData", "Fourier", "Groups", "Checkpoints", "JSONOutput"], exclude: ["README.md"]),
         .executableTarget(
             name: "irrepscope",
             dependencies: [
@@ -70,6 +76,7 @@ let package = Package(
             dependencies: ["Fourier", "Checkpoints"],
             path: "Benchmarks/SpectrumBenchmark"
         ),
+        .testTarget(name: "NeuronDataTests", dependencies: ["NeuronData"]),
         .testTarget(name: "FourierTests", dependencies: ["Fourier"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints"],
                     resources: [.copy("Fixtures")]),

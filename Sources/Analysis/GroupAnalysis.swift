@@ -145,7 +145,9 @@ extension GroupAnalysis {
     public static func run(network: any GroupTaskNetwork, group: FiniteGroup, groupName: String,
                            options: GroupAnalysisOptions) -> GroupAnalysis {
         let n = network.order, m = network.width
-        let cyclic = isCyclicName(groupName)
+        // The FFT route needs the element order k ↔ k mod n (decided from the multiplication,
+        // not from the group's name): C_n, and S_2, D_1, which have that order too.
+        let cyclic = group.isCyclic
         // The forward pass over all |G|² pairs starts first, in the background, and the
         // decompositions run meanwhile (each fills the other's serial stretches). For an
         // abelian group both conventions give the same labels; otherwise one forward pass is
@@ -251,16 +253,7 @@ extension GroupAnalysis {
             componentLabels: labels, roles: roles.map(\.name), neurons: findings, distributions: distributions,
             neuronsPerComponent: perComponent, unusedComponents: unused, composition: options.composition,
             margins: MarginFindings(accuracy: acc, margin: h, normPowerNu: normNu, bound: bound),
-            alternative: (options.composition.other, accAlt, hAlt / normNu))
-    }
-
-    /// `C71`, `Z113`, `C_71`: the cyclic groups, analyzed with the FFT (THEORY.md §4).
-    public static func isCyclicName(_ name: String) -> Bool {
-        var s = Substring(name.uppercased())
-        guard let f = s.first, f == "C" || f == "Z" else { return false }
-        s = s.dropFirst()
-        if s.first == "_" { s = s.dropFirst() }
-        return !s.isEmpty && s.allSatisfy(\.isNumber)
+            alternative: (options.composition.opposite, accAlt, hAlt / normNu))
     }
 }
 
@@ -276,7 +269,7 @@ public struct Labelling: Sendable {
         let n = group.order
         let table = group.multiplicationTable
         let abelian = !bothConventions || (0..<n).allSatisfy { a in (0..<n).allSatisfy { b in table[a, b] == table[b, a] } }
-        let conventions = abelian ? [composition] : [composition, composition.other]
+        let conventions = abelian ? [composition] : [composition, composition.opposite]
         self.init(order: n, labelings: conventions.map { c in c == .rightToLeft ? { table[$0, $1] } : { table[$1, $0] } })
     }
 
@@ -292,10 +285,6 @@ public struct Labelling: Sendable {
     }
 }
 
-extension Composition {
-    /// The other convention.
-    public var other: Composition { self == .rightToLeft ? .leftToRight : .rightToLeft }
-}
 
 /// A value computed on its own thread (or right away when `inBackground` is false); `wait`
 /// returns it once ready.

@@ -456,20 +456,3 @@ extension Double {
     /// The value when finite, else nil (what JSON writes as null).
     var finiteOrNil: Double? { isFinite ? self : nil }
 }
-
-extension Composition {
-    /// How outputs spell the convention: "right-to-left" or "left-to-right".
-    public var spelling: String { self == .rightToLeft ? "right-to-left" : "left-to-right" }
-}
-
-extension Composition {
-    /// Parses any spelling of a convention: right-to-left, right_to_left, rightToLeft (and the
-    /// left-to-right ones), case-insensitively.
-    public init?(spelling: String) {
-        switch spelling.lowercased().replacingOccurrences(of: "_", with: "-") {
-        case "right-to-left", "righttoleft": self = .rightToLeft
-        case "left-to-right", "lefttoright": self = .leftToRight
-        default: return nil
-        }
-    }
-}

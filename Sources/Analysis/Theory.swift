@@ -62,35 +62,24 @@ public struct MarginBound: Sendable, Equatable {
 
     /// Theorem 9: finite group G, quadratic activation, all irreps real, the character
     /// condition Σ_{ρ≠1} d_ρ^{1.5} χ_ρ(C) < 0 on every non-trivial class, m ≥ 2 Σ_{ρ≠1} d_ρ³:
-    /// γ* = 2 / (3 √(3|G|)) · 1 / Σ_{ρ≠1} d_ρ^{2.5}.
-    public static func group(order: Int, sumDegreePow25: Double, sumDegreeCubed: Int, allReal: Bool,
-                             characterConditionFailure: String?, width m: Int, activation: Activation) -> MarginBound {
-        let minWidth = 2 * sumDegreeCubed
+    /// γ* = 2 / (3 √(3|G|)) · 1 / Σ_{ρ≠1} d_ρ^{2.5}. The group's quantities and γ* come from
+    /// `Theorem9Quantities` (Groups); this adds the network's conditions (activation, width).
+    public static func group(_ q: Theorem9Quantities, width m: Int, activation: Activation) -> MarginBound {
+        let minWidth = q.minimumWidth
         let theorem = "Theorem 9"
         func none(_ why: String) -> MarginBound {
             MarginBound(value: nil, theorem: theorem, minimumWidth: minWidth, reason: why)
         }
         if activation != .quadratic { return none("Theorem 9 is for the quadratic activation, not \(activation)") }
-        if !allReal { return none("not every irreducible representation is real (Frobenius–Schur indicator ≠ +1)") }
-        if let c = characterConditionFailure { return none("the character condition Σ d^1.5 χ(C) < 0 fails on class \(c)") }
+        if !q.allIrrepsReal { return none("not every irreducible representation is real (Frobenius–Schur indicator ≠ +1)") }
+        if !q.characterConditionHolds { return none("the character condition Σ d^1.5 χ(C) < 0 fails on class \(q.failingClass ?? "?")") }
         if m < minWidth { return none("width m = \(m) is below the theorem's 2 Σ d³ = \(minWidth)") }
-        return MarginBound(value: groupValue(order: order, sumDegreePow25: sumDegreePow25), theorem: theorem,
-                           minimumWidth: minWidth, reason: nil)
+        return MarginBound(value: q.maximumMargin, theorem: theorem, minimumWidth: minWidth, reason: nil)
     }
 
-    public static func groupValue(order: Int, sumDegreePow25: Double) -> Double {
-        2.0 / (3.0 * (3.0 * Double(order)).squareRoot()) / sumDegreePow25
-    }
-}
-
-extension MarginBound {
     /// Theorem 9 for `group` (its quantities from the character table, THEORY.md §3).
     public static func group(_ group: FiniteGroup, width m: Int, activation: Activation) -> MarginBound {
-        let cond = group.theorem9CharacterCondition()
-        return .group(order: group.order, sumDegreePow25: group.sumNonTrivialDegreePow25,
-                      sumDegreeCubed: group.sumNonTrivialDegreeCubed, allReal: group.allIrrepsReal,
-                      characterConditionFailure: cond.holds ? nil : (cond.failingClass ?? "?"),
-                      width: m, activation: activation)
+        .group(group.theorem9, width: m, activation: activation)
     }
 }
 

@@ -1,5 +1,6 @@
 import CKernels
 import Foundation
+import NeuronData
 
 /// How the per-neuron DFTs are computed. Both give X[k] = Σ_a u[a] e^{−2πika/p}.
 public enum SpectrumBackend: String, Sendable, CaseIterable {

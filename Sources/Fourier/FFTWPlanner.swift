@@ -1,5 +1,6 @@
 import CFFTW
 import Foundation
+import NeuronData
 
 // FFTW planner flags (fftw3.h defines them as macros Swift does not import).
 let FFTW_MEASURE_FLAG: UInt32 = 0
@@ -7,7 +8,10 @@ let FFTW_UNALIGNED_FLAG: UInt32 = 1 << 1
 let FFTW_ESTIMATE_FLAG: UInt32 = 1 << 6
 
 /// Floating-point types FFTW has a precision for: `Float` (fftwf_*) and `Double` (fftw_*).
-public protocol FFTWScalar: BinaryFloatingPoint, Sendable {
+/// Refines NeuronData's `NeuronScalar` (the weight types every module accepts) with the
+/// FFTW entry points of each precision, so a `NeuronMatrix<S>` with `S: FFTWScalar` is the
+/// same matrix type Groups decomposes.
+public protocol FFTWScalar: NeuronScalar {
     /// Plans `howmany` real-to-complex transforms of length `n`, input element `j` of
     /// transform `t` at `input[t·idist + j·istride]`, output bin `k` of transform `t` at
     /// complex `output[t·odist + k·ostride]` (interleaved re, im). Not thread-safe: call under

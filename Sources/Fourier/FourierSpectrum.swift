@@ -1,25 +1,6 @@
 import CKernels
 import Foundation
-
-/// A matrix of neuron weights seen through strides, never copied: neuron `n`, sample `a`
-/// (the group element / residue a ∈ Z_p) is at `base[n·neuronStride + a·sampleStride]`.
-///
-/// A (neurons × p) row-major matrix has `neuronStride = p, sampleStride = 1`; a (p × neurons)
-/// one has `neuronStride = 1, sampleStride = neurons`. Any strides ≥ 1 work (Fortran order,
-/// views of a larger tensor).
-public struct NeuronMatrix<Scalar: FFTWScalar>: @unchecked Sendable {
-    public let base: UnsafePointer<Scalar>
-    public let neurons: Int
-    public let length: Int
-    public let neuronStride: Int
-    public let sampleStride: Int
-
-    public init(base: UnsafePointer<Scalar>, neurons: Int, length: Int, neuronStride: Int, sampleStride: Int) {
-        precondition(neurons >= 0 && length >= 1 && neuronStride >= 1 && sampleStride >= 1)
-        self.base = base; self.neurons = neurons; self.length = length
-        self.neuronStride = neuronStride; self.sampleStride = sampleStride
-    }
-}
+import NeuronData
 
 /// Options of the per-neuron Fourier spectrum.
 public struct SpectrumOptions: Sendable {

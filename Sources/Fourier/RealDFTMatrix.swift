@@ -1,5 +1,6 @@
 import CBLAS
 import Foundation
+import NeuronData
 
 /// The real DFT of length p as two dense matrices, for computing many short transforms
 /// with BLAS matrix products (`sgemm`/`dgemm`).
@@ -48,20 +49,6 @@ public final class RealDFTMatrix<Scalar: FFTWScalar>: @unchecked Sendable {
 
     deinit { cosines.deallocate(); sines.deallocate() }
 }
-
-/// IrrepScope runs its own worker threads and calls BLAS from each of them, so OpenBLAS's
-/// thread pool is pure overhead: its idle threads spin on `sched_yield` for a while after
-/// the library loads and compete with the workers for the cores (measured: a quarter of a
-/// 110 ms `analyze` on 2 cores). This limits OpenBLAS to the calling thread and stops the
-/// pool, once per process. Safe to call from any thread; later calls do nothing.
-public func useSingleThreadedBLAS() {
-    _ = blasSingleThreaded
-}
-
-private let blasSingleThreaded: Void = {
-    openblas_set_num_threads(1)
-    _ = blas_thread_shutdown_()
-}()
 
 /// Matrix products in the working precision, in the calling thread (`useSingleThreadedBLAS`).
 enum GEMM {

@@ -60,3 +60,65 @@ enum CyclicGroupTables {
                               realParts: re, imagParts: im, symbolic: sym, realLabel: { i, _ in irrepLabel(i, n) })
     }
 }
+
+/// The cyclic group C_n (also written Z_n) as a group kind: element a ↔ a mod n, a·b =
+/// (a + b) mod n, acting on the n vertices of the n-gon by rotation (x ↦ x + a); generator 1.
+/// Explicit irreps e^{2πika/n} (1 × 1, realified as rotations by `realComponentMatrix`).
+struct CyclicGroup: GroupKind, ExplicitIrreps {
+    let n: Int
+
+    /// C_n by structure; names `Cn`, `Zn`, `C_n` (n ≥ 1).
+    struct Descriptor: IndexedGroupFamily {
+        let n: Int
+        static let letters: [Character] = ["C", "Z"]
+        static let accepted = "Cn or Zn (cyclic of order n)"
+        init(n: Int) { self.n = n }
+        init(index n: Int, written: String) throws {
+            guard n >= 1 else { throw GroupError("'\(written)': a cyclic group needs order n ≥ 1") }
+            self.n = n
+        }
+        var name: String { "C\(n)" }
+        var order: BigUInt { BigUInt(n) }
+        var actionDegree: Int { n }
+        var characterTableProvider: any CharacterTableProvider { CyclicCharacterTable(n: n) }
+        func makeKind() throws -> any GroupKind { CyclicGroup(n: n) }
+    }
+
+    /// The closed form of `CyclicGroupTables.characterTable(n:)`.
+    struct CyclicCharacterTable: CharacterTableProvider {
+        let n: Int
+        var method: String { "closed form for C_n (χ_k(a) = e^{2πika/n})" }
+        func characterTable() throws -> CharacterTable { CyclicGroupTables.characterTable(n: n) }
+    }
+
+    var spec: GroupSpec { GroupSpec(Descriptor(n: n)) }
+    var order: Int { n }
+    var degree: Int { n }
+    func multiply(_ a: Int, _ b: Int) -> Int { (a + b) % n }
+    func inverse(_ a: Int) -> Int { (n - a) % n }
+    func elementLabel(_ a: Int) -> String { String(a) }
+    func permutation(_ a: Int) -> [Int] { (0..<n).map { ($0 + a) % n } }
+    var generators: [Int] { n > 1 ? [1] : [] }
+    func elementOrder(_ a: Int) -> Int { n / gcd(a, n) }
+    /// Abelian: every element is its own class, in element order (class a = element a).
+    func elementClasses(in table: CharacterTable) -> [Int32] { (0..<n).map { Int32($0) } }
+
+    var explicitIrreps: (any ExplicitIrreps)? { self }
+    var construction: String { "characters e^{2πika/n} of C_n" }
+    func irrepMatrix(_ irrep: Int, _ g: Int, in group: FiniteGroup) -> RepresentationMatrix {
+        let v = CyclicGroupTables.root(irrep * g, n)
+        return RepresentationMatrix(dimension: 1, real: [v.re], imaginary: v.im == 0 ? nil : [v.im])
+    }
+}
+
+extension GroupSpec {
+    /// C_n, the cyclic group of order n.
+    public static func cyclic(_ n: Int) -> GroupSpec { GroupSpec(CyclicGroup.Descriptor(n: n)) }
+}
+
+/// Greatest common divisor (gcd(0, n) = n).
+func gcd(_ a: Int, _ b: Int) -> Int {
+    var (x, y) = (abs(a), abs(b))
+    while y != 0 { (x, y) = (y, x % y) }
+    return x
+}

@@ -109,3 +109,62 @@ enum DihedralGroupTables {
         return [v.re, -v.im * sgn, v.im, v.re * sgn]
     }
 }
+
+/// The dihedral group D_n of ORDER 2n as a group kind (the element order, product and
+/// action of `DihedralGroupTables`): element k + n·j ↔ r^k s^j; on the n vertices for n ≥ 3,
+/// by its regular action for n = 1, 2; generators r, s (s alone for D_1). Explicit real
+/// irreps: signs and rotation/reflection matrices.
+struct DihedralGroup: GroupKind, ExplicitIrreps {
+    let n: Int
+
+    /// D_n by structure; names `Dn`, `D_n` (n ≥ 1; order 2n). "Dih…" is refused as ambiguous.
+    struct Descriptor: IndexedGroupFamily {
+        let n: Int
+        static let letters: [Character] = ["D"]
+        static let accepted = "Dn (dihedral of order 2n)"
+        static let ambiguousPrefixes = ["dih"]
+        init(n: Int) { self.n = n }
+        init(index n: Int, written: String) throws {
+            guard n >= 1 else { throw GroupError("'\(written)': D_n (order 2n) needs n ≥ 1") }
+            self.n = n
+        }
+        var name: String { "D\(n)" }
+        var order: BigUInt { BigUInt(2 * n) }
+        var actionDegree: Int { n >= 3 ? n : 2 * n }
+        var characterTableProvider: any CharacterTableProvider { DihedralCharacterTable(n: n) }
+        func makeKind() throws -> any GroupKind { DihedralGroup(n: n) }
+    }
+
+    /// The closed form of `DihedralGroupTables.characterTable(n:)`.
+    struct DihedralCharacterTable: CharacterTableProvider {
+        let n: Int
+        var method: String { "closed form for D_n" }
+        func characterTable() throws -> CharacterTable { DihedralGroupTables.characterTable(n: n) }
+    }
+
+    var spec: GroupSpec { GroupSpec(Descriptor(n: n)) }
+    var order: Int { 2 * n }
+    var degree: Int { n >= 3 ? n : 2 * n }
+    func multiply(_ a: Int, _ b: Int) -> Int { DihedralGroupTables.multiply(a, b, n) }
+    func inverse(_ a: Int) -> Int { DihedralGroupTables.inverse(a, n) }
+    func elementLabel(_ a: Int) -> String { DihedralGroupTables.elementLabel(a, n) }
+    func permutation(_ a: Int) -> [Int] { DihedralGroupTables.permutation(a, n) }
+    var generators: [Int] { n > 1 ? [1, n] : [n] }
+    /// r^k has order n / gcd(k, n); every reflection r^k s has order 2.
+    func elementOrder(_ a: Int) -> Int { a >= n ? 2 : n / gcd(a, n) }
+    func elementClasses(in table: CharacterTable) -> [Int32] {
+        (0..<(2 * n)).map { Int32(DihedralGroupTables.classOf($0, n)) }
+    }
+
+    var explicitIrreps: (any ExplicitIrreps)? { self }
+    var construction: String { "rotation and reflection matrices of D_n" }
+    func irrepMatrix(_ irrep: Int, _ g: Int, in group: FiniteGroup) -> RepresentationMatrix {
+        let m = DihedralGroupTables.matrix(irrep: irrep, element: g, n: n)
+        return RepresentationMatrix(dimension: m.count == 1 ? 1 : 2, real: m)
+    }
+}
+
+extension GroupSpec {
+    /// D_n, the dihedral group of ORDER 2n (symmetries of an n-gon).
+    public static func dihedral(_ n: Int) -> GroupSpec { GroupSpec(DihedralGroup.Descriptor(n: n)) }
+}

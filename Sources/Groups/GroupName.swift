@@ -1,45 +1,39 @@
+import Foundation
+
 /// A finite group by structure, parsed from names such as `C71`, `Z113`, `D59`, `S5`,
 /// `A5`, `S3xC2` (THEORY.md §6). D_n is the dihedral group of ORDER 2n (symmetries of an
 /// n-gon). Products associate to the left; `x`, `×` and `*` separate factors.
-public indirect enum GroupSpec: Sendable, Hashable, CustomStringConvertible {
-    case cyclic(Int)
-    case dihedral(Int)
-    case symmetric(Int)
-    case alternating(Int)
-    case product(GroupSpec, GroupSpec)
+///
+/// A handle around a `GroupDescriptor`: the kinds are registered in `GroupRegistry`, and
+/// each kind's file adds its constructor here (`GroupSpec.cyclic(71)`, `.dihedral(59)`,
+/// `.symmetric(5)`, `.alternating(5)`, `.product(a, b)`). Two specs are equal when their
+/// canonical names are (the name fixes the group and its element order).
+public struct GroupSpec: Sendable, Hashable, CustomStringConvertible {
+    /// The group's structure-level description (name, exact order, table provider).
+    public let descriptor: any GroupDescriptor
+
+    public init(_ descriptor: any GroupDescriptor) { self.descriptor = descriptor }
 
     /// Canonical name: "C71", "D59", "S5", "A5", "S3xC2".
-    public var description: String {
-        switch self {
-        case .cyclic(let n): return "C\(n)"
-        case .dihedral(let n): return "D\(n)"
-        case .symmetric(let n): return "S\(n)"
-        case .alternating(let n): return "A\(n)"
-        case .product(let a, let b): return "\(a)x\(b)"
-        }
-    }
+    public var description: String { descriptor.name }
 
     /// The factors of a product, flattened (a single group is its own factor).
-    public var factors: [GroupSpec] {
-        if case .product(let a, let b) = self { return a.factors + b.factors }
-        return [self]
-    }
+    public var factors: [GroupSpec] { descriptor.factors }
 
     /// |G| exactly.
-    public var order: BigUInt {
-        switch self {
-        case .cyclic(let n): return BigUInt(n)
-        case .dihedral(let n): return BigUInt(2 * n)
-        case .symmetric(let n): return BigUInt.factorial(n)
-        case .alternating(let n): return n < 2 ? .one : BigUInt.factorial(n) / 2
-        case .product(let a, let b): return a.order * b.order
-        }
-    }
+    public var order: BigUInt { descriptor.order }
 
-    /// Parses a group name; throws a GroupError saying what is accepted.
+    /// Degree of the permutation action used for `FiniteGroup.permutations`.
+    var actionDegree: Int { descriptor.actionDegree }
+
+    public static func == (a: GroupSpec, b: GroupSpec) -> Bool { a.description == b.description }
+    public func hash(into h: inout Hasher) { h.combine(description) }
+
+    /// Parses a group name; throws a GroupError saying what is accepted. Each factor is a
+    /// letter and an index, read by the family `GroupRegistry` lists for the letter.
     public static func parse(_ text: String) throws -> GroupSpec {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
-        let accepted = "accepted: Cn or Zn (cyclic of order n), Dn (dihedral of order 2n), Sn (symmetric), An (alternating), and products such as S3xC2"
+        let accepted = GroupRegistry.acceptedNames
         guard !trimmed.isEmpty else { throw GroupError("empty group name; \(accepted)") }
         var separators = Set<Character>(["×", "*"])
         separators.insert("x")
@@ -55,29 +49,17 @@ public indirect enum GroupSpec: Sendable, Hashable, CustomStringConvertible {
             var digits = String(p.dropFirst())
             if digits.hasPrefix("_") { digits.removeFirst() }
             guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else {
-                if p.lowercased().hasPrefix("dih") || p.lowercased().hasPrefix("sym") || p.lowercased().hasPrefix("alt") {
+                if GroupRegistry.ambiguousPrefixes.contains(where: { p.lowercased().hasPrefix($0) }) {
                     throw GroupError("'\(p)' is ambiguous or not a name IrrepScope reads (conventions differ on whether a dihedral index is n or 2n); write Dn for the dihedral group of order 2n, Sn, An; \(accepted)")
                 }
                 throw GroupError("'\(p)' is not a group name; \(accepted)")
             }
             guard digits.count <= 7, let n = Int(digits) else { throw GroupError("'\(p)': the index is too large") }
             if digits.count > 1 && digits.first == "0" { throw GroupError("'\(p)': leading zero in the index") }
-            switch letter {
-            case "C", "Z", "c", "z":
-                guard n >= 1 else { throw GroupError("'\(p)': a cyclic group needs order n ≥ 1") }
-                specs.append(.cyclic(n))
-            case "D", "d":
-                guard n >= 1 else { throw GroupError("'\(p)': D_n (order 2n) needs n ≥ 1") }
-                specs.append(.dihedral(n))
-            case "S", "s":
-                guard n >= 1 else { throw GroupError("'\(p)': S_n needs n ≥ 1") }
-                specs.append(.symmetric(n))
-            case "A", "a":
-                guard n >= 1 else { throw GroupError("'\(p)': A_n needs n ≥ 1") }
-                specs.append(.alternating(n))
-            default:
+            guard let family = GroupRegistry.family(startingWith: letter) else {
                 throw GroupError("'\(p)' is not a group name; \(accepted)")
             }
+            specs.append(GroupSpec(try family.init(index: n, written: p)))
         }
         var g = specs[0]
         for s in specs.dropFirst() { g = .product(g, s) }
@@ -87,25 +69,11 @@ public indirect enum GroupSpec: Sendable, Hashable, CustomStringConvertible {
     /// The exact character table, computed from the structure alone (no element list), so
     /// it works for S_30 (order 30! ≈ 2.7·10³²). Elements' classes are not attached.
     public func characterTable() throws -> CharacterTable {
-        switch self {
-        case .cyclic(let n): return CyclicGroupTables.characterTable(n: n)
-        case .dihedral(let n): return DihedralGroupTables.characterTable(n: n)
-        case .symmetric(let n): return try SymmetricCharacters.characterTable(n: n)
-        case .alternating(let n): return try AlternatingCharacters.characterTable(n: n)
-        case .product(let a, let b): return ProductGroupTables.characterTable(try a.characterTable(), try b.characterTable(),
-                                                                                name: description)
-        }
+        try descriptor.characterTableProvider.characterTable()
     }
 
-    /// Degree of the permutation action used for `FiniteGroup.permutations`.
-    var actionDegree: Int {
-        switch self {
-        case .cyclic(let n): return n
-        case .dihedral(let n): return n >= 3 ? n : 2 * n
-        case .symmetric(let n), .alternating(let n): return n
-        case .product(let a, let b): return a.actionDegree + b.actionDegree
-        }
+    /// Theorem 9's quantities from the structure-level table (THEORY.md §3).
+    public func theorem9() throws -> Theorem9Quantities {
+        Theorem9Quantities(table: try characterTable())
     }
 }
-
-import Foundation

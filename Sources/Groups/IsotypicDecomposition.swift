@@ -1,6 +1,6 @@
 import CBLAS
 import Foundation
-import Fourier
+import NeuronData
 
 /// The group Fourier transform of a batch of real functions on G and their power in each
 /// real irreducible component (THEORY.md §5), with Plancherel normalization: the powers of
@@ -19,21 +19,55 @@ public enum IsotypicDecomposition {
         /// Characters only (any group with a character table).
         case characters
         /// Explicit matrices (Young's orthogonal form for S_n and, restricted and split, A_n;
-        /// closed forms for D_n, C_n; Kronecker products). Falls back to characters if a group has none.
+        /// closed forms for D_n, C_n; Kronecker products). Falls back to characters when the
+        /// group's kind has none (`FiniteGroup.hasExplicitIrreps`), and says so
+        /// (`route(_:for:)`, `Result.note`).
         case matrices
+    }
+
+    /// The route a request takes on `group`: `.matrices` only when the kind has explicit
+    /// irreps, else `.characters` with a note saying why (nil when nothing fell back).
+    public static func route(_ requested: Method, for group: FiniteGroup) -> (method: Method, note: String?) {
+        if requested == .matrices && !group.hasExplicitIrreps {
+            return (.characters, "\(group.name) has no explicit irreps implemented; the characters route was used")
+        }
+        return (requested, nil)
+    }
+
+    /// A decomposition with the route it took.
+    public struct Result: Sendable {
+        /// The real irreducible components, in character-table order (component 0 trivial).
+        public let components: [RealComponent]
+        /// Power of every neuron in every component (Plancherel normalization).
+        public let table: PowerTable
+        /// The route actually used.
+        public let method: Method
+        /// Why the requested route was not used, or nil.
+        public let note: String?
+    }
+
+    /// As `powers(_:group:sampleElements:includeTrivial:method:threads:)`, also telling which
+    /// route was used and why when it is not the requested one.
+    public static func decompose<S: NeuronScalar>(_ matrix: NeuronMatrix<S>, group: FiniteGroup, sampleElements: [Int]? = nil,
+                                                includeTrivial: Bool = false, method: Method = .characters,
+                                                threads: Int = ProcessInfo.processInfo.activeProcessorCount) -> Result {
+        let r = route(method, for: group)
+        let (components, table) = powers(matrix, group: group, sampleElements: sampleElements, includeTrivial: includeTrivial,
+                                         method: r.method, threads: threads)
+        return Result(components: components, table: table, method: r.method, note: r.note)
     }
 
     /// Per-neuron power in each real irreducible component of `group`. Sample a of the
     /// matrix is element a (THEORY.md §6 default order). Component 0 is the trivial one,
     /// excluded from the normalization and the maximum unless `includeTrivial`.
-    public static func powers<S: FFTWScalar>(_ matrix: NeuronMatrix<S>, group: FiniteGroup, includeTrivial: Bool = false,
+    public static func powers<S: NeuronScalar>(_ matrix: NeuronMatrix<S>, group: FiniteGroup, includeTrivial: Bool = false,
                                             method: Method = .characters) -> (components: [RealComponent], table: PowerTable) {
         powers(matrix, group: group, sampleElements: nil, includeTrivial: includeTrivial, method: method)
     }
 
     /// As above, with `sampleElements[a]` the element of sample a (from
     /// `FiniteGroup.reorder(byPermutations:oneBased:)`); nil for the default order.
-    public static func powers<S: FFTWScalar>(_ matrix: NeuronMatrix<S>, group: FiniteGroup, sampleElements: [Int]?,
+    public static func powers<S: NeuronScalar>(_ matrix: NeuronMatrix<S>, group: FiniteGroup, sampleElements: [Int]?,
                                             includeTrivial: Bool = false, method: Method = .characters,
                                             threads: Int = ProcessInfo.processInfo.activeProcessorCount)
         -> (components: [RealComponent], table: PowerTable) {
@@ -56,12 +90,12 @@ public enum IsotypicDecomposition {
 
     /// Power of every neuron in every complex irrep (character-table order), row-major
     /// neurons × irreps, Plancherel-normalized (Σ over irreps = ‖f‖²).
-    public static func irrepPowers<S: FFTWScalar>(_ matrix: NeuronMatrix<S>, group: FiniteGroup, sampleElements: [Int]? = nil,
+    public static func irrepPowers<S: NeuronScalar>(_ matrix: NeuronMatrix<S>, group: FiniteGroup, sampleElements: [Int]? = nil,
                                                  method: Method = .characters,
                                                  threads: Int = ProcessInfo.processInfo.activeProcessorCount) -> [Double] {
         precondition(matrix.length == group.order, "the matrix has \(matrix.length) samples per neuron; |G| = \(group.order)")
         if let se = sampleElements { precondition(se.count == group.order) }
-        let useMatrices = method == .matrices && group.hasExplicitIrreps
+        let useMatrices = route(method, for: group).method == .matrices
         return useMatrices ? matrixRoute(matrix, group, sampleElements, threads)
                            : characterRoute(matrix, group, sampleElements, threads)
     }
@@ -78,7 +112,7 @@ public enum IsotypicDecomposition {
 
     /// Copies neurons first..<first+count into dst element-major (dst[x · count + j]), with
     /// sample a stored at element elem[a].
-    static func gather<S: FFTWScalar>(_ m: NeuronMatrix<S>, first: Int, count: Int, elements: [Int]?,
+    static func gather<S: NeuronScalar>(_ m: NeuronMatrix<S>, first: Int, count: Int, elements: [Int]?,
                                       into dst: UnsafeMutablePointer<Double>) {
         let o = m.length
         if m.neuronStride == 1 {
@@ -107,7 +141,7 @@ public enum IsotypicDecomposition {
 
     // MARK: - characters route
 
-    static func characterRoute<S: FFTWScalar>(_ m: NeuronMatrix<S>, _ group: FiniteGroup, _ elements: [Int]?, _ threads: Int) -> [Double] {
+    static func characterRoute<S: NeuronScalar>(_ m: NeuronMatrix<S>, _ group: FiniteGroup, _ elements: [Int]?, _ threads: Int) -> [Double] {
         let t = group.characterTable
         let o = group.order, n = m.neurons, k = t.irrepCount, cc = t.classCount
         var out = [Double](repeating: 0, count: n * k)
@@ -174,7 +208,7 @@ public enum IsotypicDecomposition {
 
     // MARK: - matrix route
 
-    static func matrixRoute<S: FFTWScalar>(_ m: NeuronMatrix<S>, _ group: FiniteGroup, _ elements: [Int]?, _ threads: Int) -> [Double] {
+    static func matrixRoute<S: NeuronScalar>(_ m: NeuronMatrix<S>, _ group: FiniteGroup, _ elements: [Int]?, _ threads: Int) -> [Double] {
         let t = group.characterTable
         let o = group.order, n = m.neurons, k = t.irrepCount
         let (basis, columnsOf) = (group.storage.cachedIsotypicBasis { IsotypicBasis(group) }).parts

@@ -70,39 +70,29 @@ public struct RepresentationMatrix: Sendable, Equatable {
 }
 
 extension FiniteGroup {
-    /// Whether explicit matrices exist for every irrep: S_n by Young's orthogonal form, A_n
-    /// by its restriction (self-conjugate λ split by the transpose intertwiner), D_n and C_n
-    /// in closed form, products by Kronecker products. Always true for the groups here.
-    public var hasExplicitIrreps: Bool { true }
+    /// Whether the group's kind has explicit matrices for every irrep (`GroupKind.explicitIrreps`):
+    /// S_n by Young's orthogonal form, A_n by its restriction (self-conjugate λ split by the
+    /// transpose intertwiner), D_n and C_n in closed form, products by Kronecker products when
+    /// both factors have them. A kind without them (a group known only by its characters)
+    /// answers false, and the isotypic decomposition then uses characters and says so.
+    public var hasExplicitIrreps: Bool { kind.explicitIrreps != nil }
+
+    /// How the explicit irreps are made, or nil when the kind has none.
+    public var explicitIrrepConstruction: String? { kind.explicitIrreps?.construction }
 
     /// The unitary matrix ρ(g) of complex irrep `irrep` (character-table order), or nil
-    /// where no explicit form is implemented. Real-type irreps come as real
-    /// orthogonal matrices: Young's orthogonal form (S_n, THEORY.md §6), rotation/reflection
-    /// matrices (D_n); C_n's irreps are the 1 × 1 matrices e^{2πika/n}. Products: the
-    /// Kronecker product of the factors' matrices. ρ(gh) = ρ(g)ρ(h), right to left.
+    /// where no explicit form is implemented (`hasExplicitIrreps` false). Real-type irreps
+    /// come as real orthogonal matrices: Young's orthogonal form (S_n, THEORY.md §6),
+    /// rotation/reflection matrices (D_n); C_n's irreps are the 1 × 1 matrices e^{2πika/n}.
+    /// Products: the Kronecker product of the factors' matrices. ρ(gh) = ρ(g)ρ(h), right to left.
     public func irrepMatrix(_ irrep: Int, _ g: Int) -> RepresentationMatrix? {
-        switch storage.structure {
-        case .cyclic(let n):
-            let v = CyclicGroupTables.root(irrep * g, n)
-            return RepresentationMatrix(dimension: 1, real: [v.re], imaginary: v.im == 0 ? nil : [v.im])
-        case .dihedral(let n):
-            let m = DihedralGroupTables.matrix(irrep: irrep, element: g, n: n)
-            return RepresentationMatrix(dimension: m.count == 1 ? 1 : 2, real: m)
-        case .permutations(let n, let alt, _):
-            if alt { return n <= 1 ? .identity(1) : alternatingIrrepMatrix(irrep, g) }
-            let t = characterTable
-            let y = storage.youngForm(irrep, partition: Partition(t.irreps[irrep].partition!))
-            return RepresentationMatrix(dimension: y.degree, real: y.matrix(permutation(g)))
-        case .product(let a, let b):
-            let kb = b.characterTable.irrepCount
-            guard let x = a.irrepMatrix(irrep / kb, g / b.order), let y = b.irrepMatrix(irrep % kb, g % b.order) else { return nil }
-            return x.kronecker(y)
-        }
+        kind.explicitIrreps?.irrepMatrix(irrep, g, in: self)
     }
 
     /// A real orthogonal matrix of real component `component` at g, row-major D × D with
     /// D = component.degree: the irrep's own matrix for real type, the realification
     /// [[A, −B], [B, A]] of its first member otherwise (for C_n: the rotation by 2πka/n).
+    /// Nil when the kind has no explicit irreps.
     public func realComponentMatrix(_ component: Int, _ g: Int) -> [Double]? {
         let c = characterTable.realComponents[component]
         guard let m = irrepMatrix(c.irreps[0], g) else { return nil }
@@ -112,11 +102,5 @@ extension FiniteGroup {
         var complex = m
         if complex.imaginary == nil { complex.imaginary = [Double](repeating: 0, count: m.real.count) }
         return complex.realified
-    }
-
-    /// Young's orthogonal form of S_n's irrep `irrep` (nil for other groups).
-    public func youngForm(_ irrep: Int) -> YoungOrthogonalForm? {
-        guard case .permutations(_, false, _) = storage.structure else { return nil }
-        return storage.youngForm(irrep, partition: Partition(characterTable.irreps[irrep].partition!))
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import NeuronData
 
 /// The character table of S_n by the Murnaghan–Nakayama rule on beta-sets, built for the
 /// whole table at once (THEORY.md §6–§7).
@@ -75,7 +76,7 @@ public enum SymmetricCharacters {
         let firsts = n == 0 ? [] : Array(1...n)
         if n == 0 { values[0] = 1 }
         values.withUnsafeMutableBufferPointer { vb in
-            let out = SharedMutablePointerI64(vb.baseAddress!)
+            let out = SharedMutablePointer(vb.baseAddress!)
             let workers = max(1, min(threads, firsts.count))
             let sharedHooks = hooks
             DispatchQueue.concurrentPerform(iterations: workers) { w in
@@ -150,8 +151,8 @@ public enum SymmetricCharacters {
         var rowMajor = [Int64](repeating: 0, count: k * k)
         values.withUnsafeBufferPointer { src in
             rowMajor.withUnsafeMutableBufferPointer { dst in
-                let s = SharedMutablePointerI64(UnsafeMutablePointer(mutating: src.baseAddress!))
-                let d = SharedMutablePointerI64(dst.baseAddress!)
+                let s = SharedMutablePointer(UnsafeMutablePointer(mutating: src.baseAddress!))
+                let d = SharedMutablePointer(dst.baseAddress!)
                 let tile = 64, tiles = (k + tile - 1) / tile
                 DispatchQueue.concurrentPerform(iterations: tiles) { ti in
                     let i0 = ti * tile, i1 = min(k, i0 + tile)
@@ -190,11 +191,6 @@ final class OverflowFlag: @unchecked Sendable {
     private var flag = false
     func set() { lock.lock(); flag = true; lock.unlock() }
     var isSet: Bool { lock.lock(); defer { lock.unlock() }; return flag }
-}
-
-struct SharedMutablePointerI64: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<Int64>
-    init(_ p: UnsafeMutablePointer<Int64>) { pointer = p }
 }
 
 extension BigUInt {

@@ -49,10 +49,7 @@ func theorem7Network(p: Int, scale: Double = 1) -> GroupNetwork {
     func groupGammaStarMatchesTheTable(name: String, gamma: Double, width: Int, sum: Double) throws {
         let g = try FiniteGroup.named(name)
         if sum > 0 { #expect(abs(g.sumNonTrivialDegreePow25 - sum) < 1e-3) }
-        let cond = g.theorem9CharacterCondition()
-        let b = MarginBound.group(order: g.order, sumDegreePow25: g.sumNonTrivialDegreePow25, sumDegreeCubed: g.sumNonTrivialDegreeCubed,
-                                  allReal: g.allIrrepsReal, characterConditionFailure: cond.holds ? nil : cond.failingClass,
-                                  width: width, activation: .quadratic)
+        let b = MarginBound.group(g, width: width, activation: .quadratic)
         #expect(abs(b.value! - gamma) / gamma < 1e-4)
         #expect(b.minimumWidth == width)
     }
@@ -60,10 +57,7 @@ func theorem7Network(p: Int, scale: Double = 1) -> GroupNetwork {
     @Test(arguments: ["S6", "A5"])
     func theorem9ConditionFailsWhereTheoryMDSaysSo(name: String) throws {
         let g = try FiniteGroup.named(name)
-        let cond = g.theorem9CharacterCondition()
-        let b = MarginBound.group(order: g.order, sumDegreePow25: g.sumNonTrivialDegreePow25, sumDegreeCubed: g.sumNonTrivialDegreeCubed,
-                                  allReal: g.allIrrepsReal, characterConditionFailure: cond.holds ? nil : cond.failingClass,
-                                  width: 100_000, activation: .quadratic)
+        let b = MarginBound.group(g, width: 100_000, activation: .quadratic)
         #expect(b.value == nil)
         #expect(b.reason != nil)
     }

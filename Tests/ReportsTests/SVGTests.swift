@@ -51,9 +51,17 @@ final class ElementCollector: NSObject, XMLParserDelegate {
     }
 
     @Test func ticksAreNiceAndCoverTheRange() {
-        #expect(SVGPlot.ticks(0, 1) == [0, 0.2, 0.4, 0.6, 0.8, 1.0].map { $0 } || SVGPlot.ticks(0, 1).count >= 5)
-        let t = SVGPlot.ticks(0, 37)
-        #expect(t.first == 0 && t.last! <= 37 && t.last! >= 30)
+        // [0, 1] in 5 steps: raw step 0.2 is already nice, so 0, 0.2, …, 1 (the ticks are
+        // accumulated, hence compared within rounding, not bit for bit).
+        let unit = SVGPlot.ticks(0, 1)
+        let expected = (0...5).map { Double($0) * 0.2 }
+        #expect(unit.count == expected.count)
+        for (t, e) in zip(unit, expected) { #expect(abs(t - e) < 1e-12, "\(unit)") }
+        #expect(unit.first == 0)
+        // [0, 37]: raw step 7.4, the next nice step of 1, 2, 2.5, 5, 10 × 10^0 is 10.
+        #expect(SVGPlot.ticks(0, 37) == [0, 10, 20, 30])
+        // [−3, 3]: raw step 1.2 → 2; the ticks start at the first multiple of 2 ≥ −3.
+        #expect(SVGPlot.ticks(-3, 3) == [-2, 0, 2])
     }
 }
 
@@ -63,7 +71,12 @@ final class ElementCollector: NSObject, XMLParserDelegate {
         let r = Report(title: "C71 <report>", subtitle: "s", summary: [("accuracy", "100%")], notes: ["note"], figures: [fig])
         let html = r.html()
         #expect(!html.contains("<script"))
-        #expect(!html.contains("http://") || html.contains("http://www.w3.org/2000/svg"))
+        // Self-contained: the only URL is the SVG namespace, once per inline <svg> (one figure).
+        let namespace = "http://www.w3.org/2000/svg"
+        #expect(html.components(separatedBy: "<svg ").count - 1 == 1)
+        #expect(html.components(separatedBy: namespace).count - 1 == 1)
+        let withoutNamespace = html.replacingOccurrences(of: namespace, with: "")
+        #expect(!withoutNamespace.contains("http://") && !withoutNamespace.contains("https://"))
         #expect(html.contains("C71 &lt;report&gt;"))
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("report-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
