@@ -51,19 +51,36 @@ public struct PartRecord: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey { case dominant, maxNormalizedPower = "max_normalized_power", ipr, top }
 }
 
-/// One neuron of a group analysis, its parts keyed by role.
+/// One neuron of a group analysis, its findings keyed by role.
 public struct NeuronRecord: Codable, Equatable, Sendable {
+    /// One role's summary and share of the neuron's ‖ω_i‖².
+    public struct RolePart: Equatable, Sendable {
+        public var role: String
+        public var part: PartRecord
+        public var normShare: Double?
+        public init(role: String, part: PartRecord, normShare: Double?) { self.role = role; self.part = part; self.normShare = normShare }
+    }
     public var index: Int
-    /// Role → summary ("u", "v", "w").
-    public var parts: [String: PartRecord]
+    /// Per role, in the record's role order ("u", "v", "w"): a handful of entries, looked up by
+    /// a linear search (cheaper than a dictionary per neuron).
+    public var roles: [RolePart]
     public var component: ComponentLabel?
     public var agree: Bool
     public var norm: Double?
-    /// Role → fraction of ‖ω_i‖².
-    public var normShares: [String: Double?]
     public var phaseResidual: Double?
 
+    /// The summary of one role.
+    public func part(_ role: String) -> PartRecord? { roles.first { $0.role == role }?.part }
+    /// The fraction of ‖ω_i‖² in one role.
+    public func normShare(_ role: String) -> Double? { roles.first { $0.role == role }?.normShare }
+
     static let fixedKeys: Set<String> = ["index", "component", "agree", "norm", "norm_shares", "phase_residual"]
+
+    /// Roles in report order: u, v, w first, then any other in name order.
+    static func ordered(_ names: [String]) -> [String] {
+        let known = ["u", "v", "w"]
+        return known.filter(names.contains) + names.filter { !known.contains($0) }.sorted()
+    }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: RecordKey.self)
@@ -71,30 +88,30 @@ public struct NeuronRecord: Codable, Equatable, Sendable {
         component = try c.decodeIfPresent(ComponentLabel.self, forKey: RecordKey("component"))
         agree = try c.decode(Bool.self, forKey: RecordKey("agree"))
         norm = try c.decodeIfPresent(Double.self, forKey: RecordKey("norm"))
-        normShares = try c.decodeIfPresent([String: Double?].self, forKey: RecordKey("norm_shares")) ?? [:]
+        let shares = try c.decodeIfPresent([String: Double?].self, forKey: RecordKey("norm_shares")) ?? [:]
         phaseResidual = try c.decodeIfPresent(Double.self, forKey: RecordKey("phase_residual"))
         var parts: [String: PartRecord] = [:]
         for k in c.allKeys where !Self.fixedKeys.contains(k.stringValue) {
             if let p = try? c.decode(PartRecord.self, forKey: k) { parts[k.stringValue] = p }
         }
-        self.parts = parts
+        roles = Self.ordered(Array(parts.keys)).map { RolePart(role: $0, part: parts[$0]!, normShare: shares[$0] ?? nil) }
     }
 
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: RecordKey.self)
         try c.encode(index, forKey: RecordKey("index"))
-        for (role, p) in parts { try c.encode(p, forKey: RecordKey(role)) }
+        for r in roles { try c.encode(r.part, forKey: RecordKey(r.role)) }
         try c.encodeIfPresent(component, forKey: RecordKey("component"))
         try c.encode(agree, forKey: RecordKey("agree"))
         try c.encodeIfPresent(norm, forKey: RecordKey("norm"))
-        try c.encode(normShares, forKey: RecordKey("norm_shares"))
+        var shares = c.nestedContainer(keyedBy: RecordKey.self, forKey: RecordKey("norm_shares"))
+        for r in roles { try shares.encode(r.normShare, forKey: RecordKey(r.role)) }
         try c.encodeIfPresent(phaseResidual, forKey: RecordKey("phase_residual"))
     }
 
-    public init(index: Int, parts: [String: PartRecord], component: ComponentLabel?, agree: Bool, norm: Double?,
-                normShares: [String: Double?], phaseResidual: Double?) {
-        self.index = index; self.parts = parts; self.component = component; self.agree = agree; self.norm = norm
-        self.normShares = normShares; self.phaseResidual = phaseResidual
+    public init(index: Int, roles: [RolePart], component: ComponentLabel?, agree: Bool, norm: Double?, phaseResidual: Double?) {
+        self.index = index; self.roles = roles; self.component = component; self.agree = agree; self.norm = norm
+        self.phaseResidual = phaseResidual
     }
 }
 
@@ -270,7 +287,9 @@ public struct GroupAnalysisRecord: Codable, Equatable, Sendable {
         summary = try c.decode(Summary.self, forKey: .summary)
     }
 
-    public init(_ a: GroupAnalysis, layout: NetworkLayout, file: String) {
+    /// The record of an analysis; `neurons` false leaves the per-neuron records out (when they
+    /// were rendered already, while the forward pass ran).
+    public init(_ a: GroupAnalysis, layout: NetworkLayout, file: String, neurons withNeurons: Bool = true) {
         schemaVersion = recordSchemaVersion
         self.file = file; group = a.groupName; order = a.order; width = a.width
         activation = a.activation.description; composition = a.composition.spelling
@@ -278,7 +297,7 @@ public struct GroupAnalysisRecord: Codable, Equatable, Sendable {
         components = a.componentLabels; roles = a.roles
         self.layout = LayoutRecord(layout, roles: a.roles)
         let label = Self.labeller(a)
-        neurons = a.neurons.map { NeuronRecord($0, roles: a.roles, label: label) }
+        neurons = withNeurons ? a.neurons.map { NeuronRecord($0, roles: a.roles, label: label) } : []
         var per: [String: Int] = [:]
         for (c, count) in a.neuronsPerComponent.enumerated() { per[a.componentLabels[c]] = count }
         let used = a.neuronsPerComponent.indices.filter { a.neuronsPerComponent[$0] > 0 }
@@ -309,16 +328,16 @@ public struct GroupAnalysisRecord: Codable, Equatable, Sendable {
 extension NeuronRecord {
     /// The record of one neuron's findings; `label` turns a component index into its label.
     public init(_ n: NeuronFindings, roles: [String], label: (Int) -> ComponentLabel) {
-        var parts: [String: PartRecord] = [:]
-        var shares: [String: Double?] = [:]
+        var parts: [RolePart] = []
+        parts.reserveCapacity(roles.count)
         for (r, role) in roles.enumerated() {
             let p = n.parts[r]
-            parts[role] = PartRecord(dominant: p.dominant.map(label), maxNormalizedPower: p.maxNormalizedPower, ipr: p.ipr,
-                                     top: p.top.map { .init(component: label($0.component), share: $0.share) })
-            shares[role] = n.normShares[r]
+            parts.append(RolePart(role: role, part: PartRecord(dominant: p.dominant.map(label), maxNormalizedPower: p.maxNormalizedPower, ipr: p.ipr,
+                                                               top: p.top.map { .init(component: label($0.component), share: $0.share) }),
+                                  normShare: n.normShares[r]))
         }
-        self.init(index: n.index, parts: parts, component: n.component.map(label), agree: n.agree, norm: n.norm.finiteOrNil,
-                  normShares: shares, phaseResidual: n.phaseResidual)
+        self.init(index: n.index, roles: parts, component: n.component.map(label), agree: n.agree, norm: n.norm.finiteOrNil,
+                  phaseResidual: n.phaseResidual)
     }
 }
 
@@ -410,9 +429,10 @@ public enum AnalysisRecord: Codable, Equatable, Sendable {
     case group(GroupAnalysisRecord)
     case parity(ParityAnalysisRecord)
 
-    public init(_ result: AnalysisResult, file: String) {
+    /// `neurons` false: a group record without its per-neuron records (see `GroupAnalysisRecord`).
+    public init(_ result: AnalysisResult, file: String, neurons: Bool = true) {
         switch result {
-        case .group(let a, let l): self = .group(GroupAnalysisRecord(a, layout: l, file: file))
+        case .group(let a, let l): self = .group(GroupAnalysisRecord(a, layout: l, file: file, neurons: neurons))
         case .parity(let a, let l): self = .parity(ParityAnalysisRecord(a, layout: l, file: file))
         }
     }

@@ -74,14 +74,14 @@ public enum AnalysisRendering {
     }
 
     /// The `neurons` array of a group analysis.
-    public static func neuronsJSON(_ j: JSONWriter, _ neurons: [NeuronRecord], roles: [String], cyclic: Bool) {
+    public static func neuronsJSON(_ j: JSONWriter, _ neurons: [NeuronRecord], cyclic: Bool) {
         j.beginArray()
         for n in neurons {
             j.beginObject()
             j.field("index", n.index)
-            for role in roles {
-                guard let p = n.parts[role] else { continue }
-                j.key(role); j.beginObject()
+            for r in n.roles {
+                let p = r.part
+                j.key(r.role); j.beginObject()
                 j.key("dominant"); label(j, p.dominant)
                 j.field("max_normalized_power", p.maxNormalizedPower)
                 j.field("ipr", p.ipr)
@@ -94,7 +94,7 @@ public enum AnalysisRendering {
             j.field("agree", n.agree)
             j.field("norm", n.norm)
             j.key("norm_shares"); j.beginObject()
-            for role in roles { if let s = n.normShares[role] { j.field(role, s) } }
+            for r in n.roles { j.field(r.role, r.normShare) }
             j.endObject()
             if cyclic { j.field("phase_residual", n.phaseResidual) }
             j.endObject()
@@ -108,7 +108,7 @@ public enum AnalysisRendering {
         let records = draft.neuronRecords()
         // About 1 kB per neuron: one allocation instead of a chain of doublings.
         let sink = ByteSink(collecting: (), capacity: 1024 * records.count + 64)
-        neuronsJSON(JSONWriter(sink: sink), records, roles: draft.roles, cyclic: draft.isCyclic)
+        neuronsJSON(JSONWriter(sink: sink), records, cyclic: draft.isCyclic)
         return sink
     }
 
@@ -144,7 +144,7 @@ public enum AnalysisRendering {
         j.key("roles"); j.beginArray(); for r in a.roles { j.value(r) }; j.endArray()
         layoutJSON(j, a.layout)
         j.key("neurons")
-        if let renderedNeurons { j.rawValue(from: renderedNeurons) } else { neuronsJSON(j, a.neurons, roles: a.roles, cyclic: a.isCyclic) }
+        if let renderedNeurons { j.rawValue(from: renderedNeurons) } else { neuronsJSON(j, a.neurons, cyclic: a.isCyclic) }
         let s = a.summary
         j.key("summary"); j.beginObject()
         j.field("accuracy", s.accuracy)
@@ -216,8 +216,8 @@ public enum AnalysisRendering {
             s += ",phase_residual\n"
             for n in a.neurons {
                 s += "\(n.index),\(n.component?.description ?? ""),\(n.agree),\(num(n.norm))"
-                for role in a.roles { s += ",\(num(n.normShares[role] ?? nil))" }
-                for role in a.roles { s += ",\(n.parts[role]?.dominant?.description ?? ""),\(num(n.parts[role]?.maxNormalizedPower))" }
+                for role in a.roles { s += ",\(num(n.normShare(role)))" }
+                for role in a.roles { s += ",\(n.part(role)?.dominant?.description ?? ""),\(num(n.part(role)?.maxNormalizedPower))" }
                 s += ",\(num(n.phaseResidual))\n"
             }
             return s

@@ -80,10 +80,10 @@ public enum AnalysisReport {
             var rows2: [(Int, [Double])] = []
             for n in r.neurons {
                 var row = [Double](repeating: 0, count: labels.count)
-                for t in n.parts[first]?.top ?? [] {
+                for t in n.part(first)?.top ?? [] {
                     if let c = index[t.component.description] { row[c] = t.share }
                 }
-                let dom = n.parts[first]?.dominant.flatMap { index[$0.description] } ?? Int.max
+                let dom = n.part(first)?.dominant.flatMap { index[$0.description] } ?? Int.max
                 rows2.append((dom, row))
             }
             rows2.sort { $0.0 < $1.0 }
@@ -93,7 +93,7 @@ public enum AnalysisReport {
         // Phase relation for cyclic groups.
         if kind == "frequency" {
             let res = r.neurons.compactMap { n -> (Double, Double)? in
-                guard let ph = n.phaseResidual, let p = n.parts["w"]?.maxNormalizedPower else { return nil }
+                guard let ph = n.phaseResidual, let p = n.part("w")?.maxNormalizedPower else { return nil }
                 return (ph, p)
             }
             if !res.isEmpty {

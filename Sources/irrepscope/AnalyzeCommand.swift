@@ -47,7 +47,10 @@ struct AnalyzeCommand: ParsableCommand {
         if format == .json {
             request.whileMarginsCompute = { draft in rendered.bytes = AnalysisRendering.renderNeurons(draft) }
         }
-        let record = AnalysisRecord(try Analyzer.analyze(path: file, request), file: file)
+        let result = try Analyzer.analyze(path: file, request)
+        // The neurons' JSON was rendered while the forward pass ran; their records are needed
+        // only for the files of --out.
+        let record = AnalysisRecord(result, file: file, neurons: rendered.bytes == nil || out != nil)
         let sink = ByteSink()
         switch format {
         case .json:

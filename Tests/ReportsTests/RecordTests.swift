@@ -32,7 +32,7 @@ enum RecordFiles {
         guard case .group(let r) = record else { Issue.record("not a group record"); return }
         #expect(r.schemaVersion == 1)
         #expect(r.group == "S4" && r.order == 24 && r.width == 200 && r.roles == ["u", "v", "w"])
-        #expect(r.neurons.count == 200 && r.neurons.allSatisfy { Set($0.parts.keys) == ["u", "v", "w"] })
+        #expect(r.neurons.count == 200 && r.neurons.allSatisfy { $0.roles.map(\.role) == ["u", "v", "w"] })
         // The numbers of the file, as an untyped parse reads them (Foundation's
         // JSONSerialization on Linux may round the last digit, JSONDecoder does not: hence 1e-15).
         func same(_ a: Double?, _ b: Any?) -> Bool { guard let a, let b = b as? Double else { return false }; return abs(a - b) <= 1e-15 * abs(b) }
@@ -42,7 +42,7 @@ enum RecordFiles {
         #expect(same(r.summary.margin.normalized, margin["normalized"]))
         #expect(same(r.summary.margin.theoreticalMax, margin["theoretical_max"]))
         let n0 = (raw["neurons"] as! [[String: Any]])[0]
-        #expect(same(r.neurons[0].parts["v"]?.maxNormalizedPower, (n0["v"] as! [String: Any])["max_normalized_power"]))
+        #expect(same(r.neurons[0].part("v")?.maxNormalizedPower, (n0["v"] as! [String: Any])["max_normalized_power"]))
         #expect(r.neurons[0].component == .irrep(n0["component"] as! String))
         let report = AnalysisReport.single(record)
         #expect(report.figures.map(\.id) == ["histogram-u", "histogram-v", "histogram-w", "components", "spectra"])

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Two builds of irrepscope side by side on the same inputs, runs interleaved (A B A B …),
+# best of N wall times each: the check that a redesign is no slower.
+#   Benchmarks/compare_builds.sh OLD_BINARY NEW_BINARY [N]
+# Inputs: the analyze benchmark's random C_113 (m = 512) and S_5 (m = 2000) networks, a
+# 100000 × 113 float32 matrix for `histogram`, and the training run in data/ for `batch`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OLD=$1 NEW=$2 N=${3:-7}
+DIR=.build/bench-data
+mkdir -p "$DIR"
+python3 - "$DIR" <<'PY'
+import os, sys
+import numpy as np
+d = sys.argv[1]
+rng = np.random.default_rng(5)
+for name, n, m in (("c113-m512", 113, 512), ("s5-m2000", 120, 2000)):
+    f = os.path.join(d, name + ".npz")
+    if not os.path.exists(f):
+        np.savez(f, **{k: (0.1 * rng.standard_normal((n, m))).astype(np.float32)
+                       for k in ("embed_a.weight", "embed_b.weight", "unembed.weight")})
+f = os.path.join(d, "spectrum-100000x113.npy")
+if not os.path.exists(f):
+    np.save(f, rng.standard_normal((100000, 113)).astype(np.float32))
+PY
+python3 - "$OLD" "$NEW" "$N" "$DIR" <<'PY'
+import shutil, subprocess, sys, tempfile, time
+old, new, n, d = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+cases = [
+    ("analyze C113 m=512", ["analyze", f"{d}/c113-m512.npz", "--group", "C113", "--format", "json"]),
+    ("analyze S5 m=2000", ["analyze", f"{d}/s5-m2000.npz", "--group", "S5", "--format", "json"]),
+    ("analyze C71 table (data/)", ["analyze", "data/c71-quadratic-final.pt", "--group", "C71"]),
+    ("histogram 100000x113", ["histogram", f"{d}/spectrum-100000x113.npy", "--p", "113", "--format", "json"]),
+    ("batch data/c71-quadratic-run", ["batch", "data/c71-quadratic-run", "--group", "C71", "--quiet", "--out", "OUT"]),
+]
+def once(binary, args):
+    out = tempfile.mkdtemp()
+    a = [x.replace("OUT", out + "/o") for x in args]
+    t = time.perf_counter()
+    subprocess.run([binary] + a, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    dt = time.perf_counter() - t
+    shutil.rmtree(out)
+    return dt
+for name, args in cases:
+    bo = bn = float("inf")
+    for _ in range(n):
+        bo = min(bo, once(old, args)); bn = min(bn, once(new, args))
+    print(f"{name:32s} old {bo:.4f} s   new {bn:.4f} s   new/old {bn/bo:.3f}")
+PY
