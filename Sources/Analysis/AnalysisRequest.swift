@@ -8,6 +8,9 @@ public enum AnalysisTask: Sendable, Equatable {
     case group(String)
     /// (n, k)-sparse parity on {±1}^n with support S (inferred from the weights when nil).
     case parity(n: Int, k: Int, support: [Int]?)
+    /// A group task whose group the checkpoint itself tells (`GroupInference`): resolved by
+    /// `Analyzer` into `.group(name)` before the families see it, with a note.
+    case inferredGroup
 }
 
 /// Explicit choices of the tensors that override layout detection.

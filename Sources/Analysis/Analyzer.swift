@@ -22,6 +22,20 @@ public enum Analyzer {
     public static func analyze(_ checkpoint: Checkpoint, _ request: AnalysisRequest,
                                families: [any NetworkFamily] = NetworkFamilies.registered) throws -> AnalysisResult {
         try request.validate()
+        var request = request
+        switch request.task {
+        case .inferredGroup:
+            guard let g = GroupInference.infer(from: checkpoint) else {
+                throw AnalysisError("\(checkpoint.path): the checkpoint does not say which group it was trained on (no metadata names one and no weight axis has prime length); give --group G")
+            }
+            request.note?("\(checkpoint.path): analyzing as \(g.name): \(g.how) (pass --group to choose)")
+            request.task = .group(g.name)
+        case .group(let name):
+            if let r = GroupInference.recorded(in: checkpoint), let given = try? GroupSpec.parse(name), given.description != r.name {
+                request.note?("warning: \(checkpoint.path): its metadata \(r.key) names \(r.name), but the group given is \(given.description)")
+            }
+        case .parity: break
+        }
         var group: FiniteGroup? = nil
         if case .group(let name) = request.task { group = try FiniteGroup.named(name) }
         let candidates = families.filter { $0.serves(request.task) }

@@ -22,16 +22,24 @@ public enum BatchInputs {
     /// Expands directories (every file in them), globs, list files (`.txt`/`.lst`, one path per
     /// line, `#` comments) and files holding a list of checkpoints (one item per entry) into
     /// items sorted by source, so that shards are deterministic. Missing files are items too:
-    /// they are reported as failures, not dropped.
+    /// they are reported as failures, not dropped. Files found in a directory or by a glob
+    /// whose content is no checkpoint format (a trainer's log, a plot) are skipped and listed
+    /// in `skipped`; a file named explicitly or in a list file is always an item.
     public static func expand(_ paths: [String], lists: ListFileCache) throws -> [BatchItem] {
+        try discover(paths, lists: lists).items
+    }
+
+    /// `expand`, also returning the files skipped because they hold no checkpoint format.
+    public static func discover(_ paths: [String], lists: ListFileCache) throws -> (items: [BatchItem], skipped: [String]) {
         var files: [(path: String, run: String)] = []
+        var found: [(path: String, run: String)] = []
         let fm = FileManager.default
         for p in paths {
             var isDir: ObjCBool = false
             if fm.fileExists(atPath: p, isDirectory: &isDir) {
                 if isDir.boolValue {
                     let names = try fm.contentsOfDirectory(atPath: p).filter { !$0.hasPrefix(".") }.sorted()
-                    files += names.map { (p as NSString).appendingPathComponent($0) }.filter {
+                    found += names.map { (p as NSString).appendingPathComponent($0) }.filter {
                         var d: ObjCBool = false
                         return fm.fileExists(atPath: $0, isDirectory: &d) && !d.boolValue
                     }.map { ($0, p) }
@@ -48,12 +56,16 @@ public enum BatchInputs {
                 var g = glob_t()
                 defer { globfree(&g) }
                 if glob(p, 0, nil, &g) == 0 {
-                    for i in 0..<Int(g.gl_pathc) { if let c = g.gl_pathv[i] { files.append((String(cString: c), p)) } }
+                    for i in 0..<Int(g.gl_pathc) { if let c = g.gl_pathv[i] { found.append((String(cString: c), p)) } }
                 }
                 if g.gl_pathc == 0 { throw BatchError("\(p): no file matches") }
             } else {
                 files.append((p, p))
             }
+        }
+        var ignored: [String] = []
+        for (f, run) in found {
+            if CheckpointLoader.recognizes(path: f) { files.append((f, run)) } else { ignored.append(f) }
         }
         var items: [BatchItem] = []
         for (f, run) in files {
@@ -66,7 +78,7 @@ public enum BatchInputs {
                 items.append(BatchItem(source: f, path: f, entry: nil, run: run))
             }
         }
-        return items.sorted { $0.source.localizedStandardCompare($1.source) == .orderedAscending }
+        return (items.sorted { $0.source.localizedStandardCompare($1.source) == .orderedAscending }, ignored)
     }
 
     /// Shard `index` of `count`: every count-th item from `index` (deterministic).

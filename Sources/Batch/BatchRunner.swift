@@ -38,7 +38,11 @@ public struct BatchOutcome: Sendable {
 public enum BatchRunner {
     public static func run(_ paths: [String], _ request: BatchRequest) throws -> BatchOutcome {
         let lists = ListFileCache()
-        var items = try BatchInputs.expand(paths, lists: lists)
+        var (items, skipped) = try BatchInputs.discover(paths, lists: lists)
+        if !skipped.isEmpty {
+            let names = skipped.prefix(10).map { URL(fileURLWithPath: $0).lastPathComponent }.joined(separator: ", ")
+            request.note?("skipped \(skipped.count) file(s) that hold no checkpoint format: \(names)\(skipped.count > 10 ? ", …" : "")")
+        }
         if let s = request.shard { items = BatchInputs.shard(items, index: s.index, count: s.count) }
         return try run(items: items, lists: lists, request)
     }

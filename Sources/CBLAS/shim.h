@@ -6,4 +6,6 @@
    thread pool (whose idle threads otherwise spin on sched_yield for a while). */
 void openblas_set_num_threads(int num_threads);
 int blas_thread_shutdown_(void);
+/* The build configuration, e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY SkylakeX MAX_THREADS=64". */
+char *openblas_get_config(void);
 #endif

@@ -96,6 +96,14 @@ public enum CheckpointLoader {
         NPZFormat.self, TorchLegacyFormat.self, FlaxMsgpackFormat.self,
     ]
 
+    /// Whether the file at `path` looks like a checkpoint of a supported format (its magic
+    /// numbers; a zip archive counts, so that a damaged torch file is reported, not skipped).
+    /// Reads only the file's first bytes through a memory map.
+    public static func recognizes(path: String) -> Bool {
+        guard let source = try? ByteSource(path: path) else { return false }
+        return formats.contains { $0.recognizes(source) } || ZipArchive.looksLikeZip(source)
+    }
+
     /// Maps `path` and reads it with the first format that recognises it.
     public static func load(path: String) throws -> Checkpoint {
         let source = try ByteSource(path: path)

@@ -214,10 +214,12 @@ public enum AnalysisRendering {
             for role in a.roles { s += ",share_\(role)" }
             for role in a.roles { s += ",\(role)_dominant,\(role)_max_normalized_power" }
             s += ",phase_residual\n"
+            // Irrep labels such as [3,1] hold commas: quoted (RFC 4180).
+            let label = { (c: ComponentLabel?) in TextFormat.csvLabel(c?.description) }
             for n in a.neurons {
-                s += "\(n.index),\(n.component?.description ?? ""),\(n.agree),\(num(n.norm))"
+                s += "\(n.index),\(label(n.component)),\(n.agree),\(num(n.norm))"
                 for role in a.roles { s += ",\(num(n.normShare(role)))" }
-                for role in a.roles { s += ",\(n.part(role)?.dominant?.description ?? ""),\(num(n.part(role)?.maxNormalizedPower))" }
+                for role in a.roles { s += ",\(label(n.part(role)?.dominant)),\(num(n.part(role)?.maxNormalizedPower))" }
                 s += ",\(num(n.phaseResidual))\n"
             }
             return s

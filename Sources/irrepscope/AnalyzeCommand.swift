@@ -32,8 +32,8 @@ struct AnalyzeCommand: ParsableCommand {
 
     @OptionGroup var analysis: AnalysisOptions
 
-    @Option(help: "Output format: table or json.")
-    var format: SummaryFormat = .table
+    @Option(help: "Output format: table, json, or csv (the per-neuron table that --out writes as neurons.csv).")
+    var format: ListingFormat = .table
 
     @Option(help: "Also write report.json, neurons.csv, report.html, report.md and the plots (SVG) into this directory.")
     var out: String?
@@ -56,6 +56,8 @@ struct AnalyzeCommand: ParsableCommand {
         case .json:
             AnalysisRendering.writeJSON(record, JSONWriter(sink: sink), renderedNeurons: rendered.bytes)
             sink.write("\n")
+        case .csv:
+            sink.write(AnalysisRendering.csv(record))
         case .table:
             AnalysisRendering.writeTable(record, sink)
         }
@@ -76,7 +78,7 @@ final class RenderedNeurons: @unchecked Sendable {
 
 /// The analysis options shared by `analyze` and `batch`.
 struct AnalysisOptions: ParsableArguments {
-    @Option(help: "Group of the task: C71 (= Z71), D5, S4, A5, S3xC2 …")
+    @Option(help: "Group of the task: C71 (= Z71), D5, S4, A5, S3xC2 … (default: the group the checkpoint's metadata names, or C_p when its weights have an axis of prime length p).")
     var group: String?
 
     @Option(help: "Task: group (default when --group is given) or parity.")
@@ -119,8 +121,8 @@ struct AnalysisOptions: ParsableArguments {
     var isParity: Bool { task?.lowercased() == "parity" }
 
     func validate() throws {
-        if group == nil && !isParity {
-            throw ValidationError("give --group G for a group task, or --task parity --n N --k K")
+        if let t = task, !["group", "parity"].contains(t.lowercased()) {
+            throw ValidationError("--task must be group or parity")
         }
         if isParity {
             guard let n, let k, n >= 1, k >= 1, k <= n else { throw ValidationError("--task parity needs --n N and --k K with 1 ≤ K ≤ N") }
@@ -147,7 +149,7 @@ struct AnalysisOptions: ParsableArguments {
 
     /// The library request these options describe.
     func request() throws -> AnalysisRequest {
-        var r = AnalysisRequest(task: isParity ? .parity(n: n!, k: k!, support: try supportList()) : .group(group!))
+        var r = AnalysisRequest(task: isParity ? .parity(n: n!, k: k!, support: try supportList()) : (group.map { .group($0) } ?? .inferredGroup))
         r.activation = activation.flatMap(Activation.init(name:))
         r.composition = Composition(spelling: composition) ?? .rightToLeft
         if let elements {

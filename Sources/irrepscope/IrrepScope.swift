@@ -14,7 +14,7 @@ struct IrrepScope: ParsableCommand {
         Conventions are those of THEORY.md (shipped with the project): DFT power per real \
         frequency bin, DC excluded from normalization unless --include-dc.
         """,
-        version: "0.1.0",
+        version: "0.1.0 (\(LibraryVersions.fftw); \(LibraryVersions.openBLAS))",
         subcommands: commandList
     )
 

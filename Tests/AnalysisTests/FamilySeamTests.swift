@@ -85,3 +85,41 @@ struct RejectingFamily: NetworkFamily {
         } } }
     }
 }
+
+@Suite struct GroupInferenceTests {
+    @Test func theGroupIsReadFromTheMetadataOrFromAPrimeAxis() throws {
+        let c71 = try CheckpointLoader.load(path: FamilySeamTests.data("c71-quadratic-final.pt"))
+        #expect(GroupInference.recorded(in: c71)?.name == "C71")
+        #expect(GroupInference.recorded(in: c71)?.key == "config.group")
+        let s4 = try CheckpointLoader.load(path: FamilySeamTests.data("s4-quadratic-final.pt"))
+        #expect(GroupInference.infer(from: s4)?.name == "S4")
+        // Without metadata: C71 from its axis of prime length 71; S4 (24 × 200) has none.
+        let bare71 = Checkpoint(format: c71.format, path: c71.path, tensors: c71.tensors, metadata: [], opaque: [])
+        #expect(GroupInference.infer(from: bare71)?.name == "C71")
+        let bare4 = Checkpoint(format: s4.format, path: s4.path, tensors: s4.tensors, metadata: [], opaque: [])
+        #expect(GroupInference.infer(from: bare4) == nil)
+        #expect(throws: AnalysisError.self) { try Analyzer.analyze(bare4, AnalysisRequest(task: .inferredGroup)) }
+        // The inferred analysis is the one with the group given.
+        let notes = NoteLog()
+        var request = AnalysisRequest(task: .inferredGroup)
+        request.note = { notes.add($0) }
+        guard case .group(let inferred, _) = try Analyzer.analyze(bare71, request),
+              case .group(let given, _) = try Analyzer.analyze(c71, AnalysisRequest(task: .group("C71"))) else {
+            Issue.record("not group analyses"); return
+        }
+        #expect(inferred.groupName == "C71" && inferred.normalizedMargin == given.normalizedMargin)
+        #expect(notes.lines.contains { $0.contains("analyzing as C71") && $0.contains("prime length 71") })
+        // A group that contradicts the metadata is analyzed as asked, with a warning.
+        var other = AnalysisRequest(task: .group("D12"))
+        other.note = { notes.add($0) }
+        _ = try Analyzer.analyze(s4, other)
+        #expect(notes.lines.contains { $0.hasPrefix("warning:") && $0.contains("names S4") && $0.contains("D12") })
+    }
+}
+
+final class NoteLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [String] = []
+    func add(_ s: String) { lock.lock(); stored.append(s); lock.unlock() }
+    var lines: [String] { lock.lock(); defer { lock.unlock() }; return stored }
+}

@@ -67,6 +67,29 @@ import Testing
         #expect(outcome.records.first { $0.ok }?.step == 394)
     }
 
+    @Test func aRunDirectoryWithALogAndAPlotSkipsThemInOneNote() throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let run = dir + "/c71"
+        try FileManager.default.createDirectory(atPath: run, withIntermediateDirectories: true)
+        for step in ["000394", "012000"] {
+            try FileManager.default.copyItem(atPath: Self.run + "/c71-quadratic-step\(step).pt", toPath: run + "/c71-quadratic-step\(step).pt")
+        }
+        try Data("{\"loss\": [1.0, 0.5]}".utf8).write(to: URL(fileURLWithPath: run + "/c71-quadratic-log.json"))
+        try Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0]).write(to: URL(fileURLWithPath: run + "/loss.png"))
+        let notes = NoteLines()
+        var request = BatchRequest(analysis: AnalysisRequest(task: .group("C71")), out: dir + "/out")
+        request.note = { notes.add($0) }
+        let outcome = try BatchRunner.run([run], request)
+        #expect(outcome.records.map(\.step) == [394, 12000])
+        #expect(outcome.failed.isEmpty)
+        let skipped = notes.lines.filter { $0.hasPrefix("skipped") }
+        #expect(skipped == ["skipped 2 file(s) that hold no checkpoint format: c71-quadratic-log.json, loss.png"])
+        // Named explicitly, the log is still an error.
+        let named = try BatchRunner.run([run + "/c71-quadratic-log.json"], BatchRequest(analysis: AnalysisRequest(task: .group("C71")), out: dir + "/out2"))
+        #expect(named.failed.count == 1 && named.failed[0].error?.contains("unrecognised file format") == true)
+    }
+
     @Test func stepsComeFromMetadataOrNames() {
         #expect(BatchInputs.stepFromName("runs/a/epoch_12.pt") == 12)
         #expect(BatchInputs.stepFromName("list.pt#3") == 3)
@@ -74,6 +97,13 @@ import Testing
         #expect((try? BatchInputs.parseShard("3/4"))! == (3, 4))
         #expect(throws: BatchError.self) { try BatchInputs.parseShard("4/4") }
     }
+}
+
+final class NoteLines: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [String] = []
+    func add(_ s: String) { lock.lock(); stored.append(s); lock.unlock() }
+    var lines: [String] { lock.lock(); defer { lock.unlock() }; return stored }
 }
 
 final class Counter: @unchecked Sendable {

@@ -24,6 +24,10 @@ final class RecordedOutputTests: XCTestCase {
         ("irreps-c5xc2.json", "composition", "right_to_left", "right-to-left"),
     ]
 
+    /// CSV outputs whose irrep labels (which hold commas, "[3,1]") are now quoted: compared
+    /// with the quotes removed.
+    static let quotedLabels: Set<String> = ["analyze-out-s4-neurons.csv"]
+
     struct Entry { let name: String; let output: String; let arguments: [String] }
 
     static func manifest() throws -> [Entry] {
@@ -90,7 +94,12 @@ final class RecordedOutputTests: XCTestCase {
                     Self.compare(a, b, path: "line \(i + 1)", changes: changes, into: &diffs)
                 }
             } else {
-                Self.compareText(String(decoding: old, as: UTF8.self), String(decoding: now, as: UTF8.self),
+                var text = String(decoding: now, as: UTF8.self)
+                if Self.quotedLabels.contains(e.name) {
+                    if !text.contains("\"[3,1]\"") { diffs.append("labels are not quoted") }
+                    text = text.replacingOccurrences(of: "\"", with: "")
+                }
+                Self.compareText(String(decoding: old, as: UTF8.self), text,
                                  separator: e.name.hasSuffix(".csv") ? "," : " ", into: &diffs)
             }
             if !diffs.isEmpty { failures.append("\(e.name): " + diffs.prefix(5).joined(separator: "; ")) }
