@@ -23,8 +23,9 @@ public enum BatchInputs {
     /// line, `#` comments) and files holding a list of checkpoints (one item per entry) into
     /// items sorted by source, so that shards are deterministic. Missing files are items too:
     /// they are reported as failures, not dropped. Files found in a directory or by a glob
-    /// whose content is no checkpoint format (a trainer's log, a plot) are skipped and listed
-    /// in `skipped`; a file named explicitly or in a list file is always an item.
+    /// whose content is no checkpoint format and whose extension is not a checkpoint's (a
+    /// trainer's log, a plot) are skipped and listed in `skipped`; a file named explicitly or
+    /// in a list file is always an item.
     public static func expand(_ paths: [String], lists: ListFileCache) throws -> [BatchItem] {
         try discover(paths, lists: lists).items
     }
@@ -65,7 +66,9 @@ public enum BatchInputs {
         }
         var ignored: [String] = []
         for (f, run) in found {
-            if CheckpointLoader.recognizes(path: f) { files.append((f, run)) } else { ignored.append(f) }
+            // A file named like a checkpoint is one, even when damaged (it is then a failure).
+            let ext = URL(fileURLWithPath: f).pathExtension.lowercased()
+            if checkpointExtensions.contains(ext) || CheckpointLoader.recognizes(path: f) { files.append((f, run)) } else { ignored.append(f) }
         }
         var items: [BatchItem] = []
         for (f, run) in files {
@@ -80,6 +83,10 @@ public enum BatchInputs {
         }
         return (items.sorted { $0.source.localizedStandardCompare($1.source) == .orderedAscending }, ignored)
     }
+
+    /// Extensions of checkpoint files: a file found with one is analyzed (and reported as a
+    /// failure when it cannot be read), whatever its content.
+    public static let checkpointExtensions: Set<String> = ["pt", "pth", "bin", "ckpt", "safetensors", "npy", "npz", "msgpack", "flax"]
 
     /// Shard `index` of `count`: every count-th item from `index` (deterministic).
     public static func shard(_ items: [BatchItem], index: Int, count: Int) -> [BatchItem] {
