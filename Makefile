@@ -9,7 +9,7 @@ RELEASE := -c release --static-swift-stdlib
 REPORT ?= report/c71-quadratic
 RUN_ARGS ?= analyze data/c71-quadratic-final.pt --group C71 --initial data/c71-quadratic-init.pt --out $(REPORT)
 
-.PHONY: deps build run test bench fuzz report-check clean
+.PHONY: deps build run test bench fuzz report-check install clean
 
 deps:
 	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -26,6 +26,21 @@ build: deps
 # (open $(REPORT)/report.html in a browser).
 run: build
 	.build/release/irrepscope $(RUN_ARGS)
+
+# Installs the self-contained binary, shell completions (bash, zsh, fish) and the man page
+# under $(PREFIX) (default /usr/local; DESTDIR for staging).
+PREFIX ?= /usr/local
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+	  $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	install -m 755 .build/release/irrepscope $(DESTDIR)$(PREFIX)/bin/irrepscope
+	.build/release/irrepscope --generate-completion-script bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/irrepscope
+	.build/release/irrepscope --generate-completion-script zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_irrepscope
+	.build/release/irrepscope --generate-completion-script fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/irrepscope.fish
+	mkdir -p .build/man
+	$(SWIFT) package --allow-writing-to-directory .build/man generate-manual --output-directory .build/man
+	install -m 644 .build/man/irrepscope.1 $(DESTDIR)$(PREFIX)/share/man/man1/irrepscope.1
 
 test: deps
 	$(SWIFT) test

@@ -27,3 +27,20 @@ final class LibraryExampleTests: XCTestCase {
         XCTAssert(text.contains("components used: \((summary["components_used"] as! [Any]).count) of 35 frequencies"), text)
     }
 }
+
+/// What `make install` puts next to the binary: completions for every shell, the version line.
+final class InstallPiecesTests: XCTestCase {
+    func testCompletionScriptsNameEverySubcommandAndTheVersionNamesTheLibraries() throws {
+        for shell in ["bash", "zsh", "fish"] {
+            let r = try CLI.run(["--generate-completion-script", shell])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            for sub in ["analyze", "batch", "spectrum", "decompose", "characters", "irreps", "inspect", "merge"] {
+                XCTAssert(r.stdout.contains(sub), "\(shell) completion lacks \(sub)")
+            }
+        }
+        let v = try CLI.run(["--version"])
+        XCTAssertEqual(v.status, 0)
+        XCTAssert(v.stdout.hasPrefix("0.1.0 (fftw-3."), v.stdout)
+        XCTAssert(v.stdout.contains("OpenBLAS"), v.stdout)
+    }
+}
