@@ -2,6 +2,8 @@
 # fresh Debian machine lacks first (apt-get as root; skipped when everything is present).
 SWIFT ?= swift
 DEBS := libfftw3-dev libopenblas-dev zlib1g-dev pkg-config
+# The tests also render a report in a real browser (headless Chromium).
+TEST_DEBS := chromium
 # Release builds link the Swift runtime statically: a self-contained binary (less dynamic
 # loading at start-up; it copies to machines without a Swift toolchain; FFTW/OpenBLAS/zlib
 # stay shared).
@@ -12,7 +14,7 @@ RUN_ARGS ?= analyze data/c71-quadratic-final.pt --group C71 --initial data/c71-q
 .PHONY: deps build run test bench fuzz report-check install clean
 
 deps:
-	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@missing=""; for p in $(DEBS) $(EXTRA_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing" >&2; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi; \
@@ -42,7 +44,8 @@ install: build
 	$(SWIFT) package --allow-writing-to-directory .build/man generate-manual --output-directory .build/man
 	install -m 644 .build/man/irrepscope.1 $(DESTDIR)$(PREFIX)/share/man/man1/irrepscope.1
 
-test: deps
+test:
+	$(MAKE) deps EXTRA_DEBS="$(TEST_DEBS)"
 	$(SWIFT) test
 
 bench: deps

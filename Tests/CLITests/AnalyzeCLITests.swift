@@ -178,14 +178,14 @@ final class CountCollector: NSObject, XMLParserDelegate {
     }
 }
 
-/// Renders a report in a real browser when Debian's `chromium` is installed (`make
+/// Renders a report in a real browser, Debian's `chromium` (which `make test` installs; `make
 /// report-check` does the same by hand): no console errors, every plot rendered.
 @Suite struct BrowserReportCheck {
     static let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    @Test(.enabled(if: chromium != nil, "chromium is not installed"))
-    func reportRendersInHeadlessChromium() throws {
+    @Test func reportRendersInHeadlessChromium() throws {
+        try #require(Self.chromium != nil, "chromium is not installed: `make test` installs it (apt-get install chromium)")
         let dir = ScratchDirectory()
         let path = dir.path("c7.safetensors")
         writeSafetensors(path, theorem7Tensors(p: 7, scale: 0.5, noise: 0.05))
