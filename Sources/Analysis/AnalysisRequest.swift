@@ -13,21 +13,6 @@ public enum AnalysisTask: Sendable, Equatable {
     case inferredGroup
 }
 
-/// Explicit choices of the tensors that override layout detection.
-public struct TensorChoice: Sendable, Equatable {
-    /// Key paths of u (left input), v (right input), w (output).
-    public var u: String?
-    public var v: String?
-    public var w: String?
-    /// Element axis per tensor (nil: the axis whose length is |G|).
-    public var uAxis: Int?
-    public var vAxis: Int?
-    public var wAxis: Int?
-    /// Which instance of a leading instance axis to take (default 0).
-    public var instance: Int?
-    public init() {}
-}
-
 /// Everything an analysis needs besides the checkpoint: what `Analyzer.analyze` takes.
 ///
 /// Conventions: labels are c = a·b with `composition` (right-to-left, (g·h)(x) = g(h(x)), by
@@ -42,8 +27,8 @@ public struct AnalysisRequest: Sendable {
     /// of that row; `elementOrderOneBased` says whether its points are 1-based.
     public var elementOrder: [[Int]]?
     public var elementOrderOneBased = false
-    /// Tensors named by the user.
-    public var tensors = TensorChoice()
+    /// Tensors named by the user (and their element axes, the instance of an instance axis).
+    public var tensors = LayoutRequest()
     /// Count the trivial component (DC) in normalizations and maxima.
     public var includeTrivial = false
     /// Top components listed per neuron.

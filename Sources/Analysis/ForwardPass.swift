@@ -145,7 +145,7 @@ struct ForwardPass: @unchecked Sendable {
         let count = blocks
         let parts = UnsafeMutablePointer<(correct: Int, margin: Double)>.allocate(capacity: count * sets)
         defer { parts.deallocate() }
-        let shared = SharedBlockResults(parts)
+        let shared = SharedMutablePointer(parts)
         parallel(count, threads: threads, rows: blockA * n, single: false) { k, buf in
             let (a0, rows) = self.range(k)
             var pairs = [Int]()
@@ -192,7 +192,7 @@ struct ForwardPass: @unchecked Sendable {
         let screens = UnsafeMutablePointer<BlockScreen>.allocate(capacity: count)
         screens.initialize(repeating: BlockScreen(), count: count)
         defer { screens.deinitialize(count: count); screens.deallocate() }
-        let shared = SharedScreens(screens)
+        let shared = SharedMutablePointer(screens)
         let skip = first == nil ? 0 : 1
         if let first { screens[0] = first }
         parallel(count - skip, threads: threads, rows: blockA * n, single: true) { k, buf in
@@ -228,7 +228,7 @@ struct ForwardPass: @unchecked Sendable {
         let chunks = (recheck.count + chunk - 1) / chunk
         let parts = UnsafeMutablePointer<(correct: Int, margin: Double)>.allocate(capacity: max(chunks, 1) * sets)
         defer { parts.deallocate() }
-        let sharedParts = SharedBlockResults(parts)
+        let sharedParts = SharedMutablePointer(parts)
         let list = recheck
         parallel(chunks, threads: threads, rows: chunk, single: false) { k, buf in
             let t = self.exact(Array(list[(k * chunk)..<min(list.count, (k + 1) * chunk)]), buf)
@@ -246,11 +246,6 @@ struct BlockScreen {
     var bounds: [Double] = []
     var correct: [Int] = []
     var thresholds: [Double] = []
-}
-
-struct SharedScreens: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<BlockScreen>
-    init(_ p: UnsafeMutablePointer<BlockScreen>) { pointer = p }
 }
 
 struct UncheckedSendable<T>: @unchecked Sendable {
@@ -488,11 +483,6 @@ final class BlockCounter: @unchecked Sendable {
         next += 1
         return next - 1
     }
-}
-
-struct SharedBlockResults: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<(correct: Int, margin: Double)>
-    init(_ p: UnsafeMutablePointer<(correct: Int, margin: Double)>) { pointer = p }
 }
 
 /// h[i] = σ(x[i] + y[i]) for i < m (CKernels: vectorized for the CPU, the same bits on all).

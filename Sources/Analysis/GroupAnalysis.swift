@@ -54,7 +54,7 @@ public struct GroupAnalysisDraft: Sendable {
 }
 
 /// Everything `analyze` reports on a network on a group task.
-public struct GroupAnalysis: Sendable {
+public struct GroupAnalysis: Sendable, ReportsMargins {
     public let groupName: String
     public let order: Int
     public let width: Int
@@ -74,18 +74,8 @@ public struct GroupAnalysis: Sendable {
     /// Non-trivial components no neuron uses.
     public let unusedComponents: [Int]
     public let composition: Composition
-    /// Accuracy, margin, norm and γ* (one type for every analysis).
+    /// Accuracy, margin, norm and γ* (one type for every analysis; `ReportsMargins` reads them).
     public let margins: MarginFindings
-    public var accuracy: Double { margins.accuracy }
-    /// h(θ), the minimum margin over the population.
-    public var margin: Double { margins.margin }
-    /// ‖θ‖_{2,ν}^ν.
-    public var normPowerNu: Double { margins.normPowerNu }
-    /// h(θ)/‖θ‖_{2,ν}^ν.
-    public var normalizedMargin: Double { margins.normalizedMargin }
-    public var bound: MarginBound { margins.bound }
-    /// normalizedMargin / γ* when γ* is quoted.
-    public var marginRatio: Double? { margins.ratio }
     /// Accuracy and normalized margin under the other composition convention.
     public let alternative: (composition: Composition, accuracy: Double, normalizedMargin: Double)
     /// When a weight matrix is square (m = |G|) its element and neuron axes cannot be told

@@ -18,7 +18,7 @@ public struct ParityNeuron: Sendable {
 }
 
 /// Everything `analyze --task parity` reports.
-public struct ParityAnalysis: Sendable {
+public struct ParityAnalysis: Sendable, ReportsMargins {
     public let inputs: Int
     public let k: Int
     public let width: Int
@@ -29,18 +29,8 @@ public struct ParityAnalysis: Sendable {
     /// The class index that stands for y = +1 (chosen by accuracy when not given).
     public let plusClass: Int
     public let neurons: [ParityNeuron]
-    /// Accuracy, margin, norm and γ* (one type for every analysis).
+    /// Accuracy, margin, norm and γ* (one type for every analysis; `ReportsMargins` reads them).
     public let margins: MarginFindings
-    public var accuracy: Double { margins.accuracy }
-    /// h(θ), the minimum margin over the population.
-    public var margin: Double { margins.margin }
-    /// ‖θ‖_{2,ν}^ν.
-    public var normPowerNu: Double { margins.normPowerNu }
-    /// h(θ)/‖θ‖_{2,ν}^ν.
-    public var normalizedMargin: Double { margins.normalizedMargin }
-    public var bound: MarginBound { margins.bound }
-    /// normalizedMargin / γ* when γ* is quoted.
-    public var marginRatio: Double? { margins.ratio }
     /// Fraction of neurons with support mass ≥ 0.9 and ≥ 0.99.
     public let fractionSupportMass090: Double
     public let fractionSupportMass099: Double

@@ -101,3 +101,21 @@ public struct MarginFindings: Sendable {
         self.accuracy = accuracy; self.margin = margin; self.normPowerNu = normPowerNu; self.bound = bound
     }
 }
+
+/// An analysis that reports a `MarginFindings`: its fields read through.
+public protocol ReportsMargins {
+    var margins: MarginFindings { get }
+}
+
+extension ReportsMargins {
+    public var accuracy: Double { margins.accuracy }
+    /// h(θ), the minimum margin over the population.
+    public var margin: Double { margins.margin }
+    /// ‖θ‖_{2,ν}^ν.
+    public var normPowerNu: Double { margins.normPowerNu }
+    /// h(θ)/‖θ‖_{2,ν}^ν.
+    public var normalizedMargin: Double { margins.normalizedMargin }
+    public var bound: MarginBound { margins.bound }
+    /// normalizedMargin / γ* when γ* is quoted.
+    public var marginRatio: Double? { margins.ratio }
+}

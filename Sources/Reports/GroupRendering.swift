@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import Groups
 import JSONOutput
+import NeuronData
 
 /// JSON and text renderings of character tables (`irrepscope characters`) and explicit real
 /// irreps (`irrepscope irreps`).
@@ -29,10 +30,6 @@ static func jsonNumber(_ v: Double) -> String {
     return v.description
 }
 
-struct RowBuffers: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<[UInt8]>
-}
-
 /// Writes the JSON form of a character table; the values are formatted row by row on all
 /// cores and streamed in order (the S_30 table, 5604 × 5604, is ~130 MB of JSON).
 public static func writeJSON(_ t: CharacterTable, _ out: ByteSink) {
@@ -56,7 +53,7 @@ public static func writeJSON(_ t: CharacterTable, _ out: ByteSink) {
     let buffers = UnsafeMutablePointer<[UInt8]>.allocate(capacity: batch)
     buffers.initialize(repeating: [], count: batch)
     defer { buffers.deinitialize(count: batch); buffers.deallocate() }
-    let shared = RowBuffers(pointer: buffers)
+    let shared = SharedMutablePointer(buffers)
     var start = 0
     while start < k {
         let count = min(batch, k - start)

@@ -24,11 +24,7 @@ public struct OneHiddenLayerFamily: NetworkFamily {
             throw FamilyRejection(family: name, reason: "not a group task")
         }
         let choice = request.tensors
-        var layoutRequest = LayoutRequest()
-        layoutRequest.u = choice.u; layoutRequest.v = choice.v; layoutRequest.w = choice.w
-        layoutRequest.uAxis = choice.uAxis; layoutRequest.vAxis = choice.vAxis; layoutRequest.wAxis = choice.wAxis
-        layoutRequest.instance = choice.instance
-        let layout = try NetworkLocator.locate(in: checkpoint, order: g.order, request: layoutRequest)
+        let layout = try NetworkLocator.locate(in: checkpoint, order: g.order, request: choice)
         let rowOfElement = try ElementOrder.rowOfElement(request, group: g)
         let (uw, vw) = try NetworkLocator.inputs(layout, in: checkpoint, rowOfElement: rowOfElement)
         let ww = try NetworkLocator.elementMajor(layout.w, in: checkpoint, rowOfElement: rowOfElement)
