@@ -84,6 +84,6 @@ let package = Package(
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Analysis", "Batch"]),
         .testTarget(name: "BatchTests", dependencies: ["Batch", "Analysis", "Checkpoints"]),
         .testTarget(name: "GroupsTests", dependencies: ["Groups", "Fourier"]),
-        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Checkpoints", "Groups"]),
+        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Checkpoints", "Groups"], exclude: ["Fixtures"]),
     ]
 )

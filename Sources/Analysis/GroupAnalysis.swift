@@ -232,11 +232,14 @@ extension GroupAnalysis {
         let results = forward.wait()
         let (acc, h) = results[0]
         let (accAlt, hAlt) = labelling.sets == 1 ? results[0] : results[1]
-        let bound: MarginBound
+        var bound: MarginBound
         if cyclic {
             bound = .cyclic(p: n, width: m, activation: network.activation)
         } else {
             bound = .group(group, width: m, activation: network.activation)
+        }
+        if let why = network.notOfThePapersForm {
+            bound = MarginBound(value: nil, theorem: bound.theorem, minimumWidth: bound.minimumWidth, reason: why)
         }
         return GroupAnalysis(
             groupName: groupName, order: n, width: m, activation: network.activation, isCyclic: cyclic,

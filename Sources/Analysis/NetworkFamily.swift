@@ -34,6 +34,7 @@ public enum NetworkFamilies {
     /// Every family IrrepScope knows, most specific first.
     public static let registered: [any NetworkFamily] = [
         OneHiddenLayerFamily(),
+        MLPFamily(),
         SparseParityFamily(),
     ]
 }
@@ -58,6 +59,9 @@ public protocol GroupTaskNetwork: Sendable {
     /// Accuracy (argmax strictly equal to the label) and margin h = min over pairs of
     /// f[c] − max_{c'≠c} f[c'] against each of `sets` labelings: `labels[s·n² + a·n + b]`.
     func evaluate(threads: Int, labels: [Int32], sets: Int) -> [(accuracy: Double, margin: Double)]
+    /// Why the theorems' γ* does not apply to this network although its weights may look like
+    /// the paper's (biases, a non-homogeneous part); nil when it is of the paper's form.
+    var notOfThePapersForm: String? { get }
     /// The outputs f(a, b)[c] for the pairs with a in `rows` and every b:
     /// `out[(a − rows.lowerBound)·n² + b·n + c]`, in double precision.
     func logits(rows: Range<Int>) -> [Double]
@@ -73,6 +77,7 @@ public struct WeightRole: Sendable {
 
 extension GroupTaskNetwork {
     public var phaseRelation: (plus: [String], minus: [String])? { nil }
+    public var notOfThePapersForm: String? { nil }
 
     public func normPowerNu(squaredNorms: [Double]) -> Double {
         let nu = Double(activation.nu)

@@ -12,10 +12,13 @@ public struct TensorUse: Sendable, Equatable {
     public var neuronAxis: Int
     /// The instance taken from a leading instance axis, if any.
     public var instance: Int?
+    /// The index along the element axis where this role's |G| elements start (a concatenated
+    /// one-hot input holds u at 0 and v at |G|); nil when the axis is all elements.
+    public var elementOffset: Int?
 
-    public init(name: String, shape: [Int], elementAxis: Int, neuronAxis: Int, instance: Int?) {
+    public init(name: String, shape: [Int], elementAxis: Int, neuronAxis: Int, instance: Int?, elementOffset: Int? = nil) {
         self.name = name; self.shape = shape; self.elementAxis = elementAxis; self.neuronAxis = neuronAxis
-        self.instance = instance
+        self.instance = instance; self.elementOffset = elementOffset
     }
 }
 
@@ -33,9 +36,13 @@ public struct NetworkLayout: Sendable, Equatable {
     /// the embeddings (element axis and embedding axis of width d) and the network's
     /// u = W_x·W[0..<d], v = W_y·W[d..<2d]; nil for the paper's form.
     public var hidden: HiddenMap?
+    /// Bias tensors by place: "hidden" (β inside σ), "output" (β′ added to the logits).
+    public var biases: [String: String] = [:]
 
-    public init(kind: String, u: TensorUse, v: TensorUse?, w: TensorUse, instances: Int, hidden: HiddenMap? = nil) {
+    public init(kind: String, u: TensorUse, v: TensorUse?, w: TensorUse, instances: Int, hidden: HiddenMap? = nil,
+                biases: [String: String] = [:]) {
         self.kind = kind; self.u = u; self.v = v; self.w = w; self.instances = instances; self.hidden = hidden
+        self.biases = biases
     }
 
     /// The number of neurons m.
@@ -257,22 +264,34 @@ public enum NetworkLocator {
         return (compose(ue, rows: 0), compose(ve, rows: d))
     }
 
+    /// The bias next to a weight tensor: `X.bias` for `X.weight` (PyTorch's nn.Linear), a 1-D
+    /// floating-point tensor of `length`; nil when there is none.
+    public static func bias(of weight: String, length: Int, in checkpoint: Checkpoint) -> Tensor? {
+        guard weight.hasSuffix("weight") else { return nil }
+        let name = String(weight.dropLast("weight".count)) + "bias"
+        guard let t = checkpoint.tensors.first(where: { $0.name == name }), t.rank == 1, t.shape[0] == length,
+              t.dtype.isFloatingPoint else { return nil }
+        return t
+    }
+
     /// Reads a tensor use as an element-major (n × m) Double matrix, rows permuted so that row
-    /// g holds element g: `rowOfElement[g]` is the file row of element g.
-    public static func elementMajor(_ use: TensorUse, in checkpoint: Checkpoint, rowOfElement: [Int]?) throws -> [Double] {
+    /// g holds element g: `rowOfElement[g]` is the file row of element g. With `count`, the
+    /// use's elements are `count` rows from its `elementOffset` (a half of a concatenated input).
+    public static func elementMajor(_ use: TensorUse, in checkpoint: Checkpoint, rowOfElement: [Int]?, count: Int? = nil) throws -> [Double] {
         let t = try checkpoint.tensor(named: use.name)
         let values = try t.doubleValues()
         let shape = t.shape
-        let n = shape[use.elementAxis], m = shape[use.neuronAxis]
+        let n = count ?? shape[use.elementAxis], m = shape[use.neuronAxis]
+        let offset = use.elementOffset ?? 0
         let strides = Tensor.contiguousStrides(shape)
         let base = (use.instance ?? 0) * (shape.count == 3 ? strides[0] : 0)
         let es = strides[use.elementAxis], ns = strides[use.neuronAxis]
         // Already element-major, in order: the values themselves.
-        if rowOfElement == nil, ns == 1, es == m, base == 0, values.count == n * m { return values }
+        if rowOfElement == nil, ns == 1, es == m, base == 0, offset == 0, values.count == n * m { return values }
         return values.withUnsafeBufferPointer { v in
             [Double](unsafeUninitializedCapacity: n * m) { out, initialized in
                 for g in 0..<n {
-                    let row = v.baseAddress! + base + (rowOfElement?[g] ?? g) * es
+                    let row = v.baseAddress! + base + (offset + (rowOfElement?[g] ?? g)) * es
                     for i in 0..<m { out[g * m + i] = row[i * ns] }
                 }
                 initialized = n * m

@@ -122,7 +122,9 @@ public struct TensorUseRecord: Codable, Equatable, Sendable {
     public var elementAxis: Int
     public var neuronAxis: Int
     public var instance: Int?
-    enum CodingKeys: String, CodingKey { case tensor, shape, elementAxis = "element_axis", neuronAxis = "neuron_axis", instance }
+    /// Where the role's elements start along the element axis (a concatenated input).
+    public var elementOffset: Int?
+    enum CodingKeys: String, CodingKey { case tensor, shape, elementAxis = "element_axis", neuronAxis = "neuron_axis", instance, elementOffset = "element_offset" }
 }
 
 /// The layout a family found: the tensor of each role.
@@ -142,14 +144,17 @@ public struct LayoutRecord: Codable, Equatable, Sendable {
     /// Report order of the roles.
     public var roleOrder: [String]
     public var hidden: Hidden?
+    /// Bias tensors by place ("hidden", "output"); empty for the paper's bias-free form.
+    public var biases: [String: String]
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: RecordKey.self)
         kind = try c.decode(String.self, forKey: RecordKey("kind"))
         instances = try c.decodeIfPresent(Int.self, forKey: RecordKey("instances")) ?? 1
         hidden = try c.decodeIfPresent(Hidden.self, forKey: RecordKey("hidden"))
+        biases = try c.decodeIfPresent([String: String].self, forKey: RecordKey("biases")) ?? [:]
         var tensors: [String: TensorUseRecord?] = [:]
-        for k in c.allKeys where !["kind", "instances", "hidden"].contains(k.stringValue) {
+        for k in c.allKeys where !["kind", "instances", "hidden", "biases"].contains(k.stringValue) {
             if let t = try? c.decode(TensorUseRecord.self, forKey: k) { tensors[k.stringValue] = t }
             else if (try? c.decode(String.self, forKey: k)) != nil { tensors[k.stringValue] = .some(nil) }
         }
@@ -165,18 +170,21 @@ public struct LayoutRecord: Codable, Equatable, Sendable {
             if let t = tensors[role] ?? nil { try c.encode(t, forKey: RecordKey(role)) } else { try c.encode("shared with u", forKey: RecordKey(role)) }
         }
         try c.encodeIfPresent(hidden, forKey: RecordKey("hidden"))
+        if !biases.isEmpty { try c.encode(biases, forKey: RecordKey("biases")) }
     }
 
     public init(_ l: NetworkLayout, roles: [String]) {
         kind = l.kind; instances = l.instances
         func rec(_ t: TensorUse) -> TensorUseRecord {
-            TensorUseRecord(tensor: t.name, shape: t.shape, elementAxis: t.elementAxis, neuronAxis: t.neuronAxis, instance: t.instance)
+            TensorUseRecord(tensor: t.name, shape: t.shape, elementAxis: t.elementAxis, neuronAxis: t.neuronAxis, instance: t.instance,
+                            elementOffset: t.elementOffset)
         }
         var tensors: [String: TensorUseRecord?] = ["u": rec(l.u), "w": rec(l.w)]
         if roles.contains("v") { tensors["v"] = .some(l.v.map(rec)) }
         self.tensors = tensors
         roleOrder = roles
         hidden = l.hidden.map { Hidden(tensor: $0.name, shape: $0.shape, inputWidth: $0.inputWidth, transposed: $0.transposed) }
+        biases = l.biases
     }
 }
 

@@ -46,6 +46,7 @@ public enum AnalysisRendering {
             j.field("element_axis", t.elementAxis)
             j.field("neuron_axis", t.neuronAxis)
             j.field("instance", t.instance)
+            if let o = t.elementOffset { j.field("element_offset", o) }
             j.endObject()
         }
         if let h = l.hidden {
@@ -55,6 +56,11 @@ public enum AnalysisRendering {
             j.key("shape"); j.array(h.shape)
             j.field("input_width", h.inputWidth)
             j.field("transposed", h.transposed)
+            j.endObject()
+        }
+        if !l.biases.isEmpty {
+            j.key("biases"); j.beginObject()
+            for k in l.biases.keys.sorted() { j.field(k, l.biases[k]!) }
             j.endObject()
         }
         j.endObject()
@@ -244,7 +250,8 @@ public enum AnalysisRendering {
 
     static func tensorText(_ l: LayoutRecord, _ role: String) -> String {
         guard let t = l.tensors[role] ?? nil else { return "shared with u" }
-        return "\(t.tensor) \(t.shape)"
+        let part = t.elementOffset.map { " from element index \($0)" } ?? ""
+        return "\(t.tensor) \(t.shape)\(part)"
     }
 
     static func nu(_ activation: String) -> String { Activation(name: activation).map { String($0.nu) } ?? "ν" }
@@ -253,7 +260,8 @@ public enum AnalysisRendering {
         let fixed = TextFormat.fixed, sci = TextFormat.sci
         let s = a.summary
         out.write("\(a.file): group \(a.group) (order \(a.order)), \(a.width) neurons, \(a.activation) activation\n")
-        let hidden = a.layout.hidden.map { ", hidden = \($0.tensor) \($0.shape)" } ?? ""
+        let hidden = (a.layout.hidden.map { ", hidden = \($0.tensor) \($0.shape)" } ?? "")
+            + (a.layout.biases.isEmpty ? "" : "; biases: " + a.layout.biases.keys.sorted().map { "\($0) = \(a.layout.biases[$0]!)" }.joined(separator: ", "))
         let tensors = a.roles.map { "\($0) = \(tensorText(a.layout, $0))" }.joined(separator: ", ")
         out.write("layout: \(a.layout.kind): \(tensors)\(hidden)\n\n")
         let kind = a.componentKind
