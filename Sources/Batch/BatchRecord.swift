@@ -87,6 +87,9 @@ public struct BatchRecord: Codable, Equatable, Sendable {
 
     public var isGroup: Bool { ok && task != "parity" }
 
+    /// The file of the source (`path` of `path#i`).
+    public var path: String { source.components(separatedBy: "#").first ?? source }
+
     /// The line as results.jsonl holds it: one JSON object with sorted keys, a newline. The
     /// fields of the record's kind are always written (null when undefined).
     public func jsonLine() -> [UInt8] {

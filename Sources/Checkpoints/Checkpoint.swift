@@ -96,6 +96,14 @@ public enum CheckpointLoader {
         NPZFormat.self, TorchLegacyFormat.self, FlaxMsgpackFormat.self,
     ]
 
+    /// A Git LFS pointer file: a few lines of text, `version https://git-lfs…/spec/v1`,
+    /// `oid sha256:…`, `size …`, left where a checkpoint was not fetched.
+    static func isLFSPointer(_ source: ByteSource) -> Bool {
+        guard source.count < 1024 else { return false }
+        let text = String(decoding: source.all, as: UTF8.self)
+        return text.hasPrefix("version https://git-lfs") && text.contains("\noid sha256:")
+    }
+
     /// Whether the file at `path` looks like a checkpoint of a supported format (its magic
     /// numbers; a zip archive counts, so that a damaged torch file is reported, not skipped).
     /// Reads only the file's first bytes through a memory map.
@@ -115,6 +123,9 @@ public enum CheckpointLoader {
             let zip = try ZipArchive(source)
             let names = zip.entries.prefix(5).map { $0.name }.joined(separator: ", ")
             throw CheckpointError(path: path, "zip archive with neither a */data.pkl (torch) nor only .npy members (npz); it holds \(zip.entries.count) entries: \(names)")
+        }
+        if isLFSPointer(source) {
+            throw CheckpointError(path: path, "a Git LFS pointer (\(source.count) bytes), not a checkpoint: fetch it with git lfs pull")
         }
         let names = formats.map { $0.name }.joined(separator: ", ")
         throw CheckpointError(path: path, "unrecognised file format (supported: \(names))")

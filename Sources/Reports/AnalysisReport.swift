@@ -168,7 +168,10 @@ public enum AnalysisReport {
             rows.append(("last accuracy", pct(last.accuracy)))
             rows.append(("last margin / γ*", fmt(last.marginRatio)))
         }
-        let notes = failed.map { "failed: \($0.source): \($0.error ?? "")" }
+        let notes = failed.map { f -> String in
+            let error = f.error ?? ""
+            return "failed: " + (error.hasPrefix(f.source + ":") || error.hasPrefix(f.path + ":") ? error : "\(f.source): \(error)")
+        }
         return Report(title: title, subtitle: "training trajectory", summary: rows, notes: notes, figures: figures)
     }
 }

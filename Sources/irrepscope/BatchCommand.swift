@@ -68,7 +68,11 @@ struct BatchCommand: ParsableCommand {
 func finish(_ records: [BatchRecord], summary: String) throws {
     let failed = records.filter { !$0.ok }
     diagnostic("irrepscope: " + summary)
-    for f in failed { diagnostic("irrepscope: failed: \(f.source): \(f.error ?? "")") }
+    for f in failed {
+        // Errors name their file already: say it once.
+        let error = f.error ?? ""
+        diagnostic("irrepscope: failed: " + (error.hasPrefix(f.source + ":") || error.hasPrefix(f.path + ":") ? error : "\(f.source): \(error)"))
+    }
     if !failed.isEmpty { throw ExitCode(1) }
 }
 

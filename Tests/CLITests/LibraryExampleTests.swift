@@ -44,3 +44,26 @@ final class InstallPiecesTests: XCTestCase {
         XCTAssert(v.stdout.contains("OpenBLAS"), v.stdout)
     }
 }
+
+/// A Git LFS pointer left where a checkpoint was not fetched is named as such, in every
+/// command and in batch, whose failure line names the file once.
+final class LFSPointerTests: XCTestCase {
+    func testAPointerIsNamedAndBatchNamesTheFileOnce() throws {
+        let dir = ScratchDirectory()
+        let run = dir.path("run")
+        try FileManager.default.createDirectory(atPath: run, withIntermediateDirectories: true)
+        let pointer = run + "/epoch_1.pt"
+        try Data("version https://git-lfs.github.com/spec/v1\noid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 4312345\n".utf8)
+            .write(to: URL(fileURLWithPath: pointer))
+        for args in [["inspect", pointer], ["analyze", pointer, "--group", "C5"], ["spectrum", pointer]] {
+            let r = try CLI.run(args)
+            XCTAssertEqual(r.status, 1)
+            XCTAssertEqual(r.stdout, "")
+            XCTAssert(r.stderr.contains("\(pointer): a Git LFS pointer (") && r.stderr.contains("git lfs pull"), r.stderr)
+        }
+        let b = try CLI.run(["batch", run, "--group", "C5", "--out", dir.path("out"), "--quiet"])
+        XCTAssertEqual(b.status, 1)
+        XCTAssert(b.stderr.contains("irrepscope: failed: \(pointer): a Git LFS pointer"), b.stderr)
+        XCTAssertFalse(b.stderr.contains("\(pointer): \(pointer)"), b.stderr)
+    }
+}
