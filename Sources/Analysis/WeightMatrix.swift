@@ -53,6 +53,14 @@ public struct MatrixSelection: Sendable {
                 if r == p && c == p {
                     throw AnalysisError("\(file): tensor '\(t.name)' is \(r) × \(c): both axes have length \(p); pass --neuron-axis 0 or 1")
                 }
+                // A vocabulary of |G| + k tokens (a transformer's `=` token): the first |G| rows.
+                let extra = [r - p, c - p].map { (1...4).contains($0) }
+                if extra[0] != extra[1] {
+                    let axis = extra[0] ? 1 : 0
+                    let long = t.shape[1 - axis]
+                    note?("\(file): tensor '\(t.name)' is \(r) × \(c): taking the first \(p) of its \(long) entries along axis \(1 - axis) as the group's elements (the other \(long - p) are extra tokens, e.g. '=')")
+                    return try SelectedMatrix(tensor: t, neuronAxis: axis, path: file, length: p)
+                }
                 throw AnalysisError("\(file): tensor '\(t.name)' is \(r) × \(c): no axis has length --p \(p)")
             }
             if r == c {
@@ -81,13 +89,16 @@ public struct SelectedMatrix: Sendable {
     public let length: Int
     public let path: String
 
-    public init(tensor: Tensor, neuronAxis: Int?, path: String) throws {
+    /// `length`: use only the first `length` samples of each neuron (nil: all of them).
+    public init(tensor: Tensor, neuronAxis: Int?, path: String, length first: Int? = nil) throws {
         self.tensor = tensor; self.neuronAxis = neuronAxis; self.path = path
+        let all: Int
         if let a = neuronAxis {
-            neurons = tensor.shape[a]; length = tensor.shape[1 - a]
+            neurons = tensor.shape[a]; all = tensor.shape[1 - a]
         } else {
-            neurons = 1; length = tensor.shape[0]
+            neurons = 1; all = tensor.shape[0]
         }
+        length = min(first ?? all, all)
         guard length >= 2 else {
             throw CheckpointError(path: path, "tensor '\(tensor.name)' has p = \(length) along the group axis; p ≥ 2 is needed")
         }

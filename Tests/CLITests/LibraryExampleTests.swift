@@ -67,3 +67,28 @@ final class LFSPointerTests: XCTestCase {
         XCTAssertFalse(b.stderr.contains("\(pointer): \(pointer)"), b.stderr)
     }
 }
+
+/// A transformer's embedding has |G| + 1 rows (the `=` token): `spectrum --p` and `decompose
+/// --group` take the first |G| and say so.
+final class ExtraTokenRowsTests: XCTestCase {
+    func testTheFirstGroupRowsAreTakenAndTheNoteSaysSo() throws {
+        let dir = ScratchDirectory()
+        let p = 11, freqs = [2, 3, 5]
+        var values: [Float] = []
+        for a in 0...p { for k in freqs { values.append(a == p ? 7 : Float(cos(2 * Double.pi * Double(k * a) / Double(p)))) } }
+        writeNPY(dir.path("we.npy"), float32: values, shape: [p + 1, freqs.count])
+        let r = try CLI.run(["spectrum", dir.path("we.npy"), "--p", "11", "--format", "json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let neurons = try XCTUnwrap(r.json?["neurons"] as? [[String: Any]])
+        XCTAssertEqual(neurons.map { $0["dominant_frequency"] as? Int }, freqs)
+        for n in neurons { XCTAssertEqual(n["max_normalized_power"] as! Double, 1, accuracy: 1e-12) }
+        XCTAssert(r.stderr.contains("taking the first 11 of its 12 entries along axis 0"), r.stderr)
+        let d = try CLI.run(["decompose", dir.path("we.npy"), "--group", "C11", "--format", "json"])
+        XCTAssertEqual(d.status, 0, d.stderr)
+        XCTAssertEqual((d.json?["neurons"] as? [[String: Any]])?.map { $0["dominant_irrep"] as? String }, ["k2", "k3", "k5"])
+        // Without --p the rule is unchanged: the axis of prime length (3) is taken as p.
+        let plain = try CLI.run(["spectrum", dir.path("we.npy"), "--format", "json"])
+        XCTAssertEqual(plain.status, 0)
+        XCTAssertEqual(plain.json?["p"] as? Int, 3)
+    }
+}
