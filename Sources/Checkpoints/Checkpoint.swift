@@ -43,9 +43,15 @@ public struct Checkpoint: Sendable {
         self.metadata = metadata; self.opaque = opaque
     }
 
-    /// The tensor called `name`; an unknown name is an error listing the closest names.
+    /// The tensor called `name`; an unknown name is an error listing the closest names. A
+    /// name may end in NumPy basic slicing, `model.embed.W_E[:, :113]`, `fc1.weight[:, 31:]`,
+    /// `W[0]` (negative indices and steps too): the view is taken without copying.
     public func tensor(named name: String) throws -> Tensor {
         if let t = tensors.first(where: { $0.name == name }) { return t }
+        if name.hasSuffix("]"), let open = name.lastIndex(of: "["), open > name.startIndex {
+            let base = try tensor(named: String(name[..<open]))
+            return try base.sliced(String(name[open...]), path: path)
+        }
         let wanted = name.lowercased()
         var scored: [(name: String, distance: Int)] = []
         for t in tensors {
