@@ -35,13 +35,54 @@ public enum ElementOrder {
         }
     }
 
-    /// The file row of each element (`rowOfElement[g]`), from the request's element order;
-    /// nil when the rows are in the group's default order.
-    static func rowOfElement(_ request: AnalysisRequest, group g: FiniteGroup) throws -> [Int]? {
-        guard let perms = request.elementOrder else { return nil }
-        let elementOfRow = try g.reorder(byPermutations: perms, oneBased: request.elementOrderOneBased)
+    /// A trainer's element order stored in the checkpoint: metadata `elements.i.j` (row i's
+    /// permutation, point j), as data/'s checkpoints and trainers that save their element list
+    /// hold it. Nil when there is none or it is not a list of |G| permutations.
+    public static func stored(in ck: Checkpoint, order: Int) -> (perms: [[Int]], key: String)? {
+        var rows: [Int: [Int: Int]] = [:]
+        var prefix: String?
+        for (k, v) in ck.metadata {
+            let parts = k.split(separator: ".")
+            guard parts.count >= 3, parts[parts.count - 3] == "elements", let i = Int(parts[parts.count - 2]),
+                  let j = Int(parts[parts.count - 1]), case .int(let x) = v, i >= 0, j >= 0, i < order else { continue }
+            let p = parts.dropLast(2).joined(separator: ".")
+            if prefix == nil { prefix = p }
+            guard p == prefix else { continue }
+            guard let xi = Int(exactly: x) else { continue }
+            rows[i, default: [:]][j] = xi
+        }
+        guard let prefix, rows.count == order else { return nil }
+        var perms: [[Int]] = []
+        for i in 0..<order {
+            guard let r = rows[i], r.count <= 64, let points = (0..<r.count).map({ r[$0] }) as? [Int] else { return nil }
+            perms.append(points)
+        }
+        return (perms, prefix)
+    }
+
+    /// The file row of each element (`rowOfElement[g]`): from the request's element order, else
+    /// from one stored in the checkpoint (`stored`); nil when the rows are in the group's
+    /// default order. `source` says where a non-default order came from.
+    static func rowOfElement(_ request: AnalysisRequest, group g: FiniteGroup, checkpoint: Checkpoint) throws
+        -> (rowOfElement: [Int]?, source: String?) {
+        var perms = request.elementOrder, oneBased = request.elementOrderOneBased, source: String? = nil
+        if perms == nil, let s = stored(in: checkpoint, order: g.order) {
+            let values = s.perms.flatMap { $0 }
+            let ob = !values.isEmpty && !values.contains(0)
+            if let elementOfRow = try? g.reorder(byPermutations: s.perms, oneBased: ob) {
+                if elementOfRow == Array(0..<g.order) {
+                    request.note?("\(checkpoint.path): the element order stored in its metadata '\(s.key)' is \(g.name)'s default order")
+                    return (nil, nil)
+                }
+                perms = s.perms; oneBased = ob
+                source = "the checkpoint's metadata '\(s.key)'"
+                request.note?("\(checkpoint.path): using the element order stored in its metadata '\(s.key)' (pass --elements to override)")
+            }
+        }
+        guard let perms else { return (nil, nil) }
+        let elementOfRow = try g.reorder(byPermutations: perms, oneBased: oneBased)
         var inverse = [Int](repeating: 0, count: g.order)
         for (r, e) in elementOfRow.enumerated() { inverse[e] = r }
-        return inverse
+        return (inverse, source ?? "--elements")
     }
 }

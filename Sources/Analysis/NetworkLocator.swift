@@ -38,6 +38,9 @@ public struct NetworkLayout: Sendable, Equatable {
     public var hidden: HiddenMap?
     /// Bias tensors by place: "hidden" (β inside σ), "output" (β′ added to the logits).
     public var biases: [String: String] = [:]
+    /// Where a non-default element order of the rows came from ("--elements", or the
+    /// checkpoint's metadata); nil for the group's default order.
+    public var elementOrder: String?
 
     public init(kind: String, u: TensorUse, v: TensorUse?, w: TensorUse, instances: Int, hidden: HiddenMap? = nil,
                 biases: [String: String] = [:]) {

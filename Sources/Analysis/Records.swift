@@ -146,6 +146,8 @@ public struct LayoutRecord: Codable, Equatable, Sendable {
     public var hidden: Hidden?
     /// Bias tensors by place ("hidden", "output"); empty for the paper's bias-free form.
     public var biases: [String: String]
+    /// Where a non-default element order came from; nil for the group's default order.
+    public var elementOrder: String?
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: RecordKey.self)
@@ -153,8 +155,9 @@ public struct LayoutRecord: Codable, Equatable, Sendable {
         instances = try c.decodeIfPresent(Int.self, forKey: RecordKey("instances")) ?? 1
         hidden = try c.decodeIfPresent(Hidden.self, forKey: RecordKey("hidden"))
         biases = try c.decodeIfPresent([String: String].self, forKey: RecordKey("biases")) ?? [:]
+        elementOrder = try c.decodeIfPresent(String.self, forKey: RecordKey("element_order"))
         var tensors: [String: TensorUseRecord?] = [:]
-        for k in c.allKeys where !["kind", "instances", "hidden", "biases"].contains(k.stringValue) {
+        for k in c.allKeys where !["kind", "instances", "hidden", "biases", "element_order"].contains(k.stringValue) {
             if let t = try? c.decode(TensorUseRecord.self, forKey: k) { tensors[k.stringValue] = t }
             else if (try? c.decode(String.self, forKey: k)) != nil { tensors[k.stringValue] = .some(nil) }
         }
@@ -171,6 +174,7 @@ public struct LayoutRecord: Codable, Equatable, Sendable {
         }
         try c.encodeIfPresent(hidden, forKey: RecordKey("hidden"))
         if !biases.isEmpty { try c.encode(biases, forKey: RecordKey("biases")) }
+        try c.encodeIfPresent(elementOrder, forKey: RecordKey("element_order"))
     }
 
     public init(_ l: NetworkLayout, roles: [String]) {
@@ -185,6 +189,7 @@ public struct LayoutRecord: Codable, Equatable, Sendable {
         roleOrder = roles
         hidden = l.hidden.map { Hidden(tensor: $0.name, shape: $0.shape, inputWidth: $0.inputWidth, transposed: $0.transposed) }
         biases = l.biases
+        elementOrder = l.elementOrder
     }
 }
 

@@ -58,6 +58,7 @@ public enum AnalysisRendering {
             j.field("transposed", h.transposed)
             j.endObject()
         }
+        if let o = l.elementOrder { j.field("element_order", o) }
         if !l.biases.isEmpty {
             j.key("biases"); j.beginObject()
             for k in l.biases.keys.sorted() { j.field(k, l.biases[k]!) }
@@ -262,6 +263,7 @@ public enum AnalysisRendering {
         out.write("\(a.file): group \(a.group) (order \(a.order)), \(a.width) neurons, \(a.activation) activation\n")
         let hidden = (a.layout.hidden.map { ", hidden = \($0.tensor) \($0.shape)" } ?? "")
             + (a.layout.biases.isEmpty ? "" : "; biases: " + a.layout.biases.keys.sorted().map { "\($0) = \(a.layout.biases[$0]!)" }.joined(separator: ", "))
+            + (a.layout.elementOrder.map { "; element order from \($0)" } ?? "")
         let tensors = a.roles.map { "\($0) = \(tensorText(a.layout, $0))" }.joined(separator: ", ")
         out.write("layout: \(a.layout.kind): \(tensors)\(hidden)\n\n")
         let kind = a.componentKind

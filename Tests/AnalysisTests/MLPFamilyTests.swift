@@ -85,3 +85,30 @@ import Testing
                           hiddenBias: beta ?? [Double](repeating: 0, count: m), outputBias: betaOut ?? [Double](repeating: 0, count: n))
     }
 }
+
+/// A checkpoint that stores its element order (`elements`, a list of permutations) is read in
+/// that order without --elements (scripts/make_element_order_fixture.py shuffles data/'s S_4
+/// network and stores the shuffled list): the numbers are the original's.
+@Suite struct StoredElementOrderTests {
+    @Test func theStoredOrderIsUsedAndSaidSo() throws {
+        let shuffled = MLPFamilyTests.dir.deletingLastPathComponent().appendingPathComponent("s4-shuffled-elements.pt").path
+        let original = FamilySeamTests.data("s4-quadratic-final.pt")
+        let notes = NoteLog()
+        var request = AnalysisRequest(task: .group("S4"))
+        request.note = { notes.add($0) }
+        guard case .group(let a, let layout) = try Analyzer.analyze(path: shuffled, request),
+              case .group(let b, _) = try Analyzer.analyze(path: original, AnalysisRequest(task: .group("S4"))) else {
+            Issue.record("not group analyses"); return
+        }
+        #expect(layout.elementOrder == "the checkpoint's metadata 'elements'")
+        #expect(notes.lines.contains { $0.contains("using the element order stored in its metadata 'elements'") })
+        #expect(a.accuracy == b.accuracy && a.margin == b.margin && a.normPowerNu == b.normPowerNu)
+        #expect(a.neuronsPerComponent == b.neuronsPerComponent)
+        for (x, y) in zip(a.neurons, b.neurons) { #expect(x.parts[0].maxNormalizedPower! == y.parts[0].maxNormalizedPower!) }
+        // The same file read in the default order is a different (worse) network.
+        var plain = AnalysisRequest(task: .group("S4"))
+        plain.elementOrder = (try FiniteGroup.named("S4")).permutations
+        guard case .group(let c, _) = try Analyzer.analyze(path: shuffled, plain) else { return }
+        #expect(c.accuracy < 0.5)
+    }
+}

@@ -28,7 +28,7 @@ public struct MLPFamily: NetworkFamily {
             throw FamilyRejection(family: name, reason: "not a group task")
         }
         let n = g.order
-        let rowOfElement = try ElementOrder.rowOfElement(request, group: g)
+        let (rowOfElement, orderSource) = try ElementOrder.rowOfElement(request, group: g, checkpoint: checkpoint)
         var layout: NetworkLayout
         var u: [Double], v: [Double]
         if let found = try Self.concatenated(in: checkpoint, order: n, request: request.tensors) {
@@ -44,6 +44,7 @@ public struct MLPFamily: NetworkFamily {
             layout = l
             (u, v) = try NetworkLocator.inputs(l, in: checkpoint, rowOfElement: rowOfElement)
         }
+        layout.elementOrder = orderSource
         let m = layout.width
         let w = try NetworkLocator.elementMajor(layout.w, in: checkpoint, rowOfElement: rowOfElement)
         var beta = [Double](repeating: 0, count: m), betaOut = [Double](repeating: 0, count: n)

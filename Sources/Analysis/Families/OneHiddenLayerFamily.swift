@@ -24,11 +24,12 @@ public struct OneHiddenLayerFamily: NetworkFamily {
             throw FamilyRejection(family: name, reason: "not a group task")
         }
         let choice = request.tensors
-        let layout = try NetworkLocator.locate(in: checkpoint, order: g.order, request: choice)
+        var layout = try NetworkLocator.locate(in: checkpoint, order: g.order, request: choice)
         if let b = NetworkLocator.bias(of: layout.w.name, length: g.order, in: checkpoint) {
             throw FamilyRejection(family: name, reason: "its output layer has a bias '\(b.name)' (not the paper's bias-free form)")
         }
-        let rowOfElement = try ElementOrder.rowOfElement(request, group: g)
+        let (rowOfElement, orderSource) = try ElementOrder.rowOfElement(request, group: g, checkpoint: checkpoint)
+        layout.elementOrder = orderSource
         let (uw, vw) = try NetworkLocator.inputs(layout, in: checkpoint, rowOfElement: rowOfElement)
         let ww = try NetworkLocator.elementMajor(layout.w, in: checkpoint, rowOfElement: rowOfElement)
         let m = layout.width
