@@ -9,7 +9,7 @@ RELEASE := -c release --static-swift-stdlib
 REPORT ?= report/c71-quadratic
 RUN_ARGS ?= analyze data/c71-quadratic-final.pt --group C71 --initial data/c71-quadratic-init.pt --out $(REPORT)
 
-.PHONY: deps build run test bench fuzz report-check clean
+.PHONY: deps build run test bench fuzz report-check docs clean
 
 deps:
 	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -40,6 +40,17 @@ fuzz: deps
 # Render a report with headless Chromium and fail on console errors or missing plots.
 report-check: build
 	bash scripts/report_check.sh
+
+# API documentation (swift-docc-plugin): one DocC archive per library module,
+# $(DOCS)/<Module>.doccarchive, laid out for static hosting. Browse one with
+#   python3 -m http.server -d $(DOCS)/Groups.doccarchive   (then http://localhost:8000/documentation/groups/)
+# or open the .doccarchive in Xcode. DOCC_FLAGS=--warnings-as-errors makes unresolved links fail.
+DOCS ?= .build/docs
+DOC_MODULES := NeuronData Fourier Groups Checkpoints Analysis Batch Reports JSONOutput
+DOCC_FLAGS ?=
+docs: deps
+	$(SWIFT) package --allow-writing-to-directory $(DOCS) generate-documentation \
+	  $(addprefix --target ,$(DOC_MODULES)) --output-path $(DOCS) --transform-for-static-hosting $(DOCC_FLAGS)
 
 clean:
 	rm -rf .build report
