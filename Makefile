@@ -9,7 +9,7 @@ RELEASE := -c release --static-swift-stdlib
 REPORT ?= report/c71-quadratic
 RUN_ARGS ?= analyze data/c71-quadratic-final.pt --group C71 --initial data/c71-quadratic-init.pt --out $(REPORT)
 
-.PHONY: deps build run test bench fuzz report-check docs clean
+.PHONY: deps build run test bench fuzz report-check clean
 
 deps:
 	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -48,6 +48,7 @@ report-check: build
 DOCS ?= .build/docs
 DOC_MODULES := NeuronData Fourier Groups Checkpoints Analysis Batch Reports JSONOutput
 DOCC_FLAGS ?=
+.PHONY: docs
 docs: deps
 	$(SWIFT) package --allow-writing-to-directory $(DOCS) generate-documentation \
 	  $(addprefix --target ,$(DOC_MODULES)) --output-path $(DOCS) --transform-for-static-hosting $(DOCC_FLAGS)
