@@ -59,5 +59,17 @@ fuzz: deps
 report-check: build
 	bash scripts/report_check.sh
 
+# API documentation (swift-docc-plugin): one DocC archive per library module,
+# $(DOCS)/<Module>.doccarchive, laid out for static hosting. Browse one with
+#   python3 -m http.server -d $(DOCS)/Groups.doccarchive   (then http://localhost:8000/documentation/groups/)
+# or open the .doccarchive in Xcode. DOCC_FLAGS=--warnings-as-errors makes unresolved links fail.
+DOCS ?= .build/docs
+DOC_MODULES := NeuronData Fourier Groups Checkpoints Analysis Batch Reports JSONOutput
+DOCC_FLAGS ?=
+.PHONY: docs
+docs: deps
+	$(SWIFT) package --allow-writing-to-directory $(DOCS) generate-documentation \
+	  $(addprefix --target ,$(DOC_MODULES)) --output-path $(DOCS) --transform-for-static-hosting $(DOCC_FLAGS)
+
 clean:
 	rm -rf .build report

@@ -9,6 +9,7 @@
 //     ├─ Batch         runs and sweeps: ordered items, workers, results.jsonl, resume, shards, merge
 //     ├─ Analysis      Analyzer + network families (registry), group analysis, margins, records
 //     ├─ Groups        finite groups (one kind per file + registry), characters, irreps, isotypic power
+//     │   (exact orders: attaswift/BigInt's BigUInt, re-exported)
 //     ├─ Fourier       FFTW-backed per-neuron power spectra on the cyclic group
 //     │   (Groups and Fourier are independent; both build on NeuronData)
 //     ├─ NeuronData    strided neuron matrices, power tables and summaries, worker threads, BLAS threads
@@ -32,6 +33,9 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/attaswift/BigInt", from: "6.0.1"),
+        // `swift package generate-documentation` (make docs); plugins build only when invoked.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         .systemLibrary(
@@ -54,7 +58,8 @@ let package = Package(
         .target(name: "NeuronData", dependencies: ["CBLAS"], exclude: ["README.md"]),
         .target(name: "Fourier", dependencies: ["NeuronData", "CFFTW", "CBLAS", "CKernels"], exclude: ["README.md"]),
         .target(name: "Checkpoints", dependencies: ["CZlib", "CKernels", "JSONOutput"], exclude: ["README.md"]),
-        .target(name: "Groups", dependencies: ["NeuronData", "CBLAS"], exclude: ["README.md"]),
+        .target(name: "Groups", dependencies: ["NeuronData", "CBLAS", .product(name: "BigInt", package: "BigInt")],
+                exclude: ["README.md"]),
         .target(name: "Analysis", dependencies: ["NeuronData", "Fourier", "Groups", "Checkpoints", "CBLAS", "CKernels"], exclude: ["README.md"]),
         .target(name: "Batch", dependencies: ["Analysis", "Checkpoints", "JSONOutput"], exclude: ["README.md"]),
         .target(name: "Reports", dependencies: ["Analysis", "Batch", "NeuronData", "Fourier", "Groups", "Checkpoints", "JSONOutput"], exclude: ["README.md"]),

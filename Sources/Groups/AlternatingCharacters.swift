@@ -12,11 +12,11 @@ import Foundation
 public enum AlternatingCharacters {
     public static func characterTable(n: Int) throws -> CharacterTable {
         let s = try SymmetricCharacters.table(n: n)
-        let order = n < 2 ? BigUInt.one : BigUInt.factorial(n) / 2
+        let order: BigUInt = n < 2 ? 1 : BigUInt.factorial(n).dividedExactly(by: 2)
         let k = s.irreps.count
         if n < 2 {
             return CharacterTable(groupName: "A\(n)", order: order,
-                                  classes: [.init(label: "(1)", size: .one, centralizer: .one, representative: Array(0..<n), cycleType: [1])],
+                                  classes: [.init(label: "(1)", size: 1, centralizer: 1, representative: Array(0..<n), cycleType: [1])],
                                   irreps: [.init(label: "[\(n)]", degree: 1, indicator: 1, partition: [n])], integerValues: [1])
         }
         // Classes: (S_n class index, split sign 0 / +1 / −1).
@@ -29,11 +29,11 @@ public enum AlternatingCharacters {
                 let rep = mu.representative
                 let tau = [1, 0] + Array(2..<n)
                 let rep2 = Permutation.compose(Permutation.compose(tau, rep), tau)
-                classes.append(.init(label: mu.cycleTypeLabel + "+", size: sizeS / 2, centralizer: z, representative: rep, cycleType: mu.parts))
-                classes.append(.init(label: mu.cycleTypeLabel + "-", size: sizeS / 2, centralizer: z, representative: rep2, cycleType: mu.parts))
+                classes.append(.init(label: mu.cycleTypeLabel + "+", size: sizeS.dividedExactly(by: 2), centralizer: z, representative: rep, cycleType: mu.parts))
+                classes.append(.init(label: mu.cycleTypeLabel + "-", size: sizeS.dividedExactly(by: 2), centralizer: z, representative: rep2, cycleType: mu.parts))
                 cols.append((ci, 1)); cols.append((ci, -1))
             } else {
-                classes.append(.init(label: mu.cycleTypeLabel, size: sizeS, centralizer: z / 2, representative: mu.representative, cycleType: mu.parts))
+                classes.append(.init(label: mu.cycleTypeLabel, size: sizeS, centralizer: z.dividedExactly(by: 2), representative: mu.representative, cycleType: mu.parts))
                 cols.append((ci, 0))
             }
         }

@@ -28,7 +28,7 @@ final class AlternatingGroup: GroupKind, ExplicitIrreps, @unchecked Sendable {
             self.n = n
         }
         var name: String { "A\(n)" }
-        var order: BigUInt { n < 2 ? .one : BigUInt.factorial(n) / 2 }
+        var order: BigUInt { n < 2 ? 1 : BigUInt.factorial(n).dividedExactly(by: 2) }
         var actionDegree: Int { n }
         var characterTableProvider: any CharacterTableProvider { FromSymmetric(n: n) }
         func makeKind() throws -> any GroupKind { AlternatingGroup(n: n) }

@@ -52,8 +52,8 @@ public struct CharacterTable: Sendable {
         /// Cycle type of the representative, largest part first (S_n, A_n).
         public let cycleType: [Int]?
         /// |C| as an Int (the table's groups that enumerate elements always fit).
-        public var sizeInt: Int { size.intValue ?? Int.max }
-        public var centralizerInt: Int { centralizer.intValue ?? Int.max }
+        public var sizeInt: Int { Int(exactly: size) ?? Int.max }
+        public var centralizerInt: Int { Int(exactly: centralizer) ?? Int.max }
     }
 
     public struct Irrep: Sendable {

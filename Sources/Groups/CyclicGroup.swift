@@ -50,7 +50,7 @@ enum CyclicGroupTables {
             }
         }
         let classes = (0..<n).map { a in
-            CharacterTable.ConjugacyClass(label: "\(a)", size: .one, centralizer: BigUInt(n),
+            CharacterTable.ConjugacyClass(label: "\(a)", size: 1, centralizer: BigUInt(n),
                                           representative: (0..<n).map { ($0 + a) % n }, cycleType: nil)
         }
         let irreps = (0..<n).map { k in

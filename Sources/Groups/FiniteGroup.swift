@@ -29,7 +29,7 @@ public struct FiniteGroup: Sendable {
 
     public init(spec: GroupSpec) throws {
         let order = spec.order
-        guard let o = order.intValue, o <= FiniteGroup.maximumOrder else {
+        guard let o = Int(exactly: order), o <= FiniteGroup.maximumOrder else {
             throw GroupError("\(spec) has order \(order), too large to enumerate its elements (at most \(FiniteGroup.maximumOrder) = |S_10|); `irrepscope characters` still gives its character table")
         }
         let kind = try spec.descriptor.makeKind()

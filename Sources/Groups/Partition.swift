@@ -64,11 +64,11 @@ public struct Partition: Hashable, Sendable, CustomStringConvertible {
 
     /// z_μ = Π_i i^{m_i} m_i! (centralizer order of the class of cycle type μ).
     public var centralizerOrder: BigUInt {
-        var r = BigUInt.one
+        var r: BigUInt = 1
         var mult: [Int: Int] = [:]
         for p in parts { mult[p, default: 0] += 1 }
         for (i, m) in mult {
-            for k in 1...m { r = r * (i * k) }
+            for k in 1...m { r *= BigUInt(i * k) }
         }
         return r
     }

@@ -22,7 +22,7 @@ public struct Theorem9Quantities: Sendable, Equatable {
 
     /// From a character table (structure-level or with element classes alike).
     public init(table t: CharacterTable) {
-        order = t.order.doubleValue
+        order = Double(t.order)
         allIrrepsReal = t.irreps.allSatisfy { $0.indicator == 1 }
         var failing: String? = nil
         for c in 1..<max(1, t.classCount) {

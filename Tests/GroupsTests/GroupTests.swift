@@ -18,6 +18,26 @@ import Testing
         #expect(throws: GroupError.self) { _ = try FiniteGroup.named("S11") }
     }
 
+    @Test("exact orders (attaswift/BigInt's BigUInt): printed digits, the enumeration limit, class sizes")
+    func exactOrders() throws {
+        #expect(try GroupSpec.parse("A30").order.description == "132626429906095529318154240000000")
+        #expect(try GroupSpec.parse("S3xA5xC7").order == 2520)
+        #expect(BigUInt.factorial(0) == 1 && BigUInt.factorial(20) == BigUInt(2_432_902_008_176_640_000))
+        #expect(Int(exactly: try GroupSpec.parse("S21").order) == nil)
+        #expect(try GroupSpec.parse("S12xA6").theorem9().order == 172_440_576_000)
+        do {
+            _ = try FiniteGroup.named("S11")
+            Issue.record("S11 was enumerated")
+        } catch let e as GroupError {
+            #expect(e.description.hasPrefix("S11 has order 39916800, too large to enumerate its elements (at most 3628800 = |S_10|)"))
+        }
+        for name in ["S22", "A22", "S12xA6"] {
+            let t = try GroupSpec.parse(name).characterTable()
+            #expect(t.classes.reduce(BigUInt(0)) { $0 + $1.size } == t.order, "\(name): Σ |C| = |G|")
+            #expect(t.classes.allSatisfy { $0.size * $0.centralizer == t.order }, "\(name): |C| · |C_G(g)| = |G|")
+        }
+    }
+
     @Test("default element orders and permutations (THEORY.md §6)")
     func elementOrder() {
         let s3 = group("S3")
