@@ -8,7 +8,7 @@ computed in float64 numpy, independently of the trainer's own code (examples/tra
   python3 scripts/expected_values.py data/x.pt ...   # selected files
 
 Writes data/expected/<checkpoint name>.json (the run folder's files as <folder>--<name>.json).
-Definitions: shared/THEORY.md sections 2-5.
+Definitions: docs/theory.md sections 2-5.
 """
 import glob
 import itertools
@@ -66,7 +66,7 @@ def rnd(x, sig=10):
 
 
 def cyclic_power(vectors):
-    """vectors: (m, p) rows. Returns P (m, p//2 + 1) merged real bins (THEORY section 4)."""
+    """vectors: (m, p) rows. Returns P (m, p//2 + 1) merged real bins (docs/theory.md §4)."""
     p = vectors.shape[1]
     X = np.fft.fft(vectors, axis=1)
     nb = p // 2 + 1
@@ -142,7 +142,7 @@ def cycle_type(g):
 
 
 def s4_isotypic_fractions(F, elems):
-    """F: (m, 24) rows f over group elements. Character route of THEORY section 5:
+    """F: (m, 24) rows f over group elements. Character route of docs/theory.md §5:
     c(h) = sum_x f(x) f(h^-1 x), ||P_rho f||^2 = (d/|G|) sum_h chi(h) c(h)."""
     N = len(elems)
     index = {g: i for i, g in enumerate(elems)}
@@ -283,7 +283,7 @@ def parity_values(sd, cfg):
 
 
 def self_check():
-    """THEORY section 7 known answers on S_4 and section 3 reference values."""
+    """docs/theory.md §7 known answers on S_4 and §3 reference values."""
     el = list(itertools.permutations(range(4)))
     F = np.zeros((3, 24))
     F[0, 0] = 1.0

@@ -71,7 +71,7 @@ def train(model, n, table, steps):
 
 
 def reference(sd, n, act, concat):
-    """numpy forward pass over all pairs from THEORY §9's formula."""
+    """numpy forward pass over all pairs from docs/theory.md §9's formula."""
     if concat:
         W1 = sd["fc1.weight"]              # (m, 2n)
         u, v = W1[:, :n].T, W1[:, n:].T    # (n, m)

@@ -1,4 +1,4 @@
-/// The neuron nonlinearity σ of THEORY.md §1. All are homogeneous: f(λθ, x) = λ^ν f(θ, x).
+/// The neuron nonlinearity σ of docs/theory.md §1. All are homogeneous: f(λθ, x) = λ^ν f(θ, x).
 public enum Activation: Sendable, Equatable, CustomStringConvertible {
     /// σ(x) = x² (ν = 3 for the group networks).
     case quadratic

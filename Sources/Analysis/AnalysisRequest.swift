@@ -3,7 +3,7 @@ import Groups
 
 /// The task a network was trained on.
 public enum AnalysisTask: Sendable, Equatable {
-    /// Composition in a finite group: inputs (a, b), label a·b (THEORY.md §1). The name
+    /// Composition in a finite group: inputs (a, b), label a·b (docs/theory.md §1). The name
     /// is what `FiniteGroup.named` reads ("C71", "S4", "D5", "S3xC2").
     case group(String)
     /// (n, k)-sparse parity on {±1}^n with support S (inferred from the weights when nil).
@@ -16,7 +16,7 @@ public enum AnalysisTask: Sendable, Equatable {
 /// Everything an analysis needs besides the checkpoint: what `Analyzer.analyze` takes.
 ///
 /// Conventions: labels are c = a·b with `composition` (right-to-left, (g·h)(x) = g(h(x)), by
-/// default; THEORY.md §6); the weights' rows are the group's elements in its default order
+/// default; docs/theory.md §6); the weights' rows are the group's elements in its default order
 /// unless `elementOrder` gives the trainer's order.
 public struct AnalysisRequest: Sendable {
     public var task: AnalysisTask

@@ -3,7 +3,7 @@ import Foundation
 import Groups
 
 /// A trainer's element order: the group element of each weight row, read from a JSON list of
-/// permutations (THEORY.md §6).
+/// permutations (docs/theory.md §6).
 public enum ElementOrder {
     /// Reads a JSON list of permutations, `[[0,1,2],[1,0,2],…]`, one per row in the trainer's
     /// row order. Points are 0-based unless no entry contains 0 (then 1-based).

@@ -3,9 +3,9 @@ import CKernels
 import Foundation
 import Fourier
 
-/// How `GroupNetwork.evaluate` computes the scores f(a, b)[c] of all |G|² pairs (THEORY.md
+/// How `GroupNetwork.evaluate` computes the scores f(a, b)[c] of all |G|² pairs (docs/theory.md
 /// §1) and from them the accuracy and the margin h = min over pairs of f[c] − max_{c'≠c} f[c']
-/// (THEORY.md §2).
+/// (docs/theory.md §2).
 ///
 /// Whatever the choice, the reported accuracy and margin are those of the double-precision
 /// forward pass: single precision is only ever used as a filter whose error is bounded

@@ -13,7 +13,7 @@ public struct PartSummary: Sendable {
     public let top: [(component: Int, share: Double)]
 }
 
-/// Per-neuron findings of a group analysis (THEORY.md §3–§5), keyed by weight role.
+/// Per-neuron findings of a group analysis (docs/theory.md §3–§5), keyed by weight role.
 public struct NeuronFindings: Sendable {
     public let index: Int
     /// One summary per role, in the order of `GroupAnalysis.roles`.

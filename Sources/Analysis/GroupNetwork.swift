@@ -2,11 +2,11 @@ import CBLAS
 import Foundation
 import Fourier
 
-/// A one-hidden-layer network of THEORY.md §1 on a group of order n with m neurons:
+/// A one-hidden-layer network of docs/theory.md §1 on a group of order n with m neurons:
 /// f(a, b)[c] = Σ_i σ(u_i[a] + v_i[b]) · w_i[c].
 ///
 /// Weights are stored element-major (n × m, row-major): `u[a·m + i]` = u_i[a], with the
-/// elements in the group's default order (THEORY.md §6) after any reordering of the
+/// elements in the group's default order (docs/theory.md §6) after any reordering of the
 /// trainer's rows.
 public struct GroupNetwork: GroupTaskNetwork {
     public let order: Int
@@ -62,7 +62,7 @@ public struct GroupNetwork: GroupTaskNetwork {
         return out
     }
 
-    /// ‖θ‖_{2,ν}^ν = Σ_i ‖ω_i‖₂^ν with ν the network's homogeneity (THEORY.md §2).
+    /// ‖θ‖_{2,ν}^ν = Σ_i ‖ω_i‖₂^ν with ν the network's homogeneity (docs/theory.md §2).
     public func normPowerNu() -> Double { normPowerNu(from: neuronNormsSquared()) }
 
     /// The same from norms already computed by `neuronNormsSquared`.
@@ -73,7 +73,7 @@ public struct GroupNetwork: GroupTaskNetwork {
 
     /// Evaluates f on every pair (a, b) and measures it against the labels c = a·b given by
     /// `label(a, b)`: accuracy (argmax equals the label, strictly) and the margin
-    /// h = min over pairs of f[c] − max_{c'≠c} f[c'] (THEORY.md §2).
+    /// h = min over pairs of f[c] − max_{c'≠c} f[c'] (docs/theory.md §2).
     public func evaluate(threads: Int = ProcessInfo.processInfo.activeProcessorCount,
                          precision: ForwardPrecision = .automatic,
                          label: @escaping (Int, Int) -> Int) -> (accuracy: Double, margin: Double) {
@@ -122,7 +122,7 @@ public struct GroupNetwork: GroupTaskNetwork {
     }
 }
 
-/// A sparse-parity network of THEORY.md §1: f(x) = Σ_i (u_iᵀx)^k · w_i with x ∈ {±1}^n and
+/// A sparse-parity network of docs/theory.md §1: f(x) = Σ_i (u_iᵀx)^k · w_i with x ∈ {±1}^n and
 /// w_i ∈ R² (one score per class).
 public struct ParityNetwork: Sendable {
     public let inputs: Int

@@ -40,7 +40,7 @@ public enum NetworkFamilies {
 }
 
 /// A network on a group task as a family builds it: weights by role, and a forward pass over
-/// the |G|² pairs (a, b). Elements are indices in the group's default order (THEORY.md §6).
+/// the |G|² pairs (a, b). Elements are indices in the group's default order (docs/theory.md §6).
 public protocol GroupTaskNetwork: Sendable {
     /// |G|.
     var order: Int { get }
@@ -54,7 +54,7 @@ public protocol GroupTaskNetwork: Sendable {
     /// For cyclic groups: roles whose dominant-bin phases add up at the optimum, Σ plus − Σ
     /// minus = 0 (Theorem 7: θ_u + θ_v − θ_w); nil when the family has no such relation.
     var phaseRelation: (plus: [String], minus: [String])? { get }
-    /// ‖θ‖_{2,ν}^ν from each neuron's squared norm ‖ω_i‖² (THEORY.md §2).
+    /// ‖θ‖_{2,ν}^ν from each neuron's squared norm ‖ω_i‖² (docs/theory.md §2).
     func normPowerNu(squaredNorms: [Double]) -> Double
     /// Accuracy (argmax strictly equal to the label) and margin h = min over pairs of
     /// f[c] − max_{c'≠c} f[c'] against each of `sets` labelings: `labels[s·n² + a·n + b]`.

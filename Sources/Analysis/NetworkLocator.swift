@@ -54,7 +54,7 @@ public struct NetworkLayout: Sendable, Equatable {
 
 /// The hidden matrix of a network whose two inputs are embedded first: the pre-activation of
 /// neuron i is Σ_j W_x[a, j]·W[j, i] + Σ_j W_y[b, j]·W[d + j, i], which is u_i[a] + v_i[b] of
-/// THEORY.md §1 with u = W_x·W[0..<d] and v = W_y·W[d..<2d] (no bias: exactly the paper's form).
+/// docs/theory.md §1 with u = W_x·W[0..<d] and v = W_y·W[d..<2d] (no bias: exactly the paper's form).
 public struct HiddenMap: Sendable, Equatable {
     /// Key path of W.
     public var name: String
@@ -91,9 +91,9 @@ public struct LayoutRequest: Sendable {
     public init() {}
 }
 
-/// Finds the paper's network (THEORY.md §1) among a checkpoint's tensors.
+/// Finds the paper's network (docs/theory.md §1) among a checkpoint's tensors.
 ///
-/// Known layouts are recognized by key names (FORMATS.md): `embedding_left`/`embedding_right`/
+/// Known layouts are recognized by key names (docs/formats.md §11): `embedding_left`/`embedding_right`/
 /// `unembedding` with an optional leading instance axis; the universality MLP (`W_x`, `W_y`,
 /// hidden `W`, `W_U`: u and v are the embeddings composed with W, see `HiddenMap`);
 /// summed-embedding MLPs (`W_in`, `W_out`, u = v). Beyond those, two input matrices and one output matrix sharing a width m
@@ -244,7 +244,7 @@ public enum NetworkLocator {
     }
 
     /// The network's u and v, element-major (n × m): the input tensors themselves, or for a
-    /// layout with a hidden matrix the embeddings times its two halves (THEORY.md §1).
+    /// layout with a hidden matrix the embeddings times its two halves (docs/theory.md §1).
     public static func inputs(_ layout: NetworkLayout, in checkpoint: Checkpoint, rowOfElement: [Int]?) throws -> (u: [Double], v: [Double]) {
         let ue = try elementMajor(layout.u, in: checkpoint, rowOfElement: rowOfElement)
         let ve = try layout.v.map { try elementMajor($0, in: checkpoint, rowOfElement: rowOfElement) } ?? ue

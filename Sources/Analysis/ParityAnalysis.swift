@@ -1,7 +1,7 @@
 import Checkpoints
 import Foundation
 
-/// Per-neuron findings of a sparse-parity analysis (THEORY.md §3, Theorem 8).
+/// Per-neuron findings of a sparse-parity analysis (docs/theory.md §3, Theorem 8).
 public struct ParityNeuron: Sendable {
     public let index: Int
     /// Σ_{j∈S} u[j]² / ‖u‖² (1 at the optimum).

@@ -1,7 +1,7 @@
 import Foundation
 import Groups
 
-/// The theoretical maximum normalized margin γ* of THEORY.md §3, with the conditions under
+/// The theoretical maximum normalized margin γ* of docs/theory.md §3, with the conditions under
 /// which the theorem quotes it. When a condition fails there is no γ*, and `reason` says which.
 public struct MarginBound: Sendable, Equatable {
     /// γ*, or nil when a condition of the theorem fails.
@@ -77,7 +77,7 @@ public struct MarginBound: Sendable, Equatable {
         return MarginBound(value: q.maximumMargin, theorem: theorem, minimumWidth: minWidth, reason: nil)
     }
 
-    /// Theorem 9 for `group` (its quantities from the character table, THEORY.md §3).
+    /// Theorem 9 for `group` (its quantities from the character table, docs/theory.md §3).
     public static func group(_ group: FiniteGroup, width m: Int, activation: Activation) -> MarginBound {
         .group(group.theorem9, width: m, activation: activation)
     }

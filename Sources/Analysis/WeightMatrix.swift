@@ -131,14 +131,14 @@ public struct SelectedMatrix: Sendable {
         }
     }
 
-    /// Per-neuron Fourier spectra on Z_p (THEORY.md §4).
+    /// Per-neuron Fourier spectra on Z_p (docs/theory.md §4).
     public func spectra(options: SpectrumOptions) throws -> FourierSpectra {
         if neurons == 0 { return FourierSpectra.compute(rows: [Double](), neurons: 0, p: length, options: options) }
         return try withNeuronMatrix(float: { FourierSpectra.compute($0, options: options) },
                                     double: { FourierSpectra.compute($0, options: options) })
     }
 
-    /// Isotypic powers of every neuron over the group's real components (THEORY.md §5);
+    /// Isotypic powers of every neuron over the group's real components (docs/theory.md §5);
     /// `elements[row]` is the element of each sample (nil: the default order).
     public func isotypicPowers(group: FiniteGroup, elements: [Int]?, includeTrivial: Bool,
                                method: IsotypicDecomposition.Method) throws -> (components: [RealComponent], table: PowerTable) {

@@ -23,7 +23,7 @@ struct TransformedBlock<Scalar: FFTWScalar> {
     let layout: Layout
     let p: Int
 
-    /// Writes P_k (THEORY.md §4 bin powers) of neuron j for k = 0 …< ⌊p/2⌋+1 into `out`.
+    /// Writes P_k (docs/theory.md §4 bin powers) of neuron j for k = 0 …< ⌊p/2⌋+1 into `out`.
     /// Squares are taken in the working precision (the transform's own rounding already
     /// bounds the accuracy; single precision runs twice as many lanes), sums later in Double.
     @inline(__always) func binPowers(_ j: Int, into out: UnsafeMutablePointer<Double>) {

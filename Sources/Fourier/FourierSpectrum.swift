@@ -4,7 +4,7 @@ import NeuronData
 
 /// Options of the per-neuron Fourier spectrum.
 public struct SpectrumOptions: Sendable {
-    /// Include DC (frequency 0) in the normalization and the maximum (THEORY.md §4: excluded by default).
+    /// Include DC (frequency 0) in the normalization and the maximum (docs/theory.md §4: excluded by default).
     public var includeDC = false
     /// Keep every bin's power per neuron (needed for top-K shares; not for histograms).
     public var keepPowers = true
@@ -25,7 +25,7 @@ public struct SpectrumOptions: Sendable {
     }
 }
 
-/// Per-neuron Fourier power spectra on Z_p (THEORY.md §4).
+/// Per-neuron Fourier power spectra on Z_p (docs/theory.md §4).
 ///
 /// With X = DFT(u), X[k] = Σ_a u[a] e^{−2πika/p}, the power of real frequency bin k is
 /// P₀ = |X₀|², P_k = 2|X_k|² for 0 < k < p/2 and P_{p/2} = |X_{p/2}|² (p even), so that

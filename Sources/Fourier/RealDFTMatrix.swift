@@ -9,7 +9,7 @@ import NeuronData
 /// e[p/2] = u[p/2] (p even) and o[a] = u[a] − u[p−a] (0 < a < p/2), the symmetries
 /// cos(2πk(p−a)/p) = cos(2πka/p) and sin(2πk(p−a)/p) = −sin(2πka/p) give
 /// Re X_k = Σ_{a=0…h} e[a] cos(2πka/p) and −Im X_k = Σ_{0<a<p/2} o[a] sin(2πka/p)
-/// (THEORY.md §4: X_k = Σ_a u[a] e^{−2πika/p}). `cosines` is (h+1) × (h+1) (rows a, columns
+/// (docs/theory.md §4: X_k = Σ_a u[a] e^{−2πika/p}). `cosines` is (h+1) × (h+1) (rows a, columns
 /// k = 0…h) and `sines` is s × s with s = ⌈p/2⌉ − 1 (rows a − 1, columns k − 1): about p²/2
 /// multiply-adds per neuron instead of p². Entries are computed in Double from the exact
 /// residue k·a mod p, then rounded once to the working precision.

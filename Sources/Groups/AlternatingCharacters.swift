@@ -1,6 +1,6 @@
 import Foundation
 
-/// The character table of A_n from that of S_n (THEORY.md §6), with the split classes.
+/// The character table of A_n from that of S_n (docs/theory.md §6), with the split classes.
 ///
 /// Classes: the even cycle types μ; one whose parts are distinct and odd splits into μ+
 /// (containing the representative (0 1 … μ₁−1)(μ₁ …)⋯) and μ− (its conjugate by the

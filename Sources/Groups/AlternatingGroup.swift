@@ -1,7 +1,7 @@
 import Foundation
 
 /// The alternating group A_n as a group kind: the even permutations of 0…n−1 in
-/// lexicographic one-line order (THEORY.md §6), acting on the n points; generators the
+/// lexicographic one-line order (docs/theory.md §6), acting on the n points; generators the
 /// 3-cycles (0 1 i). Character table from that of S_n with the split classes μ± and irreps
 /// λ± (`AlternatingCharacters`); explicit irreps by restricting Young's orthogonal form,
 /// self-conjugate λ split by the transpose intertwiner (`AlternatingSplitBasis`).

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Explicit irreps of A_n by restricting Young's orthogonal form (THEORY.md §6).
+/// Explicit irreps of A_n by restricting Young's orthogonal form (docs/theory.md §6).
 ///
 /// For λ ≠ λ' the restriction of S^λ is irreducible. For λ = λ' it splits: transposing
 /// tableaux gives J e_T = ε_T e_{Tᵗ} with ε_T the sign of T read row by row, and with the

@@ -1,5 +1,5 @@
 // Group orders, class sizes and centralizer orders overflow `Int` (|S_21| = 21! > 2⁶³;
-// THEORY.md §7). They are attaswift/BigInt's `BigUInt`, re-exported so that `import Groups`
+// docs/theory.md §7). They are attaswift/BigInt's `BigUInt`, re-exported so that `import Groups`
 // is enough to name the type of `GroupSpec.order` or `CharacterTable.order`.
 @_exported import BigInt
 

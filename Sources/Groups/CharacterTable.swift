@@ -1,6 +1,6 @@
 import Foundation
 
-/// Frobenius–Schur type of a complex irrep (THEORY.md §5): real (indicator +1),
+/// Frobenius–Schur type of a complex irrep (docs/theory.md §5): real (indicator +1),
 /// complex (0: χ is not real-valued), quaternionic (−1).
 public enum RepresentationType: String, Sendable {
     case real, complex, quaternionic
@@ -10,7 +10,7 @@ public enum RepresentationType: String, Sendable {
     }
 }
 
-/// One real irreducible component of real functions on G (THEORY.md §5): a real-type
+/// One real irreducible component of real functions on G (docs/theory.md §5): a real-type
 /// irrep, a complex-type pair {ρ, ρ̄} merged, or a quaternionic irrep.
 public struct RealComponent: Sendable, Hashable {
     /// The irrep label; a complex pair is labelled by its first member ("k1" for the
@@ -34,7 +34,7 @@ public struct RealComponent: Sendable, Hashable {
 /// χ_irrep(class), rows = irreps, columns = classes.
 ///
 /// Order conventions: irrep 0 is the trivial one and class 0 the identity class. S_n:
-/// irreps by partition in reverse lexicographic order ([n] first, [1ⁿ] last; THEORY.md §7),
+/// irreps by partition in reverse lexicographic order ([n] first, [1ⁿ] last; docs/theory.md §7),
 /// classes by cycle type in GAP's order ((1ⁿ) first, (n) last).
 /// Values are exact integers where the whole table is integral (S_n: exact in Int64 up
 /// to n = 35), otherwise Doubles (real and imaginary parts), with an exact symbolic form

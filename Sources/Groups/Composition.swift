@@ -1,6 +1,6 @@
 import Foundation
 
-/// How a product of two elements is read (THEORY.md §6).
+/// How a product of two elements is read (docs/theory.md §6).
 ///
 /// Every group kind multiplies right to left ((g·h)(x) = g(h(x))); the opposite group is
 /// handled here, in one place (`operands(_:_:)`), for every kind alike. Outputs spell the

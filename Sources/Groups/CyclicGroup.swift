@@ -1,9 +1,9 @@
 import Foundation
 
-/// Closed-form character table of C_n (THEORY.md §6): element a ↔ a mod n, irrep k
+/// Closed-form character table of C_n (docs/theory.md §6): element a ↔ a mod n, irrep k
 /// (k = 0 … n−1) with χ_k(a) = e^{2πika/n}, labelled "k0", "k1", …, with k > n/2 written
 /// "k-(n−k)". Irreps k and n−k are complex conjugates (indicator 0) and merge into the
-/// real component "k" of real dimension 2, which is real frequency bin k of THEORY.md §4.
+/// real component "k" of real dimension 2, which is real frequency bin k of docs/theory.md §4.
 enum CyclicGroupTables {
     static func irrepLabel(_ k: Int, _ n: Int) -> String { 2 * k <= n ? "k\(k)" : "k-\(n - k)" }
 

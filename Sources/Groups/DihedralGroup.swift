@@ -1,6 +1,6 @@
 import Foundation
 
-/// D_n, the symmetries of an n-gon, of ORDER 2n (THEORY.md §6). Element k + n·j ↔ r^k s^j
+/// D_n, the symmetries of an n-gon, of ORDER 2n (docs/theory.md §6). Element k + n·j ↔ r^k s^j
 /// (0 ≤ k < n, j ∈ {0, 1}), r the rotation, s a reflection, s r s = r⁻¹; the product
 /// r^a s^i · r^b s^j = r^{a + (−1)^i b} s^{i+j} is composition of maps right to left on the
 /// vertices 0…n−1, where r^k s^j acts as x ↦ k + (−1)^j x mod n.

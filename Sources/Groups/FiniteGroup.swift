@@ -2,7 +2,7 @@ import Foundation
 import NeuronData
 
 /// A finite group whose elements are the indices 0..<order, in the default order of
-/// THEORY.md §6: C_n: k ↔ k mod n; D_n: k + n·j ↔ r^k s^j; S_n, A_n: permutations of
+/// docs/theory.md §6: C_n: k ↔ k mod n; D_n: k + n·j ↔ r^k s^j; S_n, A_n: permutations of
 /// 0…n−1 in lexicographic one-line order (itertools.permutations); G × H: (g, h) ↔ g·|H| + h.
 /// Element 0 is the identity. Products compose right to left unless asked otherwise.
 ///
@@ -139,7 +139,7 @@ public struct FiniteGroup: Sendable {
     public var productFactors: (FiniteGroup, FiniteGroup)? { kind.productFactors }
 
     /// Whether the element order is that of Z_n under addition: a·b = (a + b) mod n for all
-    /// a, b (THEORY.md §4's order, which the FFT route needs). Structural, not by name:
+    /// a, b (docs/theory.md §4's order, which the FFT route needs). Structural, not by name:
     /// `C6`, `Z6`, `C_6` are; `C2xC3` is cyclic as a group but its element (g, h) ↔ 3g + h
     /// is not k ↔ k mod 6, so it is not. (D_1 and S_2, whose two elements are 0 = e, 1,
     /// are.) Checks 1·b = b + 1 mod n for every b: then element k is 1^k and

@@ -30,11 +30,11 @@ extension GroupDescriptor {
     public var factors: [GroupSpec] { [GroupSpec(self)] }
 }
 
-/// Computes a character table (THEORY.md §5–§7 for the conventions every table follows:
+/// Computes a character table (docs/theory.md §5–§7 for the conventions every table follows:
 /// irrep 0 trivial, class 0 the identity class, class representatives as permutations in
 /// the group's action). The providers here: the closed forms of C_n and D_n, Murnaghan–
 /// Nakayama for S_n, A_n from S_n, Kronecker products for G × H. A provider that needs the
-/// elements (Dixon–Schneider on a Cayley table, THEORY.md §10) is a value holding them.
+/// elements (Dixon–Schneider on a Cayley table, docs/theory.md §10) is a value holding them.
 public protocol CharacterTableProvider: Sendable {
     /// How the table is computed, in words ("closed form for C_n", "Murnaghan–Nakayama", …).
     var method: String { get }
@@ -43,7 +43,7 @@ public protocol CharacterTableProvider: Sendable {
 }
 
 /// A finite group whose elements are the indices 0..<order in the kind's default element
-/// order (THEORY.md §6), element 0 the identity. `FiniteGroup` is the public handle: it
+/// order (docs/theory.md §6), element 0 the identity. `FiniteGroup` is the public handle: it
 /// caches tables and handles the composition convention, so a kind implements the
 /// right-to-left product only.
 ///
@@ -87,7 +87,7 @@ public protocol GroupKind: Sendable {
 
 /// The optional capability of a group kind: explicit unitary matrices ρ(g) of every complex
 /// irrep, in character-table order, with ρ(gh) = ρ(g)ρ(h) (products right to left).
-/// Real-type irreps come as real orthogonal matrices (THEORY.md §5–§6).
+/// Real-type irreps come as real orthogonal matrices (docs/theory.md §5–§6).
 public protocol ExplicitIrreps: Sendable {
     /// How the matrices are made, in words ("Young's orthogonal form", …).
     var construction: String { get }
@@ -121,7 +121,7 @@ extension GroupKind {
 }
 
 /// Conjugacy classes of any group kind from its elements alone: the orbits of
-/// x ↦ s x s⁻¹ over the generators s (THEORY.md §10). The default of
+/// x ↦ s x s⁻¹ over the generators s (docs/theory.md §10). The default of
 /// `GroupKind.elementClasses(in:)`; the kinds with closed forms use their own (faster)
 /// rules, which the tests hold against this one.
 public enum ConjugacyClasses {

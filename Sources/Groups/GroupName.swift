@@ -1,7 +1,7 @@
 import Foundation
 
 /// A finite group by structure, parsed from names such as `C71`, `Z113`, `D59`, `S5`,
-/// `A5`, `S3xC2` (THEORY.md §6). D_n is the dihedral group of ORDER 2n (symmetries of an
+/// `A5`, `S3xC2` (docs/theory.md §6). D_n is the dihedral group of ORDER 2n (symmetries of an
 /// n-gon). Products associate to the left; `x`, `×` and `*` separate factors.
 ///
 /// A handle around a `GroupDescriptor`: the kinds are registered in `GroupRegistry`, and
@@ -72,7 +72,7 @@ public struct GroupSpec: Sendable, Hashable, CustomStringConvertible {
         try descriptor.characterTableProvider.characterTable()
     }
 
-    /// Theorem 9's quantities from the structure-level table (THEORY.md §3).
+    /// Theorem 9's quantities from the structure-level table (docs/theory.md §3).
     public func theorem9() throws -> Theorem9Quantities {
         Theorem9Quantities(table: try characterTable())
     }

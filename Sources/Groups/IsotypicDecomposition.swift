@@ -3,7 +3,7 @@ import Foundation
 import NeuronData
 
 /// The group Fourier transform of a batch of real functions on G and their power in each
-/// real irreducible component (THEORY.md §5), with Plancherel normalization: the powers of
+/// real irreducible component (docs/theory.md §5), with Plancherel normalization: the powers of
 /// one function sum to ‖f‖² = Σ_g f(g)², so the shares sum to 1.
 ///
 /// Two independent routes, which the tests hold against each other:
@@ -58,7 +58,7 @@ public enum IsotypicDecomposition {
     }
 
     /// Per-neuron power in each real irreducible component of `group`. Sample a of the
-    /// matrix is element a (THEORY.md §6 default order). Component 0 is the trivial one,
+    /// matrix is element a (docs/theory.md §6 default order). Component 0 is the trivial one,
     /// excluded from the normalization and the maximum unless `includeTrivial`.
     public static func powers<S: NeuronScalar>(_ matrix: NeuronMatrix<S>, group: FiniteGroup, includeTrivial: Bool = false,
                                             method: Method = .characters) -> (components: [RealComponent], table: PowerTable) {

@@ -2,7 +2,7 @@ import Foundation
 import NeuronData
 
 /// The elements of S_n, or of A_n (`evenOnly`), as permutations of 0…n−1 in lexicographic
-/// one-line order (Python's `itertools.permutations`, THEORY.md §6), stored flat
+/// one-line order (Python's `itertools.permutations`, docs/theory.md §6), stored flat
 /// (order × n bytes); the storage and the right-to-left product that the S_n and A_n
 /// kinds share. A_n's index of an even permutation is its S_n rank halved (in lexicographic
 /// order the permutations at ranks 2k and 2k+1 differ by swapping the last two entries, so

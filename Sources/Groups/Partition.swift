@@ -1,5 +1,5 @@
 /// An integer partition λ = (λ₁ ≥ λ₂ ≥ … > 0) of n: labels the irreps of S_n and, as a
-/// cycle type, its conjugacy classes (THEORY.md §6).
+/// cycle type, its conjugacy classes (docs/theory.md §6).
 public struct Partition: Hashable, Sendable, CustomStringConvertible {
     /// Parts, non-increasing, all positive.
     public let parts: [Int]
@@ -87,7 +87,7 @@ public struct Partition: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// All partitions of n in reverse lexicographic order: [n] first, [1ⁿ] last
-    /// (the irrep order of THEORY.md §7: [4], [3,1], [2,2], [2,1,1], [1⁴]).
+    /// (the irrep order of docs/theory.md §7: [4], [3,1], [2,2], [2,1,1], [1⁴]).
     public static func all(_ n: Int) -> [Partition] {
         var out: [Partition] = []
         var cur: [Int] = []

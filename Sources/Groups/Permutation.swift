@@ -1,6 +1,6 @@
 /// Permutations of {0, …, n−1} in one-line notation: `p[x]` is the image of x.
 ///
-/// Composition (THEORY.md §6): `compose(g, h)[x] = g[h[x]]`, i.e. (g·h)(x) = g(h(x)).
+/// Composition (docs/theory.md §6): `compose(g, h)[x] = g[h[x]]`, i.e. (g·h)(x) = g(h(x)).
 /// Element order of S_n: lexicographic in one-line notation (Python's
 /// `itertools.permutations`), so `rank` is the position in that order.
 public enum Permutation {

@@ -1,4 +1,4 @@
-/// Direct products G × H (THEORY.md §6): element (g, h) ↔ g·|H| + h (row-major in the
+/// Direct products G × H (docs/theory.md §6): element (g, h) ↔ g·|H| + h (row-major in the
 /// factors); classes and irreps are pairs in row-major order, χ_{ρ⊗σ}(C × D) = χ_ρ(C)χ_σ(D)
 /// (Kronecker product of the tables), indicator ι(ρ⊗σ) = ι(ρ)ι(σ). Labels: classes
 /// "C×D", irreps "ρ⊗σ" (lookups also accept "x" for "⊗").

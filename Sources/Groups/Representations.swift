@@ -82,7 +82,7 @@ extension FiniteGroup {
 
     /// The unitary matrix ρ(g) of complex irrep `irrep` (character-table order), or nil
     /// where no explicit form is implemented (`hasExplicitIrreps` false). Real-type irreps
-    /// come as real orthogonal matrices: Young's orthogonal form (S_n, THEORY.md §6),
+    /// come as real orthogonal matrices: Young's orthogonal form (S_n, docs/theory.md §6),
     /// rotation/reflection matrices (D_n); C_n's irreps are the 1 × 1 matrices e^{2πika/n}.
     /// Products: the Kronecker product of the factors' matrices. ρ(gh) = ρ(g)ρ(h), right to left.
     public func irrepMatrix(_ irrep: Int, _ g: Int) -> RepresentationMatrix? {

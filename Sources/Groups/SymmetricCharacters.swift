@@ -2,7 +2,7 @@ import Foundation
 import NeuronData
 
 /// The character table of S_n by the Murnaghan–Nakayama rule on beta-sets, built for the
-/// whole table at once (THEORY.md §6–§7).
+/// whole table at once (docs/theory.md §6–§7).
 ///
 /// A partition with ℓ parts is a beta-set of ℓ beads (bit λ_i + ℓ − 1 − i of a UInt64);
 /// removing a rim hook of length r moves one bead from b to b − r onto an empty position,
@@ -13,7 +13,7 @@ import NeuronData
 /// of part sequences, so classes sharing their small parts share the work (memoisation).
 /// Values are exact Int64 with overflow checked; they fit up to n = 35.
 public enum SymmetricCharacters {
-    /// Largest n accepted: character values of S_n fit Int64 up to n = 35 (THEORY.md §7).
+    /// Largest n accepted: character values of S_n fit Int64 up to n = 35 (docs/theory.md §7).
     public static let maximumN = 35
 
     /// Exact table: `values[irrep * p(n) + class]`, irreps in `Partition.all(n)` order
@@ -169,7 +169,7 @@ public enum SymmetricCharacters {
     }
 
     /// The CharacterTable of S_n: classes by cycle type, irreps by partition, indicators +1
-    /// (every irrep of S_n is real, THEORY.md §5).
+    /// (every irrep of S_n is real, docs/theory.md §5).
     public static func characterTable(n: Int) throws -> CharacterTable {
         let t = try table(n: n)
         let order = BigUInt.factorial(n)

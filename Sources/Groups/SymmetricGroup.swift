@@ -1,7 +1,7 @@
 import Foundation
 
 /// The symmetric group S_n as a group kind: permutations of 0…n−1 in lexicographic one-line
-/// order (THEORY.md §6), (g·h)(x) = g(h(x)), acting on the n points; generators the
+/// order (docs/theory.md §6), (g·h)(x) = g(h(x)), acting on the n points; generators the
 /// adjacent transpositions s_i = (i i+1). Character table by Murnaghan–Nakayama
 /// (`SymmetricCharacters`), classes by cycle type, explicit real irreps by Young's
 /// orthogonal form.

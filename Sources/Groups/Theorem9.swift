@@ -1,6 +1,6 @@
 import Foundation
 
-/// The quantities of Theorem 9 (THEORY.md §3), in one place: for a finite group whose
+/// The quantities of Theorem 9 (docs/theory.md §3), in one place: for a finite group whose
 /// irreps are all real and which satisfies the character condition
 /// Σ_{ρ≠1} d_ρ^{1.5} χ_ρ(C) < 0 on every non-trivial class C, a quadratic network of width
 /// m ≥ 2 Σ_{ρ≠1} d_ρ³ has maximum normalized margin γ* = 2/(3√(3|G|)) / Σ_{ρ≠1} d_ρ^{2.5}.

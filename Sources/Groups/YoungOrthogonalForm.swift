@@ -1,6 +1,6 @@
 import Foundation
 
-/// Young's orthogonal form of the irrep S^λ of S_n (THEORY.md §6): basis e_T over the
+/// Young's orthogonal form of the irrep S^λ of S_n (docs/theory.md §6): basis e_T over the
 /// standard tableaux T of shape λ (entries 0…n−1), and for the adjacent transposition
 /// s_i = (i i+1), with contents c = col − row and r = c_T(i+1) − c_T(i),
 ///     ρ(s_i) e_T = (1/r) e_T + √(1 − 1/r²) e_{s_i T},

@@ -12,7 +12,7 @@ extension Double: NeuronScalar {}
 /// `base[n·neuronStride + a·sampleStride]`.
 ///
 /// Which element sample a is, is the caller's convention: the default element orders of
-/// THEORY.md §6 unless a decomposition is given an explicit reordering
+/// docs/theory.md §6 unless a decomposition is given an explicit reordering
 /// (`IsotypicDecomposition`'s `sampleElements`).
 ///
 /// A (neurons × p) row-major matrix has `neuronStride = p, sampleStride = 1`; a (p × neurons)

@@ -1,5 +1,5 @@
 /// Per-neuron power over the components of a spectrum — the real frequency bins of the
-/// cyclic group, or the real irreducible components of a finite group (THEORY.md §4, §5).
+/// cyclic group, or the real irreducible components of a finite group (docs/theory.md §4, §5).
 ///
 /// `powers` is row-major, neuron × component. The trivial component (DC, frequency 0, the
 /// trivial irrep) is excluded from normalization and from the maximum unless

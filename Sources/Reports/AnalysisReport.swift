@@ -137,7 +137,7 @@ public enum AnalysisReport {
         let steps = good.enumerated().map { $0.element.step ?? Double($0.offset) }
         func series(_ key: KeyPath<BatchRecord, Double?>) -> [Double] { good.map { $0[keyPath: key] ?? .nan } }
         var figures: [Report.Figure] = []
-        figures.append(.init(id: "trajectory-margin", caption: "Normalized margin h(θ)/‖θ‖^ν against the training step, with γ* (THEORY.md §3) dashed when quoted.",
+        figures.append(.init(id: "trajectory-margin", caption: "Normalized margin h(θ)/‖θ‖^ν against the training step, with γ* (docs/theory.md §3) dashed when quoted.",
                              svg: SVGPlot.lines(id: "trajectory-margin", title: "normalized margin", series: [("normalized margin", steps, series(\.normalizedMargin))],
                                                 xLabel: "step", yLabel: "normalized margin",
                                                 reference: good.compactMap(\.theoreticalMax).first.map { ($0, "γ*") })))

@@ -150,7 +150,7 @@ public static func cleanZero(_ v: Double) -> Double {
 
 
     /// The explicit real orthogonal matrices of the chosen real components for the chosen
-    /// elements: ρ(gh) = ρ(g)ρ(h) with (gh)(x) = g(h(x)) (THEORY.md §6).
+    /// elements: ρ(gh) = ρ(g)ρ(h) with (gh)(x) = g(h(x)) (docs/theory.md §6).
     public static func writeIrreps(_ g: FiniteGroup, components comps: [Int], elements elems: [Int], elementChoice: String,
                                    json: Bool, _ out: ByteSink) {
         let t = g.characterTable

@@ -10,7 +10,7 @@ public enum ListingFormat: String, CaseIterable, Sendable { case table, json, cs
 /// Renderings of per-neuron spectra (`spectrum`, `histogram`) and isotypic decompositions
 /// (`decompose`) of a selected matrix.
 public enum SpectrumRendering {
-    /// `spectrum`: per-neuron Fourier power on Z_p (THEORY.md §4).
+    /// `spectrum`: per-neuron Fourier power on Z_p (docs/theory.md §4).
     public static func writeSpectrum(_ m: SelectedMatrix, _ spectra: FourierSpectra, includeDC: Bool, top: Int, bins: Int,
                                      format: ListingFormat, _ out: ByteSink) {
         let summaries = (0..<spectra.neuronCount).map { spectra.summary(ofNeuron: $0) }
@@ -64,7 +64,7 @@ public enum SpectrumRendering {
         }
     }
 
-    /// `decompose`: per-neuron isotypic power over the real components (THEORY.md §5).
+    /// `decompose`: per-neuron isotypic power over the real components (docs/theory.md §5).
     /// `method` and `elementOrder` are what the output states ("characters"/"matrices";
     /// "default" or the element file).
     public static func writeDecomposition(_ m: SelectedMatrix, group g: FiniteGroup, components: [RealComponent], table: PowerTable,

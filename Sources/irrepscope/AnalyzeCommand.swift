@@ -11,7 +11,7 @@ struct AnalyzeCommand: ParsableCommand {
         abstract: "Find the network in a checkpoint and report its features, sparsity and margin against theory.",
         discussion: """
         Group tasks (--group, e.g. C71, S4, D5): the network f(a,b)[c] = Σ_i σ(u_i[a] + v_i[b]) w_i[c] \
-        of THEORY.md §1 is located automatically (or with --u/--v/--w): the paper's layout, two \
+        of docs/theory.md §1 is located automatically (or with --u/--v/--w): the paper's layout, two \
         embeddings and an output matrix of any trainer, summed-embedding MLPs, and embeddings \
         followed by a hidden matrix (W_x, W_y, W, W_U: u = W_x·W[:d], v = W_y·W[d:]). Accuracy and \
         margin are those of the double-precision forward pass (reached through a single-precision \
@@ -19,7 +19,7 @@ struct AnalyzeCommand: ParsableCommand {
         frequency or irrep of u, v and w with max normalized power, the split of the neuron's norm, \
         whether u, v, w agree, and for cyclic groups the phase residual θ_u + θ_v − θ_w. Over the \
         network: histograms, components used, accuracy on all |G|² pairs, the normalized margin \
-        h(θ)/‖θ‖_{2,ν}^ν and the theoretical maximum γ* (THEORY.md §3) when the theorem's \
+        h(θ)/‖θ‖_{2,ν}^ν and the theoretical maximum γ* (docs/theory.md §3) when the theorem's \
         conditions hold.
 
         Sparse parity (--task parity --n N --k K): u_i on the support, the sign condition, margin \

@@ -11,7 +11,7 @@ struct CharactersCommand: ParsableCommand {
         commandName: "characters",
         abstract: "Exact character table of a finite group (C_n, D_n, S_n up to n = 35, A_n, products).",
         discussion: """
-        GROUP: Cn or Zn (cyclic), Dn (dihedral of ORDER 2n), Sn, An, products such as S3xC2 (THEORY.md §6). \
+        GROUP: Cn or Zn (cyclic), Dn (dihedral of ORDER 2n), Sn, An, products such as S3xC2 (docs/theory.md §6). \
         Rows are irreps (S_n: partitions, [n] first), columns conjugacy classes (S_n, A_n: cycle types; \
         D_n: r^k, s, sr). JSON: group, order, classes (label, size, centralizer, representative as a 0-based \
         permutation, cycle_type), irreps (label, degree, indicator, partition), table (integers exactly; \
@@ -52,7 +52,7 @@ struct IrrepsCommand: ParsableCommand {
         abstract: "Explicit real orthogonal irreducible representations (Young's orthogonal form, A_n, D_n, C_n, products).",
         discussion: """
         One matrix per element for each real irreducible component: Young's orthogonal form for S_n \
-        (THEORY.md §6), rotation/reflection matrices for D_n, rotations by 2πka/n for C_n (complex pairs \
+        (docs/theory.md §6), rotation/reflection matrices for D_n, rotations by 2πka/n for C_n (complex pairs \
         realified), Young's form restricted to A_n (self-conjugate λ split into λ±), Kronecker products \
         for products. ρ(gh) = ρ(g)ρ(h) with (gh)(x) = g(h(x)).
         """
@@ -104,8 +104,8 @@ struct DecomposeCommand: ParsableCommand {
         abstract: "Per-neuron isotypic power over the real irreps of a finite group (dominant irrep, max normalized power, IPR).",
         discussion: """
         Each neuron's weights over the |G| group elements (sample a = element a in the default order of \
-        THEORY.md §6, or the order given by --elements) are split into real irreducible components with \
-        Plancherel normalization (THEORY.md §5): powers sum to ‖f‖², shares are normalized by the \
+        docs/theory.md §6, or the order given by --elements) are split into real irreducible components with \
+        Plancherel normalization (docs/theory.md §5): powers sum to ‖f‖², shares are normalized by the \
         non-trivial power unless --include-trivial. Complex pairs (C_n's ±k) form one component, so for \
         C_n this equals `spectrum` bin for bin.
         """

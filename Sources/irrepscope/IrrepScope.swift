@@ -11,7 +11,7 @@ struct IrrepScope: ParsableCommand {
         abstract: "Which Fourier features and group representations a trained network uses.",
         discussion: """
         Machine-readable output (JSON, CSV) goes to stdout; progress and diagnostics to stderr. \
-        Conventions are those of THEORY.md (shipped with the project): DFT power per real \
+        Conventions are those of docs/theory.md and docs/conventions.md in the repository: DFT power per real \
         frequency bin, DC excluded from normalization unless --include-dc.
         """,
         version: "0.1.0 (\(LibraryVersions.fftw); \(LibraryVersions.openBLAS))",

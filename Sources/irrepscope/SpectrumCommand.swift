@@ -9,7 +9,7 @@ struct SpectrumCommand: ParsableCommand {
         abstract: "Per-neuron Fourier power spectrum on Z_p (dominant frequency, max normalized power, phase, IPR).",
         discussion: """
         Power per real frequency bin k = 0…⌊p/2⌋ with ±k merged: P_k = 2|X_k|² for 0 < k < p/2 \
-        (THEORY.md §4). Shares are normalized by the non-DC power unless --include-dc. A neuron \
+        (docs/theory.md §4). Shares are normalized by the non-DC power unless --include-dc. A neuron \
         with no non-DC power has null values. The phase is arg X_k of the dominant bin, in radians.
         """
     )

@@ -235,7 +235,7 @@ final class CountCollector: NSObject, XMLParserDelegate {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let original = root.appendingPathComponent("data/s4-quadratic-final.pt").path
         let dir = ScratchDirectory()
-        // Lexicographic permutations of {0,1,2,3}: the default order (THEORY.md §6).
+        // Lexicographic permutations of {0,1,2,3}: the default order (docs/theory.md §6).
         var perms: [[Int]] = []
         func build(_ prefix: [Int]) {
             if prefix.count == 4 { perms.append(prefix); return }

@@ -47,7 +47,7 @@ import Testing
     }
 
     @Test func decomposingDeltaAtIdentityGivesSquaredDegreesOverOrder() throws {
-        // δ_e on S_4 (identity = element 0): fractions d²/24 = 1, 9, 4, 9, 1 over 24 (THEORY.md §7).
+        // δ_e on S_4 (identity = element 0): fractions d²/24 = 1, 9, 4, 9, 1 over 24 (docs/theory.md §7).
         let dir = ScratchDirectory()
         var w = [Float](repeating: 0, count: 24 * 2)
         w[0] = 1            // neuron 0: δ_e

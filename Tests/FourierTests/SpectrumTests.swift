@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import Fourier
 
-/// Naive O(p²) DFT in Double: X[k] = Σ_a u[a] e^{−2πika/p} (THEORY.md §4).
+/// Naive O(p²) DFT in Double: X[k] = Σ_a u[a] e^{−2πika/p} (docs/theory.md §4).
 func naiveBinPowers(_ u: [Double]) -> (powers: [Double], phases: [Double]) {
     let p = u.count
     var powers: [Double] = [], phases: [Double] = []

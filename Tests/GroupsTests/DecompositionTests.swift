@@ -37,7 +37,7 @@ func batchPowers(_ rows: [Double], _ g: FiniteGroup, _ method: IsotypicDecomposi
         }
     }
 
-    @Test("S_4 known answers (THEORY.md §7): δ_e, fixed points, inversion count")
+    @Test("S_4 known answers (docs/theory.md §7): δ_e, fixed points, inversion count")
     func s4KnownAnswers() {
         let g = group("S4")
         for method in IsotypicDecomposition.Method.allCases {

@@ -38,7 +38,7 @@ import Testing
         }
     }
 
-    @Test("default element orders and permutations (THEORY.md §6)")
+    @Test("default element orders and permutations (docs/theory.md §6)")
     func elementOrder() {
         let s3 = group("S3")
         #expect(s3.permutations == [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]])

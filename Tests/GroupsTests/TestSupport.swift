@@ -18,7 +18,7 @@ func randomVector(_ n: Int, _ rng: inout SeededGenerator) -> [Double] {
     (0..<n).map { _ in Double.random(in: -1...1, using: &rng) }
 }
 
-/// The groups the identities of THEORY.md §7 are checked on (element-level ones).
+/// The groups the identities of docs/theory.md §7 are checked on (element-level ones).
 let elementGroupNames: [String] =
     (1...6).map { "S\($0)" } + (4...7).map { "A\($0)" } + (3...12).map { "D\($0)" } + (1...20).map { "C\($0)" }
     + ["D1", "D2", "A3", "S3xC2", "C3xC4", "D4xC3", "A4xC2", "C2xC2xC2", "S3xS3"]

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import Groups
 
-@Suite("Theorem 9 reference values (THEORY.md §3)") struct Theorem9Tests {
+@Suite("Theorem 9 reference values (docs/theory.md §3)") struct Theorem9Tests {
     @Test("γ*, Σ d^2.5 and minimum width for S_3, S_4, S_5, D_5")
     func pinned() {
         let cases: [(String, Double, Double?, Int)] = [

@@ -40,7 +40,7 @@ let spectra = weights.withUnsafeBufferPointer { buffer in
     FourierSpectra.compute(NeuronMatrix(base: buffer.baseAddress!, neurons: frequencies.count, length: p,
                                         neuronStride: p, sampleStride: 1))
 }
-print("Fourier spectra on Z_\(p) (power per real frequency bin, DC excluded; THEORY.md §4):")
+print("Fourier spectra on Z_\(p) (power per real frequency bin, DC excluded; docs/theory.md §4):")
 for i in 0..<spectra.neuronCount {
     let s = spectra.summary(ofNeuron: i)
     let top = s.top(2).map { "\($0.component): \(String(format: "%.3f", $0.share))" }.joined(separator: ", ")

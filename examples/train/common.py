@@ -1,6 +1,6 @@
 """Shared pieces of the IrrepScope example trainers (PyTorch, CPU).
 
-Networks are exactly those of shared/THEORY.md section 1 (one hidden layer, no biases):
+Networks are exactly those of docs/theory.md section 1 (one hidden layer, no biases):
 
 * group tasks:  f(a, b)[c] = sum_i sigma(u_i[a] + v_i[b]) * w_i[c]
   u_i = embed_a.weight[:, i], v_i = embed_b.weight[:, i], w_i = unembed.weight[:, i]
@@ -9,7 +9,7 @@ Networks are exactly those of shared/THEORY.md section 1 (one hidden layer, no b
 
 The dataset is always the whole population, the loss is the mean cross-entropy over it
 plus lambda * sum_i ||omega_i||_2^nu_reg (omega_i = concat(u_i, v_i, w_i), or (u_i, w_i)).
-The logged normalized margin is h(theta) / sum_i ||omega_i||_2^nu (THEORY section 2), with
+The logged normalized margin is h(theta) / sum_i ||omega_i||_2^nu (docs/theory.md §2), with
 nu the homogeneity degree of the network, computed in float64.
 """
 import itertools
@@ -133,7 +133,7 @@ S5_NONTRIVIAL_DIMS = [4, 5, 6, 5, 4, 1]
 
 # --------------------------------------------------------------------------- metrics
 def margin_stats(logits, y, neuron_vectors, nu):
-    """Exact THEORY section 2 quantities in float64."""
+    """Exact docs/theory.md §2 quantities in float64."""
     logits = logits.double()
     correct = logits.gather(1, y[:, None])[:, 0]
     other = logits.clone()

@@ -1,7 +1,7 @@
 """C_71 modular addition, ReLU activation, L2 regularization lambda * ||theta||_2^2 (paper Fig. 4).
 
 The ReLU network is 2-homogeneous, so its normalized margin uses the L_{2,2} norm:
-h(theta) / sum_i ||omega_i||^2.  THEORY.md gives no gamma* for ReLU (Theorem 7 is for x^2):
+h(theta) / sum_i ||omega_i||^2.  docs/theory.md gives no gamma* for ReLU (Theorem 7 is for x^2):
 the log's gamma_star is null.
 """
 import os, sys

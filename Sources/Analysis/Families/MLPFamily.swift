@@ -3,7 +3,7 @@ import Checkpoints
 import Foundation
 import Groups
 
-/// One-hidden-layer MLPs as real trainers write them (docs: THEORY.md §9):
+/// One-hidden-layer MLPs as real trainers write them (docs: docs/theory.md §9):
 /// f(a, b)[c] = Σ_i σ(u_i[a] + v_i[b] + β_i) · w_i[c] + β′_c, with
 ///
 /// * a concatenated one-hot input: one (m × 2|G|) or (2|G| × m) matrix (`nn.Linear(2p, m)`:
@@ -94,7 +94,7 @@ public struct MLPFamily: NetworkFamily {
     }
 }
 
-/// f(a, b)[c] = Σ_i σ(u_i[a] + v_i[b] + β_i) · w_i[c] + β′_c (THEORY.md §9), weights
+/// f(a, b)[c] = Σ_i σ(u_i[a] + v_i[b] + β_i) · w_i[c] + β′_c (docs/theory.md §9), weights
 /// element-major as `GroupNetwork`'s. Its forward pass is the protocol's exact double pass
 /// from `logits`.
 public struct MLPNetwork: GroupTaskNetwork {

@@ -2,7 +2,7 @@ import Checkpoints
 import Foundation
 import Groups
 
-/// The paper's network f(a, b)[c] = Σ_i σ(u_i[a] + v_i[b]) · w_i[c] (THEORY.md §1), in
+/// The paper's network f(a, b)[c] = Σ_i σ(u_i[a] + v_i[b]) · w_i[c] (docs/theory.md §1), in
 /// every layout `NetworkLocator` recognises: the paper's (`embedding_left`, `embedding_right`,
 /// `unembedding`, optional instance axis), two embeddings and an output matrix of any trainer,
 /// summed-embedding MLPs (u = v), and embeddings followed by a hidden matrix (the

@@ -2,7 +2,7 @@ import Checkpoints
 import Foundation
 import Groups
 
-/// The sparse-parity network f(x) = Σ_i (u_iᵀx)^k · w_i on {±1}^n (THEORY.md §1): a
+/// The sparse-parity network f(x) = Σ_i (u_iᵀx)^k · w_i on {±1}^n (docs/theory.md §1): a
 /// first layer u (m × n) and a two-class output w (2 × m), analyzed against Theorem 8.
 public struct SparseParityFamily: NetworkFamily {
     public init() {}
