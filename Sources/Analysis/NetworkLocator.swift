@@ -50,6 +50,13 @@ public struct NetworkLayout: Sendable, Equatable {
 
     /// The number of neurons m.
     public var width: Int { w.shape[w.neuronAxis] }
+
+    /// Throws when the network has no hidden neuron (a width of 0 has no margin to measure).
+    public func requireNeurons(path: String) throws {
+        guard width > 0 else {
+            throw LayoutError(path: path, message: "the network has width 0 (u = '\(u.name)' \(u.shape), w = '\(w.name)' \(w.shape)): no hidden neuron to analyze")
+        }
+    }
 }
 
 /// The hidden matrix of a network whose two inputs are embedded first: the pre-activation of

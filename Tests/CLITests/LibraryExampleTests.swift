@@ -92,3 +92,18 @@ final class ExtraTokenRowsTests: XCTestCase {
         XCTAssertEqual(plain.json?["p"] as? Int, 3)
     }
 }
+
+/// A network of width 0 (issue 15's hostile-file battery: embeddings [1, 7, 0], unembedding
+/// [1, 0, 7]) is a clear error, not a trap.
+final class ZeroWidthTests: XCTestCase {
+    func testAWidthZeroNetworkIsAnError() throws {
+        let dir = ScratchDirectory()
+        let path = dir.path("w0.safetensors")
+        writeSafetensors(path, [("embedding_left", [1, 7, 0], []), ("embedding_right", [1, 7, 0], []), ("unembedding", [1, 0, 7], [])])
+        let r = try CLI.run(["analyze", path, "--group", "C7"])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertEqual(r.stdout, "")
+        XCTAssert(r.stderr.contains("the network has width 0"), r.stderr)
+        XCTAssertFalse(r.stderr.contains("crashed"), r.stderr)
+    }
+}

@@ -45,6 +45,7 @@ public struct MLPFamily: NetworkFamily {
             (u, v) = try NetworkLocator.inputs(l, in: checkpoint, rowOfElement: rowOfElement)
         }
         layout.elementOrder = orderSource
+        try layout.requireNeurons(path: checkpoint.path)
         let m = layout.width
         let w = try NetworkLocator.elementMajor(layout.w, in: checkpoint, rowOfElement: rowOfElement)
         var beta = [Double](repeating: 0, count: m), betaOut = [Double](repeating: 0, count: n)

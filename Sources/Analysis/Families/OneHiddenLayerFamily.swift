@@ -30,6 +30,7 @@ public struct OneHiddenLayerFamily: NetworkFamily {
         }
         let (rowOfElement, orderSource) = try ElementOrder.rowOfElement(request, group: g, checkpoint: checkpoint)
         layout.elementOrder = orderSource
+        try layout.requireNeurons(path: checkpoint.path)
         let (uw, vw) = try NetworkLocator.inputs(layout, in: checkpoint, rowOfElement: rowOfElement)
         let ww = try NetworkLocator.elementMajor(layout.w, in: checkpoint, rowOfElement: rowOfElement)
         let m = layout.width

@@ -19,6 +19,7 @@ public struct SparseParityFamily: NetworkFamily {
         }
         let (uu, wu) = try NetworkLocator.locateParity(in: checkpoint, inputs: n, u: request.tensors.u, w: request.tensors.w)
         let m = uu.shape[uu.neuronAxis]
+        guard m > 0 else { throw LayoutError(path: checkpoint.path, message: "the network has width 0 (u = '\(uu.name)' \(uu.shape)): no hidden neuron to analyze") }
         guard wu.shape[wu.neuronAxis] == m else {
             throw LayoutError(path: checkpoint.path, message: "u '\(uu.name)' has width \(m) but w '\(wu.name)' has \(wu.shape[wu.neuronAxis])")
         }
