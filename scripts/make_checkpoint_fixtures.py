@@ -317,5 +317,18 @@ def main():
     print(f"wrote {len(expected)} fixtures, {total} bytes in all, to {os.path.normpath(OUT)}")
 
 
+def write_broadcast():
+    """broadcast.pt: a stride-0 view of one float32 over 7 × 2^33 elements (240 GB once
+    materialized); readers must refuse it with a message before allocating. Written alone by
+    `python3 scripts/make_checkpoint_fixtures.py broadcast`."""
+    one = torch.zeros(1, dtype=torch.float32).expand(7, 2 ** 33)
+    torch.save({"w": one, "embedding_left": one.unsqueeze(0)}, os.path.join(OUT, "broadcast.pt"))
+
+
 if __name__ == "__main__":
-    main()
+    import sys
+    if sys.argv[1:] == ["broadcast"]:
+        write_broadcast()
+    else:
+        main()
+        write_broadcast()

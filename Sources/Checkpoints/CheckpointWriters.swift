@@ -13,6 +13,9 @@ import JSONOutput
 public enum CheckpointWriter {
     /// Picks the writer from the extension of `path`: `.safetensors`, `.npz` or `.npy`.
     public static func write(_ tensors: [Tensor], metadata: [(String, String)] = [], to path: String) throws {
+        // Every tensor is materialized in C order: refuse what would not fit before any byte
+        // of the output is written.
+        for t in tensors { _ = try t.materializedByteCount(bytesPerElement: t.dtype.itemSize) }
         do {
             try writeByExtension(tensors, metadata: metadata, to: path)
         } catch {

@@ -1,4 +1,5 @@
 import CKernels
+import Foundation
 /// Byte order of a tensor's elements in its storage.
 public enum ByteOrder: String, Sendable {
     case little, big
@@ -59,14 +60,13 @@ public struct Tensor: Sendable {
             for (d, s) in zip(shape, strides) {
                 let (span, o1) = (d - 1).multipliedReportingOverflow(by: s)
                 guard !o1 else { throw CheckpointError(path: source.path, "tensor '\(name)': absurd strides \(strides) for shape \(shape)") }
-                if span >= 0 {
-                    let (h, o2) = hi.addingReportingOverflow(span)
-                    guard !o2 else { throw CheckpointError(path: source.path, "tensor '\(name)': absurd strides \(strides)") }
-                    hi = h
-                } else { lo += span }
+                let (next, o2) = span >= 0 ? hi.addingReportingOverflow(span) : lo.addingReportingOverflow(span)
+                guard !o2 else { throw CheckpointError(path: source.path, "tensor '\(name)': absurd strides \(strides) for shape \(shape)") }
+                if span >= 0 { hi = next } else { lo = next }
             }
-            let (endBytes, o3) = (hi + 1).multipliedReportingOverflow(by: dtype.itemSize)
-            guard lo >= 0, !o3, endBytes <= storageLength else {
+            let (end, o4) = hi.addingReportingOverflow(1)
+            let (endBytes, o3) = end.multipliedReportingOverflow(by: dtype.itemSize)
+            guard lo >= 0, !o3, !o4, endBytes <= storageLength else {
                 throw CheckpointError(path: source.path, "tensor '\(name)': shape \(shape), strides \(strides), offset \(offset) address elements beyond its storage of \(storageLength / max(dtype.itemSize, 1)) \(dtype.rawValue) elements")
             }
         }
@@ -135,6 +135,24 @@ public struct Tensor: Sendable {
         }
     }
 
+    /// The most bytes one tensor may take once materialized (widened to Double, or copied in
+    /// C order by `convert`): 16 GiB, or the environment's `IRREPSCOPE_MAX_TENSOR_BYTES`. A
+    /// broadcast (stride-0) view of a few bytes can describe petabytes; it is refused with a
+    /// message before anything is allocated.
+    public static let materializationLimit: Int = {
+        if let c = getenv("IRREPSCOPE_MAX_TENSOR_BYTES"), let n = Int(String(cString: c)), n > 0 { return n }
+        return 16 << 30
+    }()
+
+    /// elementCount × `bytesPerElement`, checked against `materializationLimit`.
+    public func materializedByteCount(bytesPerElement: Int) throws -> Int {
+        let (bytes, o) = elementCount.multipliedReportingOverflow(by: bytesPerElement)
+        guard !o, bytes <= Tensor.materializationLimit else {
+            throw CheckpointError(path: source.path, "tensor '\(name)' of shape \(shape) would take \(o ? "more than 2^63" : String(bytes)) bytes once materialized, above the limit of \(Tensor.materializationLimit) bytes (raise it with IRREPSCOPE_MAX_TENSOR_BYTES)")
+        }
+        return bytes
+    }
+
     /// All elements as `Double`, in C order (complex types: real parts only is an error).
     ///
     /// Half, bfloat16 and float8 values are widened exactly; 64-bit integers beyond 2⁵³ round.
@@ -143,6 +161,7 @@ public struct Tensor: Sendable {
             throw CheckpointError(path: source.path, "tensor '\(name)' is \(dtype.rawValue); a real tensor is needed here")
         }
         guard let base = baseAddress else { return [] }
+        _ = try materializedByteCount(bytesPerElement: 8)
         // The common case (native float32/float64, C order) in one tight loop; the data may
         // sit at any byte offset inside an archive, hence unaligned loads.
         if isNativeByteOrder, isContiguous, dtype == .float32 || dtype == .float64 {

@@ -107,3 +107,22 @@ final class ZeroWidthTests: XCTestCase {
         XCTAssertFalse(r.stderr.contains("crashed"), r.stderr)
     }
 }
+
+/// A stride-0 tensor of 7 × 2^33 float32 over 4 bytes (written by torch,
+/// scripts/make_checkpoint_fixtures.py) is refused before anything is allocated, and convert
+/// leaves no output file.
+final class BroadcastTensorTests: XCTestCase {
+    func testAHugeBroadcastViewIsRefusedWithAMessage() throws {
+        let fixture = RecordedOutputTests.root.appendingPathComponent("Tests/CheckpointsTests/Fixtures/broadcast.pt").path
+        let dir = ScratchDirectory()
+        for args in [["convert", fixture, dir.path("out.safetensors")], ["spectrum", fixture, "--tensor", "w", "--p", "7"],
+                     ["histogram", fixture, "--tensor", "w", "--p", "7"], ["analyze", fixture, "--group", "C7"]] {
+            let r = try CLI.run(args)
+            XCTAssertEqual(r.status, 1, "\(args): \(r.stderr)")
+            XCTAssertEqual(r.stdout, "")
+            XCTAssert(r.stderr.contains("once materialized, above the limit") || r.stderr.contains("could not find the network"), "\(args): \(r.stderr)")
+            XCTAssertFalse(r.stderr.contains("crashed"), r.stderr)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.path("out.safetensors")))
+    }
+}
