@@ -105,7 +105,7 @@ public enum CheckpointWriter {
         header += "\n"
         var out: [UInt8] = NPYFormat.magic + [1, 0, UInt8(header.utf8.count & 0xff), UInt8(header.utf8.count >> 8)]
         out += Array(header.utf8)
-        out += t.contiguousLittleEndianBytes()
+        out += try t.contiguousLittleEndianBytes()
         return out
     }
 

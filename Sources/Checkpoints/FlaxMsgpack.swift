@@ -230,7 +230,7 @@ public enum FlaxMsgpackFormat: CheckpointFormat {
                         case .bool: metadata.append((key, .bool(x != 0)))
                         case _ where dtype.isFloatingPoint: metadata.append((key, .double(x)))
                         default:
-                            let raw = t.contiguousLittleEndianBytes()
+                            let raw = try t.contiguousLittleEndianBytes()
                             var u: UInt64 = 0
                             for (i, byte) in raw.enumerated() { u |= UInt64(byte) << (8 * UInt64(i)) }
                             let signed = [DType.int8, .int16, .int32, .int64].contains(dtype)

@@ -279,10 +279,10 @@ public struct PickleTreeReader {
             case .bool: metadata.append((key, .bool(v != 0)))
             case _ where t.isFloatingPoint: metadata.append((key, .double(v)))
             case .uint64:
-                let u = UInt64(littleEndian: tensor.contiguousLittleEndianBytes().withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
+                let u = UInt64(littleEndian: try tensor.contiguousLittleEndianBytes().withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
                 metadata.append((key, u <= UInt64(Int64.max) ? .int(Int64(u)) : .bigInt(String(u))))
             case .int64:
-                metadata.append((key, .int(Int64(littleEndian: tensor.contiguousLittleEndianBytes().withUnsafeBytes { $0.loadUnaligned(as: Int64.self) }))))
+                metadata.append((key, .int(Int64(littleEndian: try tensor.contiguousLittleEndianBytes().withUnsafeBytes { $0.loadUnaligned(as: Int64.self) }))))
             default: metadata.append((key, .int(Int64(v))))
             }
             return true

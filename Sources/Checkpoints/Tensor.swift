@@ -197,11 +197,12 @@ public struct Tensor: Sendable {
     /// True when the elements lie contiguously in C order (no gaps, no reordering).
     public var isContiguous: Bool { strides == Tensor.contiguousStrides(shape) }
 
-    /// Raw little-endian bytes of all elements in C order (for writers such as `convert`).
-    public func contiguousLittleEndianBytes() -> [UInt8] {
+    /// Raw little-endian bytes of all elements in C order (for writers such as `convert`);
+    /// refused above `materializationLimit`.
+    public func contiguousLittleEndianBytes() throws -> [UInt8] {
         let size = dtype.itemSize
         var out = [UInt8]()
-        out.reserveCapacity(elementCount * size)
+        out.reserveCapacity(try materializedByteCount(bytesPerElement: size))
         guard let base = baseAddress else { return out }
         let swap = byteOrder == .big && size > 1
         if !swap, strides == Tensor.contiguousStrides(shape) {

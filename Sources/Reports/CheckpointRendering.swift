@@ -68,7 +68,7 @@ public enum CheckpointRendering {
 
     /// Benchmark aid (`inspect --read-all`): touches every byte of every tensor as a reader
     /// would; returns (tensors, bytes, checksum).
-    public static func readAll(_ c: Checkpoint) -> (tensors: Int, bytes: Int, checksum: UInt64) {
+    public static func readAll(_ c: Checkpoint) throws -> (tensors: Int, bytes: Int, checksum: UInt64) {
         var total = 0
         var checksum: UInt64 = 0
         for t in c.tensors {
@@ -85,7 +85,7 @@ public enum CheckpointRendering {
             if t.isContiguous, t.byteOrder == .little || t.dtype.itemSize == 1 {
                 sum(UnsafeRawBufferPointer(start: t.baseAddress, count: n))
             } else {
-                t.contiguousLittleEndianBytes().withUnsafeBytes { sum($0) }
+                try t.contiguousLittleEndianBytes().withUnsafeBytes { sum($0) }
             }
         }
         return (c.tensors.count, total, checksum)

@@ -45,7 +45,7 @@ struct InspectCommand: ParsableCommand {
         CheckpointRendering.write(c, json: format == .json, out)
         out.flush()
         if readAll {
-            let r = CheckpointRendering.readAll(c)
+            let r = try CheckpointRendering.readAll(c)
             let done = DispatchTime.now()
             let openS = Double(opened.uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
             let readS = Double(done.uptimeNanoseconds - opened.uptimeNanoseconds) / 1e9

@@ -68,7 +68,7 @@ final class BadInputTests: XCTestCase {
                 let p = write(b, "corrupt-\(f)")
                 do {
                     let c = try CheckpointLoader.load(path: p)
-                    for t in c.tensors { _ = t.contiguousLittleEndianBytes() }
+                    for t in c.tensors { _ = try t.contiguousLittleEndianBytes() }
                 } catch is CheckpointError {
                 } catch {
                     XCTFail("\(f): not a CheckpointError: \(error)")

@@ -18,7 +18,7 @@ final class ConvertTests: XCTestCase {
         for (x, y) in zip(a, b) {
             XCTAssertEqual(x.dtype, y.dtype, "\(what): \(x.name)")
             XCTAssertEqual(x.shape, y.shape, "\(what): \(x.name)")
-            XCTAssertEqual(x.contiguousLittleEndianBytes(), y.contiguousLittleEndianBytes(), "\(what): \(x.name)")
+            XCTAssertEqual(try x.contiguousLittleEndianBytes(), try y.contiguousLittleEndianBytes(), "\(what): \(x.name)")
         }
     }
 

@@ -30,7 +30,7 @@ final class FixtureTests: XCTestCase {
             let what = "\(file): \(t.name)"
             XCTAssertEqual(t.dtype.rawValue, e["dtype"] as? String, what)
             XCTAssertEqual(t.shape, e["shape"] as? [Int], what)
-            XCTAssertEqual(hex(t.contiguousLittleEndianBytes()), e["hex"] as? String, "\(what): bytes")
+            XCTAssertEqual(hex(try t.contiguousLittleEndianBytes()), e["hex"] as? String, "\(what): bytes")
             if let values = e["values"] as? [String] {
                 // Written with float.hex(), so that no decimal round trip blurs the last bit.
                 XCTAssertEqual(try t.doubleValues(), values.map { Double($0)! }, "\(what): decoded values")

@@ -45,7 +45,7 @@ enum NPYFixtures {
         #expect(!t.isNativeByteOrder)
         let le = try CheckpointLoader.load(path: NPYFixtures.path("f4_c")).tensors[0]
         #expect(try t.doubleValues() == le.doubleValues())
-        #expect(t.contiguousLittleEndianBytes() == le.contiguousLittleEndianBytes())
+        #expect(try t.contiguousLittleEndianBytes() == le.contiguousLittleEndianBytes())
     }
 
     @Test(arguments: [

@@ -17,7 +17,7 @@ public func fuzzInput(_ data: UnsafePointer<UInt8>?, _ size: Int, _ body: (ByteS
 public func readAndTouch(_ format: any CheckpointFormat.Type, _ source: ByteSource) throws {
     let c = try format.read(source)
     for t in c.tensors.prefix(64) where t.elementCount <= 1 << 20 {
-        _ = t.contiguousLittleEndianBytes()
+        _ = try t.contiguousLittleEndianBytes()
         if !t.dtype.isComplex { _ = try t.doubleValues() }
     }
     for m in c.metadata.prefix(64) { _ = m.value.description }

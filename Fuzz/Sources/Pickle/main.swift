@@ -16,7 +16,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
             StorageSlice(source: source, start: 0, length: source.count, dtype: sid.dtype, byteOrder: .little)
         }
         try r.walk(root)
-        for t in r.tensors.prefix(16) where t.elementCount <= 1 << 16 { _ = t.contiguousLittleEndianBytes() }
+        for t in r.tensors.prefix(16) where t.elementCount <= 1 << 16 { _ = try t.contiguousLittleEndianBytes() }
     }
 }
 runFuzzer { data, size in fuzz(data, size) }
