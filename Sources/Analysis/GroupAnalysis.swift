@@ -235,6 +235,9 @@ extension GroupAnalysis {
         var bound: MarginBound
         if cyclic {
             bound = .cyclic(p: n, width: m, activation: network.activation)
+            // Theorem 7 is for odd p; the group of order 2 (C_2 = S_2 = D_1) has real irreps
+            // only, so Theorem 9 gives its γ*.
+            if n == 2 { bound = .group(group, width: m, activation: network.activation) }
         } else {
             bound = .group(group, width: m, activation: network.activation)
         }

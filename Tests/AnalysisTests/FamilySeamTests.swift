@@ -123,3 +123,24 @@ final class NoteLog: @unchecked Sendable {
     func add(_ s: String) { lock.lock(); stored.append(s); lock.unlock() }
     var lines: [String] { lock.lock(); defer { lock.unlock() }; return stored }
 }
+
+@Suite struct OrderTwoTests {
+    /// C_2, S_2 and D_1 are one group in the same element order: the FFT route for all three,
+    /// and Theorem 9's γ* = 2/(3√6) (Theorem 7 is for odd p).
+    @Test func theGroupOfOrderTwoIsCyclicAndHasTheorem9sGammaStar() throws {
+        let u: [Double] = [1, -1, 0.5, 2], v: [Double] = [0.3, 1, -2, 0.1], w: [Double] = [1, 0.2, -1, 0.7]
+        let net = GroupNetwork(order: 2, width: 2, activation: .quadratic, u: u, v: v, w: w)
+        var results: [GroupAnalysis] = []
+        for name in ["C2", "S2", "D1"] {
+            let g = try FiniteGroup.named(name)
+            #expect(g.isCyclic)
+            results.append(GroupAnalysis.run(network: net, group: g, groupName: name, options: .init()))
+        }
+        for a in results {
+            #expect(a.isCyclic && a.componentLabels == ["0", "1"])
+            #expect(a.bound.theorem == "Theorem 9")
+            #expect(abs(a.bound.value! - 2 / (3 * 6.0.squareRoot())) < 1e-15)
+            #expect(a.margin == results[0].margin && a.neuronsPerComponent == results[0].neuronsPerComponent)
+        }
+    }
+}
