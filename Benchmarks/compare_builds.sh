@@ -9,16 +9,12 @@ cd "$(dirname "$0")/.."
 OLD=$1 NEW=$2 N=${3:-7}
 DIR=.build/bench-data
 mkdir -p "$DIR"
+python3 Benchmarks/make_analyze_data.py "$DIR"
 python3 - "$DIR" <<'PY'
 import os, sys
 import numpy as np
 d = sys.argv[1]
 rng = np.random.default_rng(5)
-for name, n, m in (("c113-m512", 113, 512), ("s5-m2000", 120, 2000)):
-    f = os.path.join(d, name + ".npz")
-    if not os.path.exists(f):
-        np.savez(f, **{k: (0.1 * rng.standard_normal((n, m))).astype(np.float32)
-                       for k in ("embed_a.weight", "embed_b.weight", "unembed.weight")})
 f = os.path.join(d, "spectrum-100000x113.npy")
 if not os.path.exists(f):
     np.save(f, rng.standard_normal((100000, 113)).astype(np.float32))

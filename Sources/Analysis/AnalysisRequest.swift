@@ -13,6 +13,14 @@ public enum AnalysisTask: Sendable, Equatable {
     case inferredGroup
 }
 
+extension AnalysisTask {
+    /// A task on a named group (what the group-task families serve).
+    public var isGroupTask: Bool {
+        if case .group = self { return true }
+        return false
+    }
+}
+
 /// Everything an analysis needs besides the checkpoint: what `Analyzer.analyze` takes.
 ///
 /// Conventions: labels are c = a·b with `composition` (right-to-left, (g·h)(x) = g(h(x)), by

@@ -53,6 +53,14 @@ public struct GroupAnalysisDraft: Sendable {
     public let isCyclic: Bool
 }
 
+extension ComponentLabel {
+    /// Component index → label: the frequency itself for cyclic groups, else the real
+    /// component's label.
+    public static func labeller(cyclic: Bool, labels: [String]) -> (Int) -> ComponentLabel {
+        cyclic ? { .frequency($0) } : { .irrep(labels[$0]) }
+    }
+}
+
 /// Everything `analyze` reports on a network on a group task.
 public struct GroupAnalysis: Sendable, ReportsMargins {
     public let groupName: String
@@ -128,6 +136,16 @@ public struct GroupAnalysisOptions: Sendable {
     /// while the forward pass may still be running (e.g. to render them meanwhile).
     public var whileMarginsCompute: (@Sendable (GroupAnalysisDraft) -> Void)? = nil
     public init() {}
+
+    /// The options a request asks for (what every group-task family passes on).
+    public init(_ request: AnalysisRequest) {
+        threads = request.threads
+        composition = request.composition
+        includeTrivial = request.includeTrivial
+        top = request.top
+        bins = request.bins
+        whileMarginsCompute = request.whileMarginsCompute
+    }
 }
 
 extension GroupAnalysis {
@@ -235,9 +253,12 @@ extension GroupAnalysis {
         var bound: MarginBound
         if cyclic {
             bound = .cyclic(p: n, width: m, activation: network.activation)
-            // Theorem 7 is for odd p; the group of order 2 (C_2 = S_2 = D_1) has real irreps
-            // only, so Theorem 9 gives its γ*.
-            if n == 2 { bound = .group(group, width: m, activation: network.activation) }
+            // Theorem 7 is for odd p; a cyclic group that meets Theorem 9's hypotheses (only
+            // the group of order 2, C_2 = S_2 = D_1: its one non-trivial irrep is real) gets γ*
+            // from Theorem 9.
+            if bound.value == nil, n >= 2, group.theorem9.hypothesesHold {
+                bound = .group(group, width: m, activation: network.activation)
+            }
         } else {
             bound = .group(group, width: m, activation: network.activation)
         }

@@ -332,7 +332,7 @@ public struct GroupAnalysisRecord: Codable, Equatable, Sendable {
 
     /// Component index → label (an integer frequency for cyclic groups).
     static func labeller(_ a: GroupAnalysis) -> (Int) -> ComponentLabel {
-        a.isCyclic ? { .frequency($0) } : { .irrep(a.componentLabels[$0]) }
+        ComponentLabel.labeller(cyclic: a.isCyclic, labels: a.componentLabels)
     }
 
     public var isCyclic: Bool { componentKind == "frequency" }

@@ -326,7 +326,7 @@ public enum AnalysisRendering {
 extension GroupAnalysisDraft {
     /// The findings as records (labels as the analysis record writes them).
     public func neuronRecords() -> [NeuronRecord] {
-        let label: (Int) -> ComponentLabel = isCyclic ? { .frequency($0) } : { [componentLabels] in .irrep(componentLabels[$0]) }
+        let label = ComponentLabel.labeller(cyclic: isCyclic, labels: componentLabels)
         return neurons.map { NeuronRecord($0, roles: roles, label: label) }
     }
 }

@@ -13,7 +13,10 @@ struct AnalyzeCommand: ParsableCommand {
         Group tasks (--group, e.g. C71, S4, D5): the network f(a,b)[c] = Σ_i σ(u_i[a] + v_i[b]) w_i[c] \
         of docs/theory.md §1 is located automatically (or with --u/--v/--w): the paper's layout, two \
         embeddings and an output matrix of any trainer, summed-embedding MLPs, and embeddings \
-        followed by a hidden matrix (W_x, W_y, W, W_U: u = W_x·W[:d], v = W_y·W[d:]). Accuracy and \
+        followed by a hidden matrix (W_x, W_y, W, W_U: u = W_x·W[:d], v = W_y·W[d:]), and MLPs with \
+        a concatenated one-hot input (nn.Linear(2|G|, m): u, v its two halves) or biases, which are \
+        part of the forward pass (γ* only when every bias is zero). Without --group the group is \
+        the one the checkpoint's metadata names, or C_p for an axis of prime length p. Accuracy and \
         margin are those of the double-precision forward pass (reached through a single-precision \
         screen with a rigorous error bound). Per neuron: the dominant \
         frequency or irrep of u, v and w with max normalized power, the split of the neuron's norm, \

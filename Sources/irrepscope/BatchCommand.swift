@@ -13,7 +13,9 @@ struct BatchCommand: ParsableCommand {
         path per line) or one file holding a list of checkpoints. Checkpoints are ordered by the \
         training step found in their metadata (step, global_step, epoch, iteration, or a parallel \
         list such as epochs next to a list of checkpoints) or, failing that, the entry's index in a \
-        list file or the last number in the file name.
+        list file or the last number in the file name. Files found in a directory or by a glob that \
+        hold no checkpoint format and are not named like one (a trainer's log, a plot) are skipped \
+        and listed in one note.
 
         Results stream to DIR/results.jsonl, one JSON line per checkpoint, as they complete; at the \
         end the file is rewritten sorted by step and DIR/report.html shows the trajectory. A bad \

@@ -18,10 +18,7 @@ public struct MLPFamily: NetworkFamily {
     public init() {}
     public var name: String { "MLP with biases or a concatenated input" }
 
-    public func serves(_ task: AnalysisTask) -> Bool {
-        if case .group = task { return true }
-        return false
-    }
+    public func serves(_ task: AnalysisTask) -> Bool { task.isGroupTask }
 
     public func analyze(_ checkpoint: Checkpoint, request: AnalysisRequest, group: FiniteGroup?) throws -> AnalysisResult {
         guard case .group(let groupName) = request.task, let g = group else {
@@ -59,13 +56,7 @@ public struct MLPFamily: NetworkFamily {
         }
         let net = MLPNetwork(order: n, width: m, activation: request.activation ?? .quadratic, u: u, v: v, w: w,
                              hiddenBias: beta, outputBias: betaOut)
-        var options = GroupAnalysisOptions()
-        options.threads = request.threads
-        options.composition = request.composition
-        options.includeTrivial = request.includeTrivial
-        options.top = request.top
-        options.bins = request.bins
-        options.whileMarginsCompute = request.whileMarginsCompute
+        let options = GroupAnalysisOptions(request)
         return .group(GroupAnalysis.run(network: net, group: g, groupName: groupName, options: options), layout)
     }
 

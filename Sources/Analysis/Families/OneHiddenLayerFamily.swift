@@ -14,10 +14,7 @@ public struct OneHiddenLayerFamily: NetworkFamily {
     public init() {}
     public var name: String { "one hidden layer σ(u[a] + v[b])·w" }
 
-    public func serves(_ task: AnalysisTask) -> Bool {
-        if case .group = task { return true }
-        return false
-    }
+    public func serves(_ task: AnalysisTask) -> Bool { task.isGroupTask }
 
     public func analyze(_ checkpoint: Checkpoint, request: AnalysisRequest, group: FiniteGroup?) throws -> AnalysisResult {
         guard case .group(let groupName) = request.task, let g = group else {
@@ -36,13 +33,7 @@ public struct OneHiddenLayerFamily: NetworkFamily {
         let m = layout.width
         let activation = request.activation ?? .quadratic
         let net = GroupNetwork(order: g.order, width: m, activation: activation, u: uw, v: vw, w: ww)
-        var options = GroupAnalysisOptions()
-        options.threads = request.threads
-        options.composition = request.composition
-        options.includeTrivial = request.includeTrivial
-        options.top = request.top
-        options.bins = request.bins
-        options.whileMarginsCompute = request.whileMarginsCompute
+        let options = GroupAnalysisOptions(request)
         var a = GroupAnalysis.run(network: net, group: g, groupName: groupName, options: options)
         // Square matrices (m = |G|): also try them with element and neuron axes swapped.
         func swapped(_ t: TensorUse) -> TensorUse? {
