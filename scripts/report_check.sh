@@ -25,7 +25,7 @@ if grep -E "CONSOLE|Failed to load|ERR_FILE_NOT_FOUND" "$log" >/dev/null; then
   exit 1
 fi
 expected=$(grep -c '<figure' "$html")
-rendered=$(grep -o '<svg[^>]*class="plot"' "$dom" | wc -l)
+rendered=$(grep -oE '<svg[^>]*class="plot( [^"]*)?"' "$dom" | wc -l)
 if [ "$expected" -eq 0 ] || [ "$rendered" -ne "$expected" ]; then
   echo "report_check: $html: $rendered of $expected plots rendered" >&2
   exit 1

@@ -43,6 +43,10 @@ public struct AnalysisRequest: Sendable {
     public var top = 3
     /// Histogram bins on [0, 1].
     public var bins = 20
+    /// How many neurons, the largest by norm ‖ω_i‖, to profile: their weights over the
+    /// elements and their power per component (`GroupAnalysis.profiles`, drawn as the paper's
+    /// Fig. 1 panels); 0 for none.
+    public var profiledNeurons = 0
     /// Threads for one checkpoint's forward pass (batch runs several checkpoints at once).
     public var threads = ProcessInfo.processInfo.activeProcessorCount
     /// Called on the analyzing thread with the per-neuron findings as soon as they are ready,
@@ -64,6 +68,7 @@ public struct AnalysisRequest: Sendable {
             }
         }
         if top < 0 || bins < 1 { throw AnalysisError("top must be ≥ 0 and bins ≥ 1") }
+        if profiledNeurons < 0 { throw AnalysisError("the number of profiled neurons must be ≥ 0") }
     }
 }
 

@@ -90,6 +90,9 @@ public struct GroupAnalysis: Sendable, ReportsMargins {
     /// apart by shape: the analysis with those axes swapped, measured the same way (set by the
     /// family that knows the file's layout).
     public var transposedLayout: (accuracy: Double, normalizedMargin: Double)? = nil
+    /// The `GroupAnalysisOptions.profiledNeurons` neurons of largest norm (ties: lower index
+    /// first), largest first: their weights and spectra.
+    public var profiles: [NeuronProfile] = []
 
     public var transposedLayoutFitsBetter: Bool {
         guard let t = transposedLayout else { return false }
@@ -124,12 +127,33 @@ extension NeuronFindings {
     }
 }
 
+/// One neuron's weights and power spectra, for the paper's Fig. 1 panels (docs/theory.md §4–§5).
+public struct NeuronProfile: Sendable {
+    /// The neuron's index i.
+    public let index: Int
+    /// ‖ω_i‖₂ over every role.
+    public let norm: Double
+    /// Per role (in `GroupAnalysis.roles` order): the weight on each element, in the group's
+    /// element order (for C_n element k is k mod n).
+    public let values: [[Double]]
+    /// Per role: the power on each component, indexed like `GroupAnalysis.componentLabels`
+    /// (the trivial component included, whatever `includeTrivial` says): for C_n the DFT power
+    /// of frequency k (k and n − k together), otherwise ‖P_ρ x‖².
+    public let power: [[Double]]
+
+    public init(index: Int, norm: Double, values: [[Double]], power: [[Double]]) {
+        self.index = index; self.norm = norm; self.values = values; self.power = power
+    }
+}
+
 /// Options of a group analysis.
 public struct GroupAnalysisOptions: Sendable {
     public var composition: Composition = .rightToLeft
     public var includeTrivial = false
     public var top = 3
     public var bins = 20
+    /// Neurons profiled (`GroupAnalysis.profiles`): the K largest by norm; 0 for none.
+    public var profiledNeurons = 0
     /// Threads for the forward pass (default: all cores; 1 when checkpoints are analyzed in parallel).
     public var threads = ProcessInfo.processInfo.activeProcessorCount
     /// Called on the calling thread with the per-neuron findings as soon as they are ready,
@@ -144,6 +168,7 @@ public struct GroupAnalysisOptions: Sendable {
         includeTrivial = request.includeTrivial
         top = request.top
         bins = request.bins
+        profiledNeurons = request.profiledNeurons
         whileMarginsCompute = request.whileMarginsCompute
     }
 }
@@ -265,12 +290,22 @@ extension GroupAnalysis {
         if let why = network.notOfThePapersForm {
             bound = MarginBound(value: nil, theorem: bound.theorem, minimumWidth: bound.minimumWidth, reason: why)
         }
-        return GroupAnalysis(
+        // Profiles of the largest neurons (the paper's Fig. 1): weights and full spectra.
+        let profiled = findings.indices.sorted { findings[$0].norm > findings[$1].norm || (findings[$0].norm == findings[$1].norm && $0 < $1) }
+            .prefix(options.profiledNeurons)
+        let profiles = profiled.map { i in
+            NeuronProfile(index: i, norm: findings[i].norm,
+                          values: roles.map { role in (0..<n).map { role.values[$0 * m + i] } },
+                          power: tables.map { Array($0.0.powers(ofNeuron: i)) })
+        }
+        var analysis = GroupAnalysis(
             groupName: groupName, order: n, width: m, activation: network.activation, isCyclic: cyclic,
             componentLabels: labels, roles: roles.map(\.name), neurons: findings, distributions: distributions,
             neuronsPerComponent: perComponent, unusedComponents: unused, composition: options.composition,
             margins: MarginFindings(accuracy: acc, margin: h, normPowerNu: normNu, bound: bound),
             alternative: (options.composition.opposite, accAlt, hAlt / normNu))
+        analysis.profiles = profiles
+        return analysis
     }
 }
 

@@ -242,6 +242,27 @@ public struct AlternativeRecord: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey { case composition, accuracy, normalizedMargin = "normalized_margin", fitsBetter = "fits_better" }
 }
 
+/// One profiled neuron (`NeuronProfile`): its weights over the elements and its power per
+/// component, per role (JSON `neuron_profiles`; docs/theory.md §4–§5).
+public struct NeuronProfileRecord: Codable, Equatable, Sendable {
+    public var index: Int
+    public var norm: Double?
+    /// Role → the weight on each element, in the group's element order.
+    public var values: [String: [Double]]
+    /// Role → the power on each component, indexed like the record's `components`.
+    public var power: [String: [Double]]
+
+    public init(index: Int, norm: Double?, values: [String: [Double]], power: [String: [Double]]) {
+        self.index = index; self.norm = norm; self.values = values; self.power = power
+    }
+
+    public init(_ p: NeuronProfile, roles: [String]) {
+        var values: [String: [Double]] = [:], power: [String: [Double]] = [:]
+        for (r, role) in roles.enumerated() { values[role] = p.values[r]; power[role] = p.power[r] }
+        self.init(index: p.index, norm: p.norm.finiteOrNil, values: values, power: power)
+    }
+}
+
 /// The record of a group analysis: report.json of `analyze --out`, `analyze --format json`.
 public struct GroupAnalysisRecord: Codable, Equatable, Sendable {
     public struct Summary: Codable, Equatable, Sendable {
@@ -277,10 +298,13 @@ public struct GroupAnalysisRecord: Codable, Equatable, Sendable {
     public var layout: LayoutRecord
     public var neurons: [NeuronRecord]
     public var summary: Summary
+    /// The profiled neurons, largest norm first (empty unless asked for: `--neurons K`).
+    public var neuronProfiles: [NeuronProfileRecord] = []
 
     enum CodingKeys: String, CodingKey {
         case schemaVersion = "schema_version", file, group, order, width, activation, composition
         case componentKind = "component_kind", components, roles, layout, neurons, summary
+        case neuronProfiles = "neuron_profiles"
     }
 
     public init(from decoder: Decoder) throws {
@@ -298,6 +322,7 @@ public struct GroupAnalysisRecord: Codable, Equatable, Sendable {
         layout = try c.decode(LayoutRecord.self, forKey: .layout)
         neurons = try c.decodeIfPresent([NeuronRecord].self, forKey: .neurons) ?? []
         summary = try c.decode(Summary.self, forKey: .summary)
+        neuronProfiles = try c.decodeIfPresent([NeuronProfileRecord].self, forKey: .neuronProfiles) ?? []
     }
 
     /// The record of an analysis; `neurons` false leaves the per-neuron records out (when they
@@ -328,6 +353,7 @@ public struct GroupAnalysisRecord: Codable, Equatable, Sendable {
             otherComposition: AlternativeRecord(composition: a.alternative.composition.spelling, accuracy: a.alternative.accuracy,
                                                 normalizedMargin: a.alternative.normalizedMargin.finiteOrNil,
                                                 fitsBetter: a.alternativeFitsBetter))
+        neuronProfiles = a.profiles.map { NeuronProfileRecord($0, roles: a.roles) }
     }
 
     /// Component index → label (an integer frequency for cyclic groups).

@@ -168,7 +168,25 @@ public enum AnalysisRendering {
         if let t = s.transposedLayout { alternativeJSON(j, "transposed_layout", t) }
         if let o = s.otherComposition { alternativeJSON(j, "other_composition", o) }
         j.endObject()
+        if !a.neuronProfiles.isEmpty { profilesJSON(j, a.neuronProfiles, roles: a.roles) }
         j.endObject()
+    }
+
+    /// `neuron_profiles`: written only when the analysis profiled neurons (`--neurons K`).
+    static func profilesJSON(_ j: JSONWriter, _ profiles: [NeuronProfileRecord], roles: [String]) {
+        j.key("neuron_profiles"); j.beginArray()
+        for p in profiles {
+            j.beginObject()
+            j.field("index", p.index)
+            j.field("norm", p.norm)
+            for (key, table) in [("values", p.values), ("power", p.power)] {
+                j.key(key); j.beginObject()
+                for role in roles { if let xs = table[role] { j.key(role); j.beginArray(); for x in xs { j.value(x) }; j.endArray() } }
+                j.endObject()
+            }
+            j.endObject()
+        }
+        j.endArray()
     }
 
     static func parityJSON(_ a: ParityAnalysisRecord, _ j: JSONWriter) {

@@ -103,6 +103,8 @@ public enum AnalysisReport {
                                                           xLabel: "θu + θv − θw (radians)", yLabel: "w max normalized power")))
             }
         }
+        // The paper's Fig. 1 panels for the profiled neurons (`--neurons K`).
+        figures += NeuronPlots.figures(r)
         return Report(title: "IrrepScope: \(r.group)", subtitle: r.file, summary: rows, notes: notes, figures: figures)
     }
 
@@ -130,8 +132,10 @@ public enum AnalysisReport {
     }
 
     /// A trajectory report over a training run: one record per checkpoint (failed ones are
-    /// listed, not plotted), ordered by step.
-    public static func trajectory(_ lines: [BatchRecord], title: String) -> Report {
+    /// listed, not plotted), ordered by step. `last`, when given, is the full analysis of the
+    /// run's last checkpoint (`BatchRunner.lastCheckpoint`), whose profiled neurons are drawn
+    /// after the trajectories.
+    public static func trajectory(_ lines: [BatchRecord], title: String, last: AnalysisRecord? = nil) -> Report {
         let good = lines.filter(\.ok)
         let failed = lines.filter { !$0.ok }
         let steps = good.enumerated().map { $0.element.step ?? Double($0.offset) }
@@ -167,6 +171,13 @@ public enum AnalysisReport {
             rows.append(("last step", fmt(last.step, 8)))
             rows.append(("last accuracy", pct(last.accuracy)))
             rows.append(("last margin / γ*", fmt(last.marginRatio)))
+        }
+        if case .group(let g)? = last, !g.neuronProfiles.isEmpty {
+            figures += NeuronPlots.figures(g).map { f in
+                var f = f
+                f.caption = "Last checkpoint (\(g.file)). " + f.caption
+                return f
+            }
         }
         let notes = failed.map { f -> String in
             let error = f.error ?? ""

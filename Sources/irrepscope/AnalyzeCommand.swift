@@ -46,6 +46,7 @@ struct AnalyzeCommand: ParsableCommand {
 
     func run() throws {
         var request = try analysis.request()
+        request.profiledNeurons = analysis.neurons ?? (out != nil ? AnalysisOptions.defaultProfiledNeurons : 0)
         let rendered = RenderedNeurons()
         if format == .json {
             request.whileMarginsCompute = { draft in rendered.bytes = AnalysisRendering.renderNeurons(draft) }
@@ -120,6 +121,11 @@ struct AnalysisOptions: ParsableArguments {
 
     @Option(help: "Top components listed per neuron.") var top: Int = 3
     @Option(help: "Histogram bins on [0, 1].") var bins: Int = 20
+    @Option(help: ArgumentHelp("Neurons drawn as the paper's Fig. 1 panels (weights over the elements with their trigonometric interpolation, power spectrum): the K largest by norm (default 6 in a report — analyze --out, the last checkpoint of a batch; with --format json, the profiles are written only when --neurons is given).", valueName: "K"))
+    var neurons: Int?
+
+    /// Neurons profiled in a report when --neurons is not given.
+    static let defaultProfiledNeurons = 6
 
     var isParity: Bool { task?.lowercased() == "parity" }
 
@@ -139,6 +145,7 @@ struct AnalysisOptions: ParsableArguments {
             throw ValidationError("unknown --activation '\(a)' (quadratic, relu, x^k)")
         }
         if top < 0 || bins < 1 { throw ValidationError("--top must be ≥ 0 and --bins ≥ 1") }
+        if let neurons, neurons < 0 { throw ValidationError("--neurons must be ≥ 0") }
     }
 
     func supportList() throws -> [Int]? {

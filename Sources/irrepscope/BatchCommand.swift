@@ -61,10 +61,24 @@ struct BatchCommand: ParsableCommand {
         request.progress = { bar.show(done: $0, total: $1, failed: $2) }
         let outcome = try BatchRunner.run(paths, request)
         bar.finish()
-        try AnalysisReport.trajectory(outcome.records, title: "IrrepScope batch: \(paths.joined(separator: " "))").write(to: out)
+        // The last checkpoint's neuron panels (analyzed again with its neurons profiled).
+        var last: AnalysisRecord? = nil
+        do {
+            if let found = try BatchRunner.lastCheckpoint(outcome.records, request: request.analysis,
+                                                          profiledNeurons: analysis.neurons ?? AnalysisOptions.defaultProfiledNeurons) {
+                last = found.record
+                try AnalysisRendering.jsonData(found.record).write(to: URL(fileURLWithPath: out + "/" + lastCheckpointFile), options: .atomic)
+            }
+        } catch {
+            diagnostic("irrepscope: note: the last checkpoint's neuron panels are left out: \(error)")
+        }
+        try AnalysisReport.trajectory(outcome.records, title: "IrrepScope batch: \(paths.joined(separator: " "))", last: last).write(to: out)
         try finish(outcome.records, summary: "\(outcome.records.count - outcome.failed.count) checkpoints analyzed, \(outcome.failed.count) failed; results in \(outcome.resultsPath), report in \(out)/report.html")
     }
 }
+
+/// The full record of a batch's last checkpoint, next to results.jsonl (its profiled neurons).
+let lastCheckpointFile = "last-checkpoint.json"
 
 /// Prints the summary and the failures; exit status 1 if any checkpoint failed.
 func finish(_ records: [BatchRecord], summary: String) throws {
@@ -119,7 +133,9 @@ struct ReportCommand: ParsableCommand {
         if input.hasSuffix(".jsonl") {
             guard FileManager.default.fileExists(atPath: input) else { throw AnalysisError("\(input): no such file") }
             let records = BatchResults.sorted(Array(try BatchResults.read(input, note: { diagnostic("irrepscope: note: " + $0) }).values))
-            try AnalysisReport.trajectory(records, title: "IrrepScope batch").write(to: dir)
+            let lastPath = URL(fileURLWithPath: input).deletingLastPathComponent().appendingPathComponent(lastCheckpointFile).path
+            let last = FileManager.default.fileExists(atPath: lastPath) ? try AnalysisRecord.read(lastPath) : nil
+            try AnalysisReport.trajectory(records, title: "IrrepScope batch", last: last).write(to: dir)
         } else {
             let record = try AnalysisRecord.read(input)
             let ini = try initial.map { try AnalysisRecord.read($0) }
