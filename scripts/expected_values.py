@@ -49,6 +49,30 @@ def gamma_star_s4():
     return 2.0 / (3.0 * math.sqrt(3.0 * 24)) / s
 
 
+# S_5 character table (the same textbooks; e.g. James & Liebeck, Example 19.17), classes by
+# cycle type: e, (ab), (ab)(cd), (abc), (abc)(de), (abcd), (abcde); irreps by partition.
+S5_CLASSES = [(1, 1, 1, 1, 1), (2, 1, 1, 1), (2, 2, 1), (3, 1, 1), (3, 2), (4, 1), (5,)]
+S5_IRREPS = ["[5]", "[4,1]", "[3,2]", "[3,1,1]", "[2,2,1]", "[2,1,1,1]", "[1,1,1,1,1]"]
+S5_CHARS = np.array([
+    [1, 1, 1, 1, 1, 1, 1],
+    [4, 2, 0, 1, -1, 0, -1],
+    [5, 1, 1, -1, 1, -1, 0],
+    [6, 0, -2, 0, 0, 0, 1],
+    [5, -1, 1, -1, -1, 1, 0],
+    [4, -2, 0, 1, 1, 0, -1],
+    [1, -1, 1, 1, -1, -1, 1],
+], dtype=np.float64)
+
+# Theorem 9 (docs/theory.md §3): gamma* = 2 / (3 sqrt(3 |G|)) / sum over non-trivial irreps of d^(5/2).
+SN_TABLES = {"S_4": (S4_CLASSES, S4_IRREPS, S4_CHARS), "S_5": (S5_CLASSES, S5_IRREPS, S5_CHARS)}
+
+
+def gamma_star_sn(group):
+    classes, irreps, chars = SN_TABLES[group]
+    order = math.factorial(len(classes[0]))
+    return 2.0 / (3.0 * math.sqrt(3.0 * order)) / sum(d ** 2.5 for d in chars[1:, 0])
+
+
 # ---------------------------------------------------------------- helpers
 def to_np(t):
     return t.detach().cpu().double().numpy()
@@ -141,9 +165,10 @@ def cycle_type(g):
     return tuple(sorted(lens, reverse=True))
 
 
-def s4_isotypic_fractions(F, elems):
-    """F: (m, 24) rows f over group elements. Character route of docs/theory.md §5:
+def s4_isotypic_fractions(F, elems, group="S_4"):
+    """F: (m, |G|) rows f over group elements (S_4 or S_5). Character route of docs/theory.md §5:
     c(h) = sum_x f(x) f(h^-1 x), ||P_rho f||^2 = (d/|G|) sum_h chi(h) c(h)."""
+    classes, _, chars = SN_TABLES[group]
     N = len(elems)
     index = {g: i for i, g in enumerate(elems)}
     # T[h, x] = index of h^-1 x
@@ -152,10 +177,10 @@ def s4_isotypic_fractions(F, elems):
         hinv = perm_inverse(h)
         for xi, x in enumerate(elems):
             T[hi, xi] = index[perm_compose(hinv, x)]
-    cls = np.array([S4_CLASSES.index(cycle_type(g)) for g in elems])
-    chi = S4_CHARS[:, cls]                         # (5, N)
+    cls = np.array([classes.index(cycle_type(g)) for g in elems])
+    chi = chars[:, cls]                            # (irreps, N)
     c = np.einsum("mx,mhx->mh", F, F[:, T])        # (m, N)
-    power = (S4_DIMS[:, None] / N * (chi @ c.T)).T  # (m, 5)
+    power = (chars[:, :1] / N * (chi @ c.T)).T     # (m, irreps)
     tot = (F ** 2).sum(axis=1)
     return power, tot
 
@@ -189,8 +214,8 @@ def group_values(sd, cfg, ck):
     h = float(g.min())
     if act == "quadratic" and group.startswith("C_"):
         gs = gamma_star_cyclic(N)
-    elif act == "quadratic" and group == "S_4":
-        gs = gamma_star_s4()
+    elif act == "quadratic" and group in SN_TABLES:
+        gs = gamma_star_sn(group)
     else:
         gs = None
     out = {
@@ -218,18 +243,20 @@ def group_values(sd, cfg, ck):
         out["power_definition"] = ("P_k = 2|X_k|^2 for 0<k<p/2 (merged bins), DC excluded; "
                                    "max over k>=1 of P_k / sum_{j>=1} P_j; 'neuron' sums the P_k of u, v and w")
         out["per_neuron"] = per
-    elif group == "S_4":
+    elif group in SN_TABLES:
+        irreps = SN_TABLES[group][1]
         per = {}
         for name, M in (("u", U), ("v", V), ("w", W)):
-            power, tot = s4_isotypic_fractions(M, elems)
+            power, tot = s4_isotypic_fractions(M, elems, group)
             frac = power / tot[:, None]
             nontriv = power[:, 1:]
             nt_tot = nontriv.sum(axis=1)
             mx = [float(nontriv[i].max() / nt_tot[i]) if nt_tot[i] > 1e-30 else None for i in range(m)]
-            dom = [S4_IRREPS[1 + int(np.argmax(nontriv[i]))] if nt_tot[i] > 1e-30 else None for i in range(m)]
-            per[name] = {"fractions": [rnd(list(r), 8) for r in frac], "max_nontrivial_share": rnd(mx),
-                         "dominant_irrep": dom}
-            counts = {r: dom.count(r) for r in S4_IRREPS[1:]}
+            dom = [irreps[1 + int(np.argmax(nontriv[i]))] if nt_tot[i] > 1e-30 else None for i in range(m)]
+            per[name] = {"max_nontrivial_share": rnd(mx), "dominant_irrep": dom}
+            if m <= 500:   # every fraction for small networks (S_4); S_5's 2000 neurons keep the shares only
+                per[name] = {"fractions": [rnd(list(r), 8) for r in frac], **per[name]}
+            counts = {r: dom.count(r) for r in irreps[1:]}
             vals = [x for x in mx if x is not None]
             out[f"summary_{name}"] = {
                 "fraction_max_share_ge_0.9": rnd(sum(1 for x in vals if x >= 0.9) / m),
@@ -237,9 +264,9 @@ def group_values(sd, cfg, ck):
                 "irreps_used": sum(1 for r in counts if counts[r] > 0),
                 "mean_trivial_fraction": rnd(float(frac[:, 0].mean())),
             }
-        out["irrep_order"] = S4_IRREPS
+        out["irrep_order"] = irreps
         out["isotypic_definition"] = ("fractions P_rho/||f||^2 over irreps in irrep_order (character route, "
-                                      "S_4 character table hard-coded); max_nontrivial_share = max over "
+                                      f"{group} character table hard-coded); max_nontrivial_share = max over "
                                       "non-trivial rho of P_rho / sum_{non-trivial} P_rho")
         out["per_neuron"] = per
     return out
@@ -296,6 +323,16 @@ def self_check():
     assert np.allclose(fr[2], [54 / 67, 0.186567, 0, 0.007463, 0], atol=1e-6)
     assert abs(gamma_star_cyclic(71) - 4.6143e-4) < 1e-8
     assert abs(gamma_star_s4() - 2.0766e-3) < 1e-7
+    assert gamma_star_sn("S_4") == gamma_star_s4()
+    assert abs(gamma_star_sn("S_5") - 1.32598e-4) < 1e-9
+    # Both orthogonality relations of the S_5 table (class sizes 1, 10, 15, 20, 20, 30, 24).
+    sizes = np.array([1, 10, 15, 20, 20, 30, 24])
+    assert np.allclose(S5_CHARS * sizes @ S5_CHARS.T, 120 * np.eye(7))
+    assert np.allclose(S5_CHARS.T @ S5_CHARS, np.diag(120 / sizes))
+    e5 = list(itertools.permutations(range(5)))
+    f5 = np.random.default_rng(1).normal(size=(2, 120))
+    p5, t5 = s4_isotypic_fractions(f5, e5, "S_5")
+    assert np.allclose(p5.sum(1), t5)   # the isotypic parts add up to ||f||^2
     assert abs(gamma_star_parity(4) - 0.607157) < 1e-6
     u = np.random.default_rng(0).normal(size=(3, 71))
     assert np.allclose(cyclic_power(u).sum(1), 71 * (u ** 2).sum(1))  # Parseval
