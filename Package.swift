@@ -77,6 +77,11 @@ let package = Package(
             path: "examples/LibraryExample"
         ),
         .executableTarget(
+            name: "rendering-benchmark",
+            dependencies: ["Analysis", "Reports"],
+            path: "Benchmarks/RenderingBenchmark"
+        ),
+        .executableTarget(
             name: "spectrum-benchmark",
             dependencies: ["Fourier", "Checkpoints"],
             path: "Benchmarks/SpectrumBenchmark"
