@@ -43,6 +43,8 @@ public struct AnalysisRequest: Sendable {
     public var top = 3
     /// Histogram bins on [0, 1].
     public var bins = 20
+    /// The function-level attribution of docs/attribution.md (group tasks); nil to skip it.
+    public var attribution: AttributionOptions? = AttributionOptions()
     /// Threads for one checkpoint's forward pass (batch runs several checkpoints at once).
     public var threads = ProcessInfo.processInfo.activeProcessorCount
     /// Called on the analyzing thread with the per-neuron findings as soon as they are ready,
@@ -64,6 +66,9 @@ public struct AnalysisRequest: Sendable {
             }
         }
         if top < 0 || bins < 1 { throw AnalysisError("top must be ≥ 0 and bins ≥ 1") }
+        if let t = attribution?.threshold, !(t >= 0 && t < 1) {
+            throw AnalysisError("the key threshold must lie in [0, 1) (got \(t))")
+        }
     }
 }
 

@@ -90,6 +90,9 @@ public struct GroupAnalysis: Sendable, ReportsMargins {
     /// apart by shape: the analysis with those axes swapped, measured the same way (set by the
     /// family that knows the file's layout).
     public var transposedLayout: (accuracy: Double, normalizedMargin: Double)? = nil
+    /// The function-level attribution (docs/attribution.md): nil when not asked for or the
+    /// group is larger than `Attribution.maximumOrder`.
+    public var attribution: Attribution? = nil
 
     public var transposedLayoutFitsBetter: Bool {
         guard let t = transposedLayout else { return false }
@@ -135,6 +138,8 @@ public struct GroupAnalysisOptions: Sendable {
     /// Called on the calling thread with the per-neuron findings as soon as they are ready,
     /// while the forward pass may still be running (e.g. to render them meanwhile).
     public var whileMarginsCompute: (@Sendable (GroupAnalysisDraft) -> Void)? = nil
+    /// The function-level attribution to compute (docs/attribution.md), nil for none.
+    public var attribution: AttributionOptions? = nil
     public init() {}
 
     /// The options a request asks for (what every group-task family passes on).
@@ -145,6 +150,7 @@ public struct GroupAnalysisOptions: Sendable {
         top = request.top
         bins = request.bins
         whileMarginsCompute = request.whileMarginsCompute
+        attribution = request.attribution
     }
 }
 
@@ -265,12 +271,17 @@ extension GroupAnalysis {
         if let why = network.notOfThePapersForm {
             bound = MarginBound(value: nil, theorem: bound.theorem, minimumWidth: bound.minimumWidth, reason: why)
         }
-        return GroupAnalysis(
+        var analysis = GroupAnalysis(
             groupName: groupName, order: n, width: m, activation: network.activation, isCyclic: cyclic,
             componentLabels: labels, roles: roles.map(\.name), neurons: findings, distributions: distributions,
             neuronsPerComponent: perComponent, unusedComponents: unused, composition: options.composition,
             margins: MarginFindings(accuracy: acc, margin: h, normPowerNu: normNu, bound: bound),
             alternative: (options.composition.opposite, accAlt, hAlt / normNu))
+        if let o = options.attribution {
+            analysis.attribution = Attribution.compute(network: network, group: group, composition: options.composition,
+                                                       options: o, threads: options.threads)
+        }
+        return analysis
     }
 }
 

@@ -47,7 +47,8 @@ struct AnalyzeCommand: ParsableCommand {
     func run() throws {
         var request = try analysis.request()
         let rendered = RenderedNeurons()
-        if format == .json {
+        // The neurons' JSON is rendered early only without attribution (which adds to each neuron).
+        if format == .json && request.attribution == nil {
             request.whileMarginsCompute = { draft in rendered.bytes = AnalysisRendering.renderNeurons(draft) }
         }
         let result = try Analyzer.analyze(path: file, request)
@@ -118,6 +119,15 @@ struct AnalysisOptions: ParsableArguments {
     @Flag(name: .customLong("include-trivial"), help: "Count the trivial component (DC) in normalizations and maxima.")
     var includeTrivial = false
 
+    @Option(name: .customLong("key-threshold"), help: "Attribution: a component is key when its logit similarity exceeds this (docs/attribution.md §4).")
+    var keyThreshold: Double = 0.005
+
+    @Option(help: "Attribution: the training pairs, a JSON list of [a, b] or an .npy integer array (k, 2); the losses are also reported on them.")
+    var pairs: String?
+
+    @Flag(name: .customLong("no-attribution"), help: "Skip the function-level attribution (logit similarities, restricted/excluded loss, hidden neurons over G × G).")
+    var noAttribution = false
+
     @Option(help: "Top components listed per neuron.") var top: Int = 3
     @Option(help: "Histogram bins on [0, 1].") var bins: Int = 20
 
@@ -139,6 +149,8 @@ struct AnalysisOptions: ParsableArguments {
             throw ValidationError("unknown --activation '\(a)' (quadratic, relu, x^k)")
         }
         if top < 0 || bins < 1 { throw ValidationError("--top must be ≥ 0 and --bins ≥ 1") }
+        if !(keyThreshold >= 0 && keyThreshold < 1) { throw ValidationError("--key-threshold must lie in [0, 1)") }
+        if noAttribution && pairs != nil { throw ValidationError("--pairs needs the attribution (drop --no-attribution)") }
     }
 
     func supportList() throws -> [Int]? {
@@ -166,6 +178,14 @@ struct AnalysisOptions: ParsableArguments {
         r.includeTrivial = includeTrivial
         r.top = top
         r.bins = bins
+        if noAttribution || isParity {
+            r.attribution = nil
+        } else {
+            var a = AttributionOptions()
+            a.threshold = keyThreshold
+            a.pairsFile = pairs
+            r.attribution = a
+        }
         r.note = { diagnostic("irrepscope: note: " + $0) }
         return r
     }
