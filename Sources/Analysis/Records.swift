@@ -416,9 +416,18 @@ public struct AttributionRecord: Codable, Equatable, Sendable {
     public var components: [Component]
     public var onPairs: OnPairs?
     public var note: String?
+    /// The hidden neurons of largest variance with their power over G × G by blocks (ρ, σ),
+    /// as fractions of their variance: `blocks[ρ][σ]` (components in `components` order).
+    public var topNeurons: [TopNeuron]?
+    public struct TopNeuron: Codable, Equatable, Sendable {
+        public var index: Int
+        public var blocks: [[Double]]
+    }
+    /// How many neurons `topNeurons` holds at most.
+    public static let topNeuronCount = 4
     enum CodingKeys: String, CodingKey {
         case threshold, loss, restrictedLoss = "restricted_loss", excludedLoss = "excluded_loss", keyComponents = "key_components"
-        case components, onPairs = "pairs", note
+        case components, onPairs = "pairs", note, topNeurons = "top_neurons"
     }
 
     public init(_ a: Attribution, label: (Int) -> ComponentLabel) {
@@ -435,6 +444,15 @@ public struct AttributionRecord: Codable, Equatable, Sendable {
         onPairs = a.onPairs.map { OnPairs(count: $0.count, loss: $0.loss.finiteOrNil, restrictedLoss: $0.restrictedLoss.finiteOrNil,
                                           excludedLoss: $0.excludedLoss.finiteOrNil) }
         note = a.note
+        if let b = a.blockPowers, let h = a.hidden {
+            let K = a.components.count
+            let variance = (0..<h.count).map { i in b[(i * K * K)..<((i + 1) * K * K)].reduce(0, +) }
+            let top = variance.indices.sorted { variance[$0] > variance[$1] || (variance[$0] == variance[$1] && $0 < $1) }
+                .prefix(Self.topNeuronCount).filter { variance[$0] > 0 }
+            topNeurons = top.map { i in
+                TopNeuron(index: i, blocks: (0..<K).map { r in (0..<K).map { s in b[(i * K + r) * K + s] / variance[i] } })
+            }
+        }
     }
 }
 

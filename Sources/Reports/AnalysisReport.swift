@@ -103,6 +103,9 @@ public enum AnalysisReport {
                                                           xLabel: "θu + θv − θw (radians)", yLabel: "w max normalized power")))
             }
         }
+        rows += AttributionReport.rows(r)
+        notes += AttributionReport.notes(r)
+        figures += AttributionReport.figures(r)
         return Report(title: "IrrepScope: \(r.group)", subtitle: r.file, summary: rows, notes: notes, figures: figures)
     }
 
@@ -132,6 +135,11 @@ public enum AnalysisReport {
     /// A trajectory report over a training run: one record per checkpoint (failed ones are
     /// listed, not plotted), ordered by step.
     public static func trajectory(_ lines: [BatchRecord], title: String) -> Report {
+        // Records of several runs (directories or list files, each a run) make a sweep report.
+        let grouped = lines.filter { $0.run != nil && $0.run != $0.path }
+        if Set(lines.map { $0.run ?? $0.path }).count > 1 && !grouped.isEmpty {
+            return AttributionReport.sweep(lines, title: title)
+        }
         let good = lines.filter(\.ok)
         let failed = lines.filter { !$0.ok }
         let steps = good.enumerated().map { $0.element.step ?? Double($0.offset) }
@@ -156,6 +164,7 @@ public enum AnalysisReport {
         figures.append(.init(id: "trajectory-mean-power", caption: "Mean max normalized power of u over neurons.",
                              svg: SVGPlot.lines(id: "trajectory-mean-power", title: "mean max normalized power (u)", series: [("mean (u)", steps, series(\.meanMaxPowerU))],
                                                 xLabel: "step", yLabel: "mean max normalized power")))
+        figures += AttributionReport.trajectoryFigures(good, steps: steps)
         if let first = good.first, let last = good.last, let edges = first.histogramEdges,
            let c0 = first.histogramU, let c1 = last.histogramU {
             figures.insert(.init(id: "histogram-u", caption: "Max normalized power of u at the first and the last checkpoint of the run.",

@@ -40,6 +40,16 @@ public enum AttributionRendering {
         }
         j.endArray()
         if let note = a.note { j.field("note", note) }
+        if let top = a.topNeurons {
+            j.key("top_neurons"); j.beginArray()
+            for t in top {
+                j.beginObject()
+                j.field("index", t.index)
+                j.key("blocks"); j.beginArray(); for row in t.blocks { j.array(row) }; j.endArray()
+                j.endObject()
+            }
+            j.endArray()
+        }
         j.endObject()
     }
 
