@@ -12,7 +12,7 @@ S_4 (classes by cycle type), not from IrrepScope.
 Usage (torch is needed here only to read the .pt files):
 
     python3 scripts/attribution_reference.py            # writes data/expected/attribution-*.json
-    python3 scripts/attribution_reference.py --time C113 512 S5 2000   # benchmark peer (no output)
+    python3 scripts/attribution_reference.py --time FILE.npz S5   # benchmark peer (no output)
 
 The pairs subset used for the "on pairs" losses is data/attribution-pairs-c71.json (written
 by this script with numpy's default_rng(13), 30% of the pairs, if it is missing).
@@ -180,12 +180,22 @@ def analyze(u, v, w, act, mul, chars, labels_of, pairs=None, cyclic_group=False)
             for k2 in range(n):
                 blocks[freq[k1], freq[k2]] += F[k1, k2]
     else:
+        # An orthonormal basis of each isotypic subspace: the eigenvectors of P_rho with
+        # eigenvalue 1 (numpy's eigh), then Q^T H Q over both arguments.
+        Qs, owner = [], []
+        for r, Pr in enumerate(P):
+            vals, vecs = np.linalg.eigh((Pr + Pr.T) / 2)
+            keep = vecs[:, vals > 0.5]
+            Qs.append(keep)
+            owner += [r] * keep.shape[1]
+        Q = np.concatenate(Qs, axis=1)
+        owner = np.array(owner)
+        Y = np.tensordot(np.tensordot(Q, Hc, axes=(0, 0)), Q, axes=(1, 0))   # (c, i, c')
+        Y2 = Y ** 2
         blocks = np.zeros((K, K, m))
         for r in range(K):
-            left = np.einsum("xa,abi->xbi", P[r], Hc)
             for s in range(K):
-                both = np.einsum("xbi,yb->xyi", left, P[s])
-                blocks[r, s] = (both ** 2).sum(axis=(0, 1))
+                blocks[r, s] = Y2[owner == r][:, :, owner == s].sum(axis=(0, 2))
     # f_i(g): mean of h~ over the pairs with product g.
     f = np.zeros((n, m))
     for a in range(n):
@@ -241,22 +251,16 @@ def pairs_fixture(n):
 
 def main():
     if len(sys.argv) > 1 and sys.argv[1] == "--time":
-        # Benchmark peer: random networks of the given sizes, timed (no output written).
-        args = sys.argv[2:]
-        for name, m in zip(args[0::2], args[1::2]):
-            m = int(m)
-            if name.startswith("C"):
-                mul, chars, labels = cyclic(int(name[1:]))
-                cyc = True
-            else:
-                mul, chars, labels = symmetric(int(name[1:]))
-                cyc = False
-            n = len(mul)
-            rng = np.random.default_rng(0)
-            u, v, w = (rng.standard_normal((n, m)) for _ in range(3))
-            t0 = time.perf_counter()
-            analyze(u, v, w, "quadratic", mul, chars, labels, cyclic_group=cyc)
-            print(f"{name} m={m}: numpy reference {time.perf_counter() - t0:.3f} s")
+        # Benchmark peer (Benchmarks/attribution.sh): the attribution of the network in an .npz
+        # file (embed_a, embed_b, unembed: |G| x m), quadratic activation; prints nothing.
+        path, name = sys.argv[2], sys.argv[3]
+        if name.startswith("C"):
+            (mul, chars, labels), cyc = cyclic(int(name[1:])), True
+        else:
+            (mul, chars, labels), cyc = symmetric(int(name[1:])), False
+        z = np.load(path)
+        u, v, w = (z[k].astype(np.float64) for k in ("embed_a.weight", "embed_b.weight", "unembed.weight"))
+        analyze(u, v, w, "quadratic", mul, chars, labels, cyclic_group=cyc)
         return
     runs = [
         ("c71-quadratic-final", "quadratic", cyclic(71), True, True),

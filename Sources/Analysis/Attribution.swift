@@ -207,7 +207,7 @@ extension Attribution {
 
         // Pass 1: centered logits, their norm, M(g, c) and the network's own loss per pair.
         let keep = n * n * n * 8 <= logitCacheBytes
-        var cached = keep ? [Double](repeating: 0, count: n * n * n) : []
+        var cached = [Double](repeating: 0, count: keep ? n * n * n : 1)
         var M = [Double](repeating: 0, count: n * n)
         var ownLoss = [Double](repeating: 0, count: n * n)
         var rowNormSq = [Double](repeating: 0, count: n)
@@ -222,23 +222,40 @@ extension Attribution {
             }
             return f
         }
-        var a0 = 0
-        while a0 < n {
-            let rows = a0..<min(n, a0 + block)
-            let f = centeredRows(rows)
-            f.withUnsafeBufferPointer { fb in
-                for a in rows { for b in 0..<n {
-                    let x = fb.baseAddress! + ((a - rows.lowerBound) * n + b) * n
-                    let g = Int(label[a * n + b])
-                    var s = 0.0
-                    for c in 0..<n { s += x[c] * x[c]; M[g * n + c] += x[c] }
-                    rowNormSq[a] += s
-                    ownLoss[a * n + b] = crossEntropy(x, n, g)
-                } }
+        // Blocks of rows on the workers; M is summed from per-task parts in task order, so the
+        // result does not depend on the number of threads.
+        let rowsPerTask = max(1, min(block, (n + 4 * workers - 1) / (4 * workers)))
+        let tasks1 = (n + rowsPerTask - 1) / rowsPerTask
+        var partialM = [Double](repeating: 0, count: tasks1 * n * n)
+        cached.withUnsafeMutableBufferPointer { cb in partialM.withUnsafeMutableBufferPointer { pm in
+        rowNormSq.withUnsafeMutableBufferPointer { rn in ownLoss.withUnsafeMutableBufferPointer { ol in
+            let cache = SharedMutablePointer(cb.baseAddress!)
+            let part = SharedMutablePointer(pm.baseAddress!), norms = SharedMutablePointer(rn.baseAddress!)
+            let own = SharedMutablePointer(ol.baseAddress!)
+            let lab = label
+            let w1 = min(workers, tasks1)
+            parallelWorkers(w1) { wk in
+                var t = wk
+                while t < tasks1 {
+                    let rows = (t * rowsPerTask)..<min(n, (t + 1) * rowsPerTask)
+                    let f = centeredRows(rows)
+                    let Mt = part.pointer + t * n * n
+                    f.withUnsafeBufferPointer { fb in
+                        for a in rows { for b in 0..<n {
+                            let x = fb.baseAddress! + ((a - rows.lowerBound) * n + b) * n
+                            let g = Int(lab[a * n + b])
+                            var s = 0.0
+                            for c in 0..<n { s += x[c] * x[c]; Mt[g * n + c] += x[c] }
+                            norms.pointer[a] += s
+                            own.pointer[a * n + b] = crossEntropy(x, n, g)
+                        } }
+                        if keep { (cache.pointer + rows.lowerBound * n * n).update(from: fb.baseAddress!, count: f.count) }
+                    }
+                    t += w1
+                }
             }
-            if keep { cached.replaceSubrange((rows.lowerBound * n * n)..<(rows.upperBound * n * n), with: f) }
-            a0 = rows.upperBound
-        }
+        } } } }
+        for t in 0..<tasks1 { for q in 0..<(n * n) { M[q] += partialM[t * n * n + q] } }
         let normL = rowNormSq.reduce(0, +).squareRoot()
 
         // Similarities and projection coefficients α_ρ = ⟨L̃, T_ρ⟩ / ‖T_ρ‖².
@@ -417,7 +434,7 @@ extension Attribution {
         if cyclic {
             blocks = h.withUnsafeBufferPointer { TwoDimensionalSpectra.blockPowers($0.baseAddress!, order: n, count: m, stride: m) }
         } else {
-            blocks = productGroupBlocks(h, n: n, m: m, basis: isotypicBasis(group, T: T, degrees: degrees), K: K)
+            blocks = productGroupBlocks(h, n: n, m: m, basis: isotypicBasis(group, T: T, degrees: degrees), K: K, threads: threads)
         }
         var neurons: [HiddenNeuronAttribution] = []
         neurons.reserveCapacity(m)
@@ -481,30 +498,47 @@ extension Attribution {
     }
 
     /// Power of each neuron in the blocks (ρ, σ): ‖Q_ρᵀ H_i Q_σ‖²_F with Q the isotypic basis.
-    static func productGroupBlocks(_ h: [Double], n: Int, m: Int, basis: (q: [Double], componentOfColumn: [Int]), K: Int) -> [Double] {
+    static func productGroupBlocks(_ h: [Double], n: Int, m: Int, basis: (q: [Double], componentOfColumn: [Int]), K: Int,
+                                   threads: Int) -> [Double] {
         let cols = basis.componentOfColumn.count
         var out = [Double](repeating: 0, count: m * K * K)
         guard cols > 0, m > 0 else { return out }
-        // Z = Qᵀ H: (cols × n)·(n × n·m).
+        // Z = Qᵀ H: (cols × n)·(n × n·m), the columns (b, i) split over the workers by b; then
+        // per column c of Q, Y = Qᵀ Z_c over chunks of neurons (disjoint outputs per worker).
         var Z = [Double](repeating: 0, count: cols * n * m)
-        var Y = [Double](repeating: 0, count: cols * m)
         useSingleThreadedBLAS()
+        let w = max(1, min(threads, n))
         basis.q.withUnsafeBufferPointer { qb in h.withUnsafeBufferPointer { hb in Z.withUnsafeMutableBufferPointer { zb in
-            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(cols), Int32(n * m), Int32(n), 1,
-                        qb.baseAddress, Int32(cols), hb.baseAddress, Int32(n * m), 0, zb.baseAddress, Int32(n * m))
-            for c in 0..<cols {
+        out.withUnsafeMutableBufferPointer { ob in
+            let Q = SharedMutablePointer(UnsafeMutablePointer(mutating: qb.baseAddress!))
+            let H = SharedMutablePointer(UnsafeMutablePointer(mutating: hb.baseAddress!))
+            let Zp = SharedMutablePointer(zb.baseAddress!), O = SharedMutablePointer(ob.baseAddress!)
+            let owner = basis.componentOfColumn
+            parallelWorkers(w) { wk in
+                let b0 = wk * n / w, b1 = (wk + 1) * n / w
+                guard b1 > b0 else { return }
+                cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(cols), Int32((b1 - b0) * m), Int32(n), 1,
+                            Q.pointer, Int32(cols), H.pointer + b0 * m, Int32(n * m), 0, Zp.pointer + b0 * m, Int32(n * m))
+            }
+            parallelWorkers(min(w, m)) { wk in
+                let i0 = wk * m / min(w, m), i1 = (wk + 1) * m / min(w, m)
+                let chunk = i1 - i0
+                guard chunk > 0 else { return }
+                var Y = [Double](repeating: 0, count: cols * chunk)
                 Y.withUnsafeMutableBufferPointer { yb in
-                    // Y[c', i] = Σ_b Q[b, c'] Z[c, b, i].
-                    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(cols), Int32(m), Int32(n), 1,
-                                qb.baseAddress, Int32(cols), zb.baseAddress! + c * n * m, Int32(m), 0, yb.baseAddress, Int32(m))
-                }
-                let rho = basis.componentOfColumn[c]
-                for c2 in 0..<cols {
-                    let sigma = basis.componentOfColumn[c2]
-                    for i in 0..<m { let y = Y[c2 * m + i]; out[(i * K + rho) * K + sigma] += y * y }
+                    for c in 0..<cols {
+                        // Y[c', i] = Σ_b Q[b, c'] Z[c, b, i0 + i].
+                        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(cols), Int32(chunk), Int32(n), 1,
+                                    Q.pointer, Int32(cols), Zp.pointer + c * n * m + i0, Int32(m), 0, yb.baseAddress, Int32(chunk))
+                        let rho = owner[c]
+                        for c2 in 0..<cols {
+                            let sigma = owner[c2]
+                            for i in 0..<chunk { let y = yb[c2 * chunk + i]; O.pointer[((i0 + i) * K + rho) * K + sigma] += y * y }
+                        }
+                    }
                 }
             }
-        } } }
+        } } } }
         return out
     }
 }
