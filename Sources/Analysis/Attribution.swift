@@ -296,35 +296,65 @@ extension Attribution {
         let slots = K + 1
         var excludedAll = [Double](repeating: 0, count: n * slots), excludedSub = [Double](repeating: 0, count: n * slots)
         let Tflat = T.flatMap { $0 }
+        // exp(−α_ρ T_ρ(g c⁻¹)) and exp(−R(g, c)) per label g: the log-sum-exp of a pair's
+        // excluded logits x_c − r_c is then log Σ_c e^{x_c − max x} e^{−r_c} + max x, one exp per
+        // class for all components together. Components (or pairs) whose range could overflow or
+        // underflow take the direct route.
+        var expRows = [Double](repeating: 0, count: (K + 1) * n * n)
+        var direct = [Bool](repeating: false, count: K + 1)
+        for r in 0...K {
+            var big = 0.0
+            for q in 0..<(n * n) {
+                let v = r < K ? alpha[r] * T[r][Int(quot[q])] : R[q]
+                big = max(big, abs(v))
+                expRows[r * n * n + q] = exp(-v)
+            }
+            direct[r] = big > 300
+        }
         excludedAll.withUnsafeMutableBufferPointer { eab in excludedSub.withUnsafeMutableBufferPointer { esb in
             let ea = SharedMutablePointer(eab.baseAddress!), es = SharedMutablePointer(esb.baseAddress!)
             let cachedCopy = cached, pw = pairWeight, lab = label, qu = quot, al = alpha, Rc = R, Tc = Tflat
+            let ex = expRows, dr = direct
             let rowsPerTask = keep ? 1 : block
             let tasks = (n + rowsPerTask - 1) / rowsPerTask
             parallelWorkers(min(workers, tasks)) { wk in
-                var e = [Double](repeating: 0, count: n)
+                var e = [Double](repeating: 0, count: n), z = [Double](repeating: 0, count: n)
                 var t = wk
                 while t < tasks {
                     let rows = (t * rowsPerTask)..<min(n, (t + 1) * rowsPerTask)
                     let f = keep ? Array(cachedCopy[(rows.lowerBound * n * n)..<(rows.upperBound * n * n)]) : centeredRows(rows)
-                    f.withUnsafeBufferPointer { fb in e.withUnsafeMutableBufferPointer { eb in
+                    f.withUnsafeBufferPointer { fb in e.withUnsafeMutableBufferPointer { eb in z.withUnsafeMutableBufferPointer { zb in
                         for a in rows { for b in 0..<n {
                             let x = fb.baseAddress! + ((a - rows.lowerBound) * n + b) * n
                             let g = Int(lab[a * n + b])
                             let weight = Double(pw?[a * n + b] ?? 0)
+                            var mx = -Double.infinity, mn = Double.infinity
+                            for c in 0..<n { mx = max(mx, x[c]); mn = min(mn, x[c]) }
+                            let pairDirect = mx - mn > 300
+                            if !pairDirect { for c in 0..<n { zb[c] = exp(x[c] - mx) } }
                             for r in 0...K {
-                                if r < K {
-                                    let tr = r * n
-                                    for c in 0..<n { eb[c] = x[c] - al[r] * Tc[tr + Int(qu[g * n + c])] }
+                                // r_c at the label c = g: T_ρ(e) (or R(g, g)).
+                                let rg = r < K ? al[r] * Tc[r * n + Int(qu[g * n + g])] : Rc[g * n + g]
+                                let ce: Double
+                                if pairDirect || dr[r] {
+                                    if r < K {
+                                        let tr = r * n
+                                        for c in 0..<n { eb[c] = x[c] - al[r] * Tc[tr + Int(qu[g * n + c])] }
+                                    } else {
+                                        for c in 0..<n { eb[c] = x[c] - Rc[g * n + c] }
+                                    }
+                                    ce = crossEntropy(eb.baseAddress!, n, g)
                                 } else {
-                                    for c in 0..<n { eb[c] = x[c] - Rc[g * n + c] }
+                                    var s = 0.0
+                                    let row = r * n * n + g * n
+                                    for c in 0..<n { s += zb[c] * ex[row + c] }
+                                    ce = mx + log(s) - (x[g] - rg)
                                 }
-                                let ce = crossEntropy(eb.baseAddress!, n, g)
                                 ea.pointer[a * slots + r] += ce
                                 if weight > 0 { es.pointer[a * slots + r] += weight * ce }
                             }
                         } }
-                    } }
+                    } } }
                     t += min(workers, tasks)
                 }
             }

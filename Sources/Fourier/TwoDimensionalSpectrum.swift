@@ -20,8 +20,9 @@ public enum TwoDimensionalSpectra {
         let F = frequencies(n), half = n / 2 + 1
         var out = [Double](repeating: 0, count: count * F * F)
         if count == 0 { return out }
-        // Batches of functions, contiguous n × n inputs (FFTW-aligned), n × (n/2+1) outputs.
-        let batch = max(1, min(count, (1 << 22) / max(1, n * n)))
+        // Small batches of functions (the gather from the interleaved layout stays in cache),
+        // contiguous n × n inputs (FFTW-aligned), n × (n/2+1) outputs.
+        let batch = max(1, min(count, 16))
         let input = Double._malloc(batch * n * n)
         let output = UnsafeMutableRawPointer(Double._malloc(2 * batch * n * half)).assumingMemoryBound(to: Double.self)
         defer { Double._free(input); Double._free(UnsafeMutableRawPointer(output)) }
