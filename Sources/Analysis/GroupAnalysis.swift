@@ -140,6 +140,8 @@ public struct GroupAnalysisOptions: Sendable {
     public var whileMarginsCompute: (@Sendable (GroupAnalysisDraft) -> Void)? = nil
     /// The function-level attribution to compute (docs/attribution.md), nil for none.
     public var attribution: AttributionOptions? = nil
+    /// Where notes for the user go (e.g. why the attribution was skipped).
+    public var note: (@Sendable (String) -> Void)? = nil
     public init() {}
 
     /// The options a request asks for (what every group-task family passes on).
@@ -151,6 +153,7 @@ public struct GroupAnalysisOptions: Sendable {
         bins = request.bins
         whileMarginsCompute = request.whileMarginsCompute
         attribution = request.attribution
+        note = request.note
     }
 }
 
@@ -278,8 +281,12 @@ extension GroupAnalysis {
             margins: MarginFindings(accuracy: acc, margin: h, normPowerNu: normNu, bound: bound),
             alternative: (options.composition.opposite, accAlt, hAlt / normNu))
         if let o = options.attribution {
-            analysis.attribution = Attribution.compute(network: network, group: group, composition: options.composition,
-                                                       options: o, threads: options.threads)
+            if n > Attribution.maximumOrder {
+                options.note?("\(groupName): the function-level attribution is skipped for |G| = \(n) > \(Attribution.maximumOrder) (it costs |G|³ per component)")
+            } else {
+                analysis.attribution = Attribution.compute(network: network, group: group, composition: options.composition,
+                                                           options: o, threads: options.threads)
+            }
         }
         return analysis
     }
