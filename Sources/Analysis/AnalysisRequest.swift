@@ -47,6 +47,8 @@ public struct AnalysisRequest: Sendable {
     /// elements and their power per component (`GroupAnalysis.profiles`, drawn as the paper's
     /// Fig. 1 panels); 0 for none.
     public var profiledNeurons = 0
+    /// The function-level attribution of docs/attribution.md (group tasks); nil to skip it.
+    public var attribution: AttributionOptions? = AttributionOptions()
     /// Threads for one checkpoint's forward pass (batch runs several checkpoints at once).
     public var threads = ProcessInfo.processInfo.activeProcessorCount
     /// Called on the analyzing thread with the per-neuron findings as soon as they are ready,
@@ -69,6 +71,9 @@ public struct AnalysisRequest: Sendable {
         }
         if top < 0 || bins < 1 { throw AnalysisError("top must be ≥ 0 and bins ≥ 1") }
         if profiledNeurons < 0 { throw AnalysisError("the number of profiled neurons must be ≥ 0") }
+        if let t = attribution?.threshold, !(t >= 0 && t < 1) {
+            throw AnalysisError("the key threshold must lie in [0, 1) (got \(t))")
+        }
     }
 }
 

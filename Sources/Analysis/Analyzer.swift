@@ -38,6 +38,9 @@ public enum Analyzer {
         }
         var group: FiniteGroup? = nil
         if case .group(let name) = request.task { group = try FiniteGroup.named(name) }
+        if let g = group, let file = request.attribution?.pairsFile, request.attribution?.pairs == nil {
+            request.attribution?.pairs = try PairList.read(file, order: g.order)
+        }
         let candidates = families.filter { $0.serves(request.task) }
         var rejections: [String] = []
         var firstError: Error?

@@ -93,6 +93,9 @@ public struct GroupAnalysis: Sendable, ReportsMargins {
     /// The `GroupAnalysisOptions.profiledNeurons` neurons of largest norm (ties: lower index
     /// first), largest first: their weights and spectra.
     public var profiles: [NeuronProfile] = []
+    /// The function-level attribution (docs/attribution.md): nil when not asked for or the
+    /// group is larger than `Attribution.maximumOrder`.
+    public var attribution: Attribution? = nil
 
     public var transposedLayoutFitsBetter: Bool {
         guard let t = transposedLayout else { return false }
@@ -159,6 +162,10 @@ public struct GroupAnalysisOptions: Sendable {
     /// Called on the calling thread with the per-neuron findings as soon as they are ready,
     /// while the forward pass may still be running (e.g. to render them meanwhile).
     public var whileMarginsCompute: (@Sendable (GroupAnalysisDraft) -> Void)? = nil
+    /// The function-level attribution to compute (docs/attribution.md), nil for none.
+    public var attribution: AttributionOptions? = nil
+    /// Where notes for the user go (e.g. why the attribution was skipped).
+    public var note: (@Sendable (String) -> Void)? = nil
     public init() {}
 
     /// The options a request asks for (what every group-task family passes on).
@@ -170,6 +177,8 @@ public struct GroupAnalysisOptions: Sendable {
         bins = request.bins
         profiledNeurons = request.profiledNeurons
         whileMarginsCompute = request.whileMarginsCompute
+        attribution = request.attribution
+        note = request.note
     }
 }
 
@@ -305,6 +314,14 @@ extension GroupAnalysis {
             margins: MarginFindings(accuracy: acc, margin: h, normPowerNu: normNu, bound: bound),
             alternative: (options.composition.opposite, accAlt, hAlt / normNu))
         analysis.profiles = profiles
+        if let o = options.attribution {
+            if n > Attribution.maximumOrder {
+                options.note?("\(groupName): the function-level attribution is skipped for |G| = \(n) > \(Attribution.maximumOrder) (it costs |G|³ per component)")
+            } else {
+                analysis.attribution = Attribution.compute(network: network, group: group, composition: options.composition,
+                                                           options: o, threads: options.threads)
+            }
+        }
         return analysis
     }
 }

@@ -50,6 +50,17 @@ public struct GroupNetwork: GroupTaskNetwork {
         return out
     }
 
+    /// h_i(a, b) = σ(u_i[a] + v_i[b]) for a in `rows`, every b and every neuron i:
+    /// `out[((a − rows.lowerBound)·n + b)·m + i]`.
+    public func neuronActivations(rows: Range<Int>) -> [Double]? {
+        let n = order, m = width
+        var h = [Double](repeating: 0, count: rows.count * n * m)
+        for (r, a) in rows.enumerated() { for b in 0..<n { for i in 0..<m {
+            h[(r * n + b) * m + i] = activation.apply(u[a * m + i] + v[b * m + i])
+        } } }
+        return h
+    }
+
     /// ‖ω_i‖² split into its u, v and w parts, per neuron.
     public func neuronNormsSquared() -> [(u: Double, v: Double, w: Double)] {
         var out = [(u: Double, v: Double, w: Double)](repeating: (0, 0, 0), count: width)

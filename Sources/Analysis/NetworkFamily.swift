@@ -65,6 +65,11 @@ public protocol GroupTaskNetwork: Sendable {
     /// The outputs f(a, b)[c] for the pairs with a in `rows` and every b:
     /// `out[(a − rows.lowerBound)·n² + b·n + c]`, in double precision.
     func logits(rows: Range<Int>) -> [Double]
+    /// The post-activation value of every hidden neuron at the pairs with a in `rows` and every
+    /// b: `out[((a − rows.lowerBound)·n + b)·width + i]` = h_i(a, b), in double precision, for
+    /// the hidden-layer measures of docs/attribution.md §6. nil (the default) when the family
+    /// has no hidden layer whose neurons are the `width` neurons of `roles`.
+    func neuronActivations(rows: Range<Int>) -> [Double]?
 }
 
 /// One weight role of a network: its name and element-major values.
@@ -78,6 +83,7 @@ public struct WeightRole: Sendable {
 extension GroupTaskNetwork {
     public var phaseRelation: (plus: [String], minus: [String])? { nil }
     public var notOfThePapersForm: String? { nil }
+    public func neuronActivations(rows: Range<Int>) -> [Double]? { nil }
 
     public func normPowerNu(squaredNorms: [Double]) -> Double {
         let nu = Double(activation.nu)

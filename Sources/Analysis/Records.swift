@@ -68,13 +68,15 @@ public struct NeuronRecord: Codable, Equatable, Sendable {
     public var agree: Bool
     public var norm: Double?
     public var phaseResidual: Double?
+    /// The hidden-layer attribution of the neuron (docs/attribution.md §6), when computed.
+    public var hidden: HiddenRecord?
 
     /// The summary of one role.
     public func part(_ role: String) -> PartRecord? { roles.first { $0.role == role }?.part }
     /// The fraction of ‖ω_i‖² in one role.
     public func normShare(_ role: String) -> Double? { roles.first { $0.role == role }?.normShare }
 
-    static let fixedKeys: Set<String> = ["index", "component", "agree", "norm", "norm_shares", "phase_residual"]
+    static let fixedKeys: Set<String> = ["index", "component", "agree", "norm", "norm_shares", "phase_residual", "hidden"]
 
     /// Roles in report order: u, v, w first, then any other in name order.
     static func ordered(_ names: [String]) -> [String] {
@@ -90,6 +92,7 @@ public struct NeuronRecord: Codable, Equatable, Sendable {
         norm = try c.decodeIfPresent(Double.self, forKey: RecordKey("norm"))
         let shares = try c.decodeIfPresent([String: Double?].self, forKey: RecordKey("norm_shares")) ?? [:]
         phaseResidual = try c.decodeIfPresent(Double.self, forKey: RecordKey("phase_residual"))
+        hidden = try c.decodeIfPresent(HiddenRecord.self, forKey: RecordKey("hidden"))
         var parts: [String: PartRecord] = [:]
         for k in c.allKeys where !Self.fixedKeys.contains(k.stringValue) {
             if let p = try? c.decode(PartRecord.self, forKey: k) { parts[k.stringValue] = p }
@@ -107,11 +110,13 @@ public struct NeuronRecord: Codable, Equatable, Sendable {
         var shares = c.nestedContainer(keyedBy: RecordKey.self, forKey: RecordKey("norm_shares"))
         for r in roles { try shares.encode(r.normShare, forKey: RecordKey(r.role)) }
         try c.encodeIfPresent(phaseResidual, forKey: RecordKey("phase_residual"))
+        try c.encodeIfPresent(hidden, forKey: RecordKey("hidden"))
     }
 
-    public init(index: Int, roles: [RolePart], component: ComponentLabel?, agree: Bool, norm: Double?, phaseResidual: Double?) {
+    public init(index: Int, roles: [RolePart], component: ComponentLabel?, agree: Bool, norm: Double?, phaseResidual: Double?,
+                hidden: HiddenRecord? = nil) {
         self.index = index; self.roles = roles; self.component = component; self.agree = agree; self.norm = norm
-        self.phaseResidual = phaseResidual
+        self.phaseResidual = phaseResidual; self.hidden = hidden
     }
 }
 
@@ -277,10 +282,12 @@ public struct GroupAnalysisRecord: Codable, Equatable, Sendable {
         public var histograms: [String: HistogramRecord]
         public var transposedLayout: AlternativeRecord?
         public var otherComposition: AlternativeRecord?
+        /// The function-level attribution (docs/attribution.md); nil when not computed.
+        public var attribution: AttributionRecord?
         enum CodingKeys: String, CodingKey {
             case accuracy, margin, neuronsPerComponent = "neurons_per_component", componentsUsed = "components_used"
             case componentsUnused = "components_unused", fractionAgree = "fraction_agree", histograms
-            case transposedLayout = "transposed_layout", otherComposition = "other_composition"
+            case transposedLayout = "transposed_layout", otherComposition = "other_composition", attribution
         }
     }
     public var schemaVersion: Int
@@ -336,6 +343,11 @@ public struct GroupAnalysisRecord: Codable, Equatable, Sendable {
         self.layout = LayoutRecord(layout, roles: a.roles)
         let label = Self.labeller(a)
         neurons = withNeurons ? a.neurons.map { NeuronRecord($0, roles: a.roles, label: label) } : []
+        if withNeurons, let hidden = a.attribution?.hidden {
+            for (i, h) in hidden.enumerated() where i < neurons.count {
+                neurons[i].hidden = HiddenRecord(component: h.component.map(label), fraction: h.fraction, productShare: h.productShare)
+            }
+        }
         var per: [String: Int] = [:]
         for (c, count) in a.neuronsPerComponent.enumerated() { per[a.componentLabels[c]] = count }
         let used = a.neuronsPerComponent.indices.filter { a.neuronsPerComponent[$0] > 0 }
@@ -352,7 +364,8 @@ public struct GroupAnalysisRecord: Codable, Equatable, Sendable {
             },
             otherComposition: AlternativeRecord(composition: a.alternative.composition.spelling, accuracy: a.alternative.accuracy,
                                                 normalizedMargin: a.alternative.normalizedMargin.finiteOrNil,
-                                                fitsBetter: a.alternativeFitsBetter))
+                                                fitsBetter: a.alternativeFitsBetter),
+            attribution: a.attribution.map { AttributionRecord($0, label: label) })
         neuronProfiles = a.profiles.map { NeuronProfileRecord($0, roles: a.roles) }
     }
 
@@ -377,6 +390,95 @@ extension NeuronRecord {
         }
         self.init(index: n.index, roles: parts, component: n.component.map(label), agree: n.agree, norm: n.norm.finiteOrNil,
                   phaseResidual: n.phaseResidual)
+    }
+}
+
+/// A neuron's hidden-layer attribution (docs/attribution.md §6): its component (for C_p the
+/// neuron frequency of Nanda et al.), the fraction of its variance that component's blocks
+/// (ρ, 1), (1, ρ), (ρ, ρ) explain, and the share of its variance that is a function of a·b in
+/// that component.
+public struct HiddenRecord: Codable, Equatable, Sendable {
+    public var component: ComponentLabel?
+    public var fraction: Double?
+    public var productShare: Double?
+    enum CodingKeys: String, CodingKey { case component, fraction, productShare = "product_share" }
+    public init(component: ComponentLabel?, fraction: Double?, productShare: Double?) {
+        self.component = component; self.fraction = fraction; self.productShare = productShare
+    }
+}
+
+/// `summary.attribution` of a group record (docs/attribution.md).
+public struct AttributionRecord: Codable, Equatable, Sendable {
+    public struct Component: Codable, Equatable, Sendable {
+        public var label: ComponentLabel
+        public var logitSimilarity: Double?
+        public var key: Bool
+        public var restrictedLoss: Double?
+        public var excludedLoss: Double?
+        public var restrictedLossOnPairs: Double?
+        public var excludedLossOnPairs: Double?
+        public var embeddingShare: Double?
+        public var unembeddingShare: Double?
+        public var neurons: Int?
+        enum CodingKeys: String, CodingKey {
+            case label, logitSimilarity = "logit_similarity", key, restrictedLoss = "restricted_loss", excludedLoss = "excluded_loss"
+            case restrictedLossOnPairs = "restricted_loss_on_pairs", excludedLossOnPairs = "excluded_loss_on_pairs"
+            case embeddingShare = "embedding_share", unembeddingShare = "unembedding_share", neurons
+        }
+    }
+    /// The losses on the pairs of `--pairs`.
+    public struct OnPairs: Codable, Equatable, Sendable {
+        public var count: Int
+        public var loss: Double?
+        public var restrictedLoss: Double?
+        public var excludedLoss: Double?
+        enum CodingKeys: String, CodingKey { case count, loss, restrictedLoss = "restricted_loss", excludedLoss = "excluded_loss" }
+    }
+    public var threshold: Double
+    public var loss: Double?
+    public var restrictedLoss: Double?
+    public var excludedLoss: Double?
+    public var keyComponents: [ComponentLabel]
+    public var components: [Component]
+    public var onPairs: OnPairs?
+    public var note: String?
+    /// The hidden neurons of largest variance with their power over G × G by blocks (ρ, σ),
+    /// as fractions of their variance: `blocks[ρ][σ]` (components in `components` order).
+    public var topNeurons: [TopNeuron]?
+    public struct TopNeuron: Codable, Equatable, Sendable {
+        public var index: Int
+        public var blocks: [[Double]]
+    }
+    /// How many neurons `topNeurons` holds at most.
+    public static let topNeuronCount = 4
+    enum CodingKeys: String, CodingKey {
+        case threshold, loss, restrictedLoss = "restricted_loss", excludedLoss = "excluded_loss", keyComponents = "key_components"
+        case components, onPairs = "pairs", note, topNeurons = "top_neurons"
+    }
+
+    public init(_ a: Attribution, label: (Int) -> ComponentLabel) {
+        threshold = a.threshold
+        loss = a.loss.finiteOrNil; restrictedLoss = a.restrictedLoss.finiteOrNil; excludedLoss = a.excludedLoss.finiteOrNil
+        keyComponents = a.keyComponents.map(label)
+        components = a.components.map {
+            Component(label: label($0.component), logitSimilarity: $0.logitSimilarity.finiteOrNil, key: $0.key,
+                      restrictedLoss: $0.restrictedLoss.finiteOrNil, excludedLoss: $0.excludedLoss.finiteOrNil,
+                      restrictedLossOnPairs: $0.restrictedLossOnPairs?.finiteOrNil, excludedLossOnPairs: $0.excludedLossOnPairs?.finiteOrNil,
+                      embeddingShare: $0.embeddingShare?.finiteOrNil, unembeddingShare: $0.unembeddingShare?.finiteOrNil,
+                      neurons: $0.neurons)
+        }
+        onPairs = a.onPairs.map { OnPairs(count: $0.count, loss: $0.loss.finiteOrNil, restrictedLoss: $0.restrictedLoss.finiteOrNil,
+                                          excludedLoss: $0.excludedLoss.finiteOrNil) }
+        note = a.note
+        if let b = a.blockPowers, let h = a.hidden {
+            let K = a.components.count
+            let variance = (0..<h.count).map { i in b[(i * K * K)..<((i + 1) * K * K)].reduce(0, +) }
+            let top = variance.indices.sorted { variance[$0] > variance[$1] || (variance[$0] == variance[$1] && $0 < $1) }
+                .prefix(Self.topNeuronCount).filter { variance[$0] > 0 }
+            topNeurons = top.map { i in
+                TopNeuron(index: i, blocks: (0..<K).map { r in (0..<K).map { s in b[(i * K + r) * K + s] / variance[i] } })
+            }
+        }
     }
 }
 

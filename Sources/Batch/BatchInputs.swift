@@ -188,6 +188,25 @@ public final class ListFileCache: @unchecked Sendable {
     }
 }
 
+extension BatchInputs {
+    /// The runs of a sweep listed in a file (`batch --runs FILE`): one input per line (a
+    /// directory, glob or list file; `#` comments, blank lines skipped), relative paths taken
+    /// from the file's directory. Each input is one run: its path is the `run` id of its records.
+    public static func runList(_ path: String) throws -> [String] {
+        let size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue
+        guard let size else { throw BatchError("\(path): cannot read the list of runs") }
+        guard size <= 1 << 24 else { throw BatchError("\(path): \(size) bytes is too large for a list of runs") }
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch { throw BatchError("\(path): not a readable text file of runs") }
+        let base = URL(fileURLWithPath: path).deletingLastPathComponent()
+        let runs = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty && !$0.hasPrefix("#") }
+            .map { $0.hasPrefix("/") ? $0 : base.appendingPathComponent($0).path }
+        guard !runs.isEmpty else { throw BatchError("\(path): the list of runs is empty") }
+        return runs
+    }
+}
+
 /// An error of a batch run's inputs or outputs.
 public struct BatchError: Error, CustomStringConvertible, Sendable {
     public let description: String

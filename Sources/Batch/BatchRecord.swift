@@ -35,6 +35,12 @@ public struct BatchRecord: Codable, Equatable, Sendable {
     public var histogramU: [Int]?
     public var histogramW: [Int]?
     public var fractionSupportMass090: Double?
+    /// Function-level attribution (docs/attribution.md): the key components (integers for
+    /// frequencies, strings for irreps), and the network's, restricted and excluded losses.
+    public var keyComponents: [ComponentLabel]?
+    public var loss: Double?
+    public var restrictedLoss: Double?
+    public var excludedLoss: Double?
 
     enum CodingKeys: String, CodingKey {
         case schemaVersion = "schema_version", source, run, step, ok, error, group, task, width, accuracy
@@ -44,6 +50,7 @@ public struct BatchRecord: Codable, Equatable, Sendable {
         case meanMaxPowerU = "mean_max_power_u", componentsUsed = "components_used", componentsUnused = "components_unused"
         case histogramEdges = "histogram_edges", histogramU = "histogram_u", histogramW = "histogram_w"
         case fractionSupportMass090 = "fraction_support_mass_ge_0_9"
+        case keyComponents = "key_components", loss, restrictedLoss = "restricted_loss", excludedLoss = "excluded_loss"
     }
 
     public init(source: String, run: String?, step: Double?) {
@@ -74,6 +81,13 @@ public struct BatchRecord: Codable, Equatable, Sendable {
             histogramEdges = u?.histogram.edges
             histogramU = u?.histogram.counts
             histogramW = w?.histogram.counts
+            if let t = a.attribution {
+                let label = ComponentLabel.labeller(cyclic: a.isCyclic, labels: a.componentLabels)
+                keyComponents = t.keyComponents.map(label)
+                loss = t.loss.isFinite ? t.loss : nil
+                restrictedLoss = t.restrictedLoss.isFinite ? t.restrictedLoss : nil
+                excludedLoss = t.excludedLoss.isFinite ? t.excludedLoss : nil
+            }
         case .parity(let a, _):
             task = "parity"
             width = a.width
@@ -93,7 +107,7 @@ public struct BatchRecord: Codable, Equatable, Sendable {
     /// The line as results.jsonl holds it: one JSON object with sorted keys, a newline. The
     /// fields of the record's kind are always written (null when undefined).
     public func jsonLine() -> [UInt8] {
-        enum V { case d(Double?), i(Int?), s(String?), b(Bool), ds([Double]?), ins([Int]?), ss([String]?) }
+        enum V { case d(Double?), i(Int?), s(String?), b(Bool), ds([Double]?), ins([Int]?), ss([String]?), ls([ComponentLabel]?) }
         var fields: [(String, V)] = [("source", .s(source)), ("ok", .b(ok)), ("step", .d(step)), ("schema_version", .i(schemaVersion))]
         if let run { fields.append(("run", .s(run))) }
         if !ok {
@@ -109,7 +123,9 @@ public struct BatchRecord: Codable, Equatable, Sendable {
                        ("fraction_w_ge_0_9", .d(fractionWAtLeast090)), ("fraction_u_ge_0_99", .d(fractionUAtLeast099)),
                        ("mean_max_power_u", .d(meanMaxPowerU)), ("components_used", .i(componentsUsed)),
                        ("components_unused", .ss(componentsUnused)), ("histogram_edges", .ds(histogramEdges)),
-                       ("histogram_u", .ins(histogramU)), ("histogram_w", .ins(histogramW))]
+                       ("histogram_u", .ins(histogramU)), ("histogram_w", .ins(histogramW)),
+                       ("key_components", .ls(keyComponents)), ("loss", .d(loss)), ("restricted_loss", .d(restrictedLoss)),
+                       ("excluded_loss", .d(excludedLoss))]
         }
         let sink = ByteSink(collecting: ())
         let j = JSONWriter(sink: sink)
@@ -124,6 +140,12 @@ public struct BatchRecord: Codable, Equatable, Sendable {
             case .ds(let x): if let x { j.array(x) } else { j.null() }
             case .ins(let x): if let x { j.array(x) } else { j.null() }
             case .ss(let x): if let x { j.beginArray(); for s in x { j.value(s) }; j.endArray() } else { j.null() }
+            case .ls(let x):
+                if let x {
+                    j.beginArray()
+                    for l in x { switch l { case .frequency(let k): j.value(k); case .irrep(let s): j.value(s) } }
+                    j.endArray()
+                } else { j.null() }
             }
         }
         j.endObject()

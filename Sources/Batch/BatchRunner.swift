@@ -19,7 +19,13 @@ public struct BatchRequest: Sendable {
     /// Notes for the user (resuming, unreadable lines), and the analyses' own notes.
     public var note: (@Sendable (String) -> Void)?
 
-    public init(analysis: AnalysisRequest, out: String) { self.analysis = analysis; self.out = out }
+    /// The records keep the attribution's logit-level findings only (key components and
+    /// losses), so the hidden-layer measures are not computed in a batch.
+    public init(analysis: AnalysisRequest, out: String) {
+        var a = analysis
+        a.attribution?.hidden = false
+        self.analysis = a; self.out = out
+    }
 }
 
 /// The outcome of a batch run.

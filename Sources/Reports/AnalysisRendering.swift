@@ -104,6 +104,7 @@ public enum AnalysisRendering {
             for r in n.roles { j.field(r.role, r.normShare) }
             j.endObject()
             if cyclic { j.field("phase_residual", n.phaseResidual) }
+            if let h = n.hidden { AttributionRendering.neuronJSON(j, h) }
             j.endObject()
         }
         j.endArray()
@@ -167,6 +168,7 @@ public enum AnalysisRendering {
         j.endObject()
         if let t = s.transposedLayout { alternativeJSON(j, "transposed_layout", t) }
         if let o = s.otherComposition { alternativeJSON(j, "other_composition", o) }
+        if let t = s.attribution { AttributionRendering.json(j, t) }
         j.endObject()
         if !a.neuronProfiles.isEmpty { profilesJSON(j, a.neuronProfiles, roles: a.roles) }
         j.endObject()
@@ -320,6 +322,7 @@ public enum AnalysisRendering {
                                                ge090: h.fractionAtLeast090, ge099: h.fractionAtLeast099,
                                                title: "\nhistogram of \(role)'s max normalized power")
         }
+        AttributionRendering.table(a, out)
     }
 
     static func parityTable(_ a: ParityAnalysisRecord, _ out: ByteSink) {

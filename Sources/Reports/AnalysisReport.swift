@@ -103,9 +103,22 @@ public enum AnalysisReport {
                                                           xLabel: "θu + θv − θw (radians)", yLabel: "w max normalized power")))
             }
         }
+        rows += AttributionReport.rows(r)
+        notes += AttributionReport.notes(r)
+        figures += AttributionReport.figures(r)
         // The paper's Fig. 1 panels for the profiled neurons (`--neurons K`).
         figures += NeuronPlots.figures(r)
         return Report(title: "IrrepScope: \(r.group)", subtitle: r.file, summary: rows, notes: notes, figures: figures)
+    }
+
+    /// The profiled neurons of a run's last checkpoint, captioned as such.
+    static func lastCheckpointFigures(_ last: AnalysisRecord?) -> [Report.Figure] {
+        guard case .group(let g)? = last else { return [] }
+        return NeuronPlots.figures(g).map { f in
+            var f = f
+            f.caption = "Last checkpoint (\(g.file)). " + f.caption
+            return f
+        }
     }
 
     static func parity(_ r: ParityAnalysisRecord) -> Report {
@@ -132,10 +145,17 @@ public enum AnalysisReport {
     }
 
     /// A trajectory report over a training run: one record per checkpoint (failed ones are
-    /// listed, not plotted), ordered by step. `last`, when given, is the full analysis of the
-    /// run's last checkpoint (`BatchRunner.lastCheckpoint`), whose profiled neurons are drawn
-    /// after the trajectories.
+    /// listed, not plotted), ordered by step; records of several runs make a sweep report.
+    /// `last`, when given, is the full analysis of the last checkpoint
+    /// (`BatchRunner.lastCheckpoint`), whose profiled neurons are drawn after the trajectories.
     public static func trajectory(_ lines: [BatchRecord], title: String, last: AnalysisRecord? = nil) -> Report {
+        // Records of several runs (directories or list files, each a run) make a sweep report.
+        let grouped = lines.filter { $0.run != nil && $0.run != $0.path }
+        if Set(lines.map { $0.run ?? $0.path }).count > 1 && !grouped.isEmpty {
+            var report = AttributionReport.sweep(lines, title: title)
+            report.figures += lastCheckpointFigures(last)
+            return report
+        }
         let good = lines.filter(\.ok)
         let failed = lines.filter { !$0.ok }
         let steps = good.enumerated().map { $0.element.step ?? Double($0.offset) }
@@ -160,6 +180,7 @@ public enum AnalysisReport {
         figures.append(.init(id: "trajectory-mean-power", caption: "Mean max normalized power of u over neurons.",
                              svg: SVGPlot.lines(id: "trajectory-mean-power", title: "mean max normalized power (u)", series: [("mean (u)", steps, series(\.meanMaxPowerU))],
                                                 xLabel: "step", yLabel: "mean max normalized power")))
+        figures += AttributionReport.trajectoryFigures(good, steps: steps)
         if let first = good.first, let last = good.last, let edges = first.histogramEdges,
            let c0 = first.histogramU, let c1 = last.histogramU {
             figures.insert(.init(id: "histogram-u", caption: "Max normalized power of u at the first and the last checkpoint of the run.",
@@ -172,13 +193,7 @@ public enum AnalysisReport {
             rows.append(("last accuracy", pct(last.accuracy)))
             rows.append(("last margin / γ*", fmt(last.marginRatio)))
         }
-        if case .group(let g)? = last, !g.neuronProfiles.isEmpty {
-            figures += NeuronPlots.figures(g).map { f in
-                var f = f
-                f.caption = "Last checkpoint (\(g.file)). " + f.caption
-                return f
-            }
-        }
+        figures += lastCheckpointFigures(last)
         let notes = failed.map { f -> String in
             let error = f.error ?? ""
             return "failed: " + (error.hasPrefix(f.source + ":") || error.hasPrefix(f.path + ":") ? error : "\(f.source): \(error)")

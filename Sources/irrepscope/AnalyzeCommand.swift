@@ -48,7 +48,8 @@ struct AnalyzeCommand: ParsableCommand {
         var request = try analysis.request()
         request.profiledNeurons = analysis.neurons ?? (out != nil ? AnalysisOptions.defaultProfiledNeurons : 0)
         let rendered = RenderedNeurons()
-        if format == .json {
+        // The neurons' JSON is rendered early only without attribution (which adds to each neuron).
+        if format == .json && request.attribution == nil {
             request.whileMarginsCompute = { draft in rendered.bytes = AnalysisRendering.renderNeurons(draft) }
         }
         let result = try Analyzer.analyze(path: file, request)
@@ -119,6 +120,15 @@ struct AnalysisOptions: ParsableArguments {
     @Flag(name: .customLong("include-trivial"), help: "Count the trivial component (DC) in normalizations and maxima.")
     var includeTrivial = false
 
+    @Option(name: .customLong("key-threshold"), help: "Attribution: a component is key when its logit similarity exceeds this (docs/attribution.md §4).")
+    var keyThreshold: Double = 0.005
+
+    @Option(help: "Attribution: the training pairs, a JSON list of [a, b] or an .npy integer array (k, 2); the losses are also reported on them.")
+    var pairs: String?
+
+    @Flag(name: .customLong("no-attribution"), help: "Skip the function-level attribution (logit similarities, restricted/excluded loss, hidden neurons over G × G).")
+    var noAttribution = false
+
     @Option(help: "Top components listed per neuron.") var top: Int = 3
     @Option(help: "Histogram bins on [0, 1].") var bins: Int = 20
     @Option(help: ArgumentHelp("Neurons drawn as the paper's Fig. 1 panels (weights over the elements with their trigonometric interpolation, power spectrum): the K largest by norm (default 6 in a report — analyze --out, the last checkpoint of a batch; with --format json, the profiles are written only when --neurons is given).", valueName: "K"))
@@ -146,6 +156,8 @@ struct AnalysisOptions: ParsableArguments {
         }
         if top < 0 || bins < 1 { throw ValidationError("--top must be ≥ 0 and --bins ≥ 1") }
         if let neurons, neurons < 0 { throw ValidationError("--neurons must be ≥ 0") }
+        if !(keyThreshold >= 0 && keyThreshold < 1) { throw ValidationError("--key-threshold must lie in [0, 1)") }
+        if noAttribution && pairs != nil { throw ValidationError("--pairs needs the attribution (drop --no-attribution)") }
     }
 
     func supportList() throws -> [Int]? {
@@ -173,6 +185,14 @@ struct AnalysisOptions: ParsableArguments {
         r.includeTrivial = includeTrivial
         r.top = top
         r.bins = bins
+        if noAttribution || isParity {
+            r.attribution = nil
+        } else {
+            var a = AttributionOptions()
+            a.threshold = keyThreshold
+            a.pairsFile = pairs
+            r.attribution = a
+        }
         r.note = { diagnostic("irrepscope: note: " + $0) }
         return r
     }

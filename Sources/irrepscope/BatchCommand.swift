@@ -27,7 +27,10 @@ struct BatchCommand: ParsableCommand {
     )
 
     @Argument(help: "Checkpoint files, directories, globs or list files.")
-    var paths: [String]
+    var paths: [String] = []
+
+    @Option(help: "A sweep: a file listing its runs, one directory, glob or list file per line (each one run, its path the run id).")
+    var runs: String?
 
     @OptionGroup var analysis: AnalysisOptions
 
@@ -48,6 +51,7 @@ struct BatchCommand: ParsableCommand {
 
     func validate() throws {
         if jobs < 1 { throw ValidationError("--jobs must be ≥ 1") }
+        if paths.isEmpty && runs == nil { throw ValidationError("give checkpoint paths or --runs FILE") }
         if let shard { do { _ = try BatchInputs.parseShard(shard) } catch { throw ValidationError("\(error)") } }
     }
 
@@ -59,7 +63,8 @@ struct BatchCommand: ParsableCommand {
         request.note = { diagnostic("irrepscope: note: " + $0) }
         let bar = ProgressBar(enabled: !quiet && isatty(2) == 1)
         request.progress = { bar.show(done: $0, total: $1, failed: $2) }
-        let outcome = try BatchRunner.run(paths, request)
+        let inputs = try paths + (runs.map { try BatchInputs.runList($0) } ?? [])
+        let outcome = try BatchRunner.run(inputs, request)
         bar.finish()
         // The last checkpoint's neuron panels (analyzed again with its neurons profiled).
         var last: AnalysisRecord? = nil
@@ -72,7 +77,7 @@ struct BatchCommand: ParsableCommand {
         } catch {
             diagnostic("irrepscope: note: the last checkpoint's neuron panels are left out: \(error)")
         }
-        try AnalysisReport.trajectory(outcome.records, title: "IrrepScope batch: \(paths.joined(separator: " "))", last: last).write(to: out)
+        try AnalysisReport.trajectory(outcome.records, title: "IrrepScope batch: \(inputs.joined(separator: " "))", last: last).write(to: out)
         try finish(outcome.records, summary: "\(outcome.records.count - outcome.failed.count) checkpoints analyzed, \(outcome.failed.count) failed; results in \(outcome.resultsPath), report in \(out)/report.html")
     }
 }

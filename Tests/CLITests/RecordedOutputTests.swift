@@ -24,9 +24,38 @@ final class RecordedOutputTests: XCTestCase {
         ("irreps-c5xc2.json", "composition", "right_to_left", "right-to-left"),
     ]
 
+    /// Sections appended to the `analyze` table since the recording, by the line that opens
+    /// them: issue 13's function-level attribution (its numbers are pinned by AttributionTests
+    /// against the numpy reference). The section and the blank line before it are removed
+    /// before the comparison; everything recorded must still be there, unchanged.
+    static let addedTableSections = ["function-level attribution ("]
+
+    static func removingAddedSections(_ text: String) -> String {
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        if let start = lines.firstIndex(where: { l in addedTableSections.contains { l.hasPrefix($0) } }) {
+            let from = start > 0 && lines[start - 1].isEmpty ? start - 1 : start
+            // The section runs to the next blank line (or the end, keeping the final newline).
+            let end = lines[start...].firstIndex(where: \.isEmpty) ?? lines.endIndex
+            lines.removeSubrange(from..<(end == lines.endIndex ? lines.endIndex - 1 : end))
+        }
+        return lines.joined(separator: "\n")
+    }
+
     /// CSV outputs whose irrep labels (which hold commas, "[3,1]") are now quoted: compared
     /// with the quotes removed.
     static let quotedLabels: Set<String> = ["analyze-out-s4-neurons.csv"]
+
+    /// Outputs computed in single precision from float32 weights by `spectrum` and `histogram`:
+    /// the backend (automatic: GEMM or FFTW, timed when it runs), FFTW's measured plans and the
+    /// BLAS kernel and its threading change the rounding of the float32 sums (seen: 6e-8
+    /// relative between runs on one machine under load, with `--backend gemm` too). These are compared to 1e-6
+    /// relative to the larger of the two and 1 (shares lie in [0, 1], phases in (−π, π]: a
+    /// small share inherits the rounding of the total it is divided by), well within float32's
+    /// 6e-8 per operation over a 71-point transform and far below any change of meaning;
+    /// SpectrumTests pins the same spectra against numpy.
+    static let singlePrecision: Set<String> = ["spectrum-example.json", "spectrum-example.csv", "spectrum-embed.json", "histogram-unembed.json"]
+    /// The relative tolerance of the comparison in progress (1e-9, or 1e-6 for `singlePrecision`).
+    nonisolated(unsafe) static var tolerance = 1e-9
 
     struct Entry { let name: String; let output: String; let arguments: [String] }
 
@@ -80,6 +109,7 @@ final class RecordedOutputTests: XCTestCase {
             let old = try Self.gunzip(Self.recorded.appendingPathComponent("outputs/\(e.name).gz"))
             var diffs: [String] = []
             let changes = Self.intendedChanges.filter { $0.name == e.name }
+            Self.tolerance = Self.singlePrecision.contains(e.name) ? 1e-6 : 1e-9
             if e.name.hasSuffix(".json") {
                 let a = try JSONSerialization.jsonObject(with: old, options: [.fragmentsAllowed])
                 let b = try JSONSerialization.jsonObject(with: now, options: [.fragmentsAllowed])
@@ -95,6 +125,7 @@ final class RecordedOutputTests: XCTestCase {
                 }
             } else {
                 var text = String(decoding: now, as: UTF8.self)
+                if e.name.hasSuffix(".txt") { text = Self.removingAddedSections(text) }
                 if Self.quotedLabels.contains(e.name) {
                     if !text.contains("\"[3,1]\"") { diffs.append("labels are not quoted") }
                     text = text.replacingOccurrences(of: "\"", with: "")
@@ -109,10 +140,11 @@ final class RecordedOutputTests: XCTestCase {
         XCTAssert(failures.isEmpty, failures.joined(separator: "\n"))
     }
 
-    /// Numbers agree to 1e-9 relative (1e-300 absolute for zeros and denormals).
+    /// Numbers agree to `tolerance` relative (1e-300 absolute for zeros and denormals).
     static func close(_ a: Double, _ b: Double) -> Bool {
         if a == b { return true }
-        return abs(a - b) <= 1e-9 * max(abs(a), abs(b)) || abs(a - b) < 1e-300
+        let scale = tolerance > 1e-9 ? max(abs(a), abs(b), 1) : max(abs(a), abs(b))
+        return abs(a - b) <= tolerance * scale || abs(a - b) < 1e-300
     }
 
     static func compare(_ a: Any, _ b: Any, path: String, changes: [(name: String, key: String, old: String, new: String?)],

@@ -117,6 +117,16 @@ public struct MLPNetwork: GroupTaskNetwork {
         return "the network has non-zero \(which) biases; the theorems' γ* is for the bias-free form"
     }
 
+    /// h_i(a, b) = σ(u_i[a] + v_i[b] + β_i): `out[((a − rows.lowerBound)·n + b)·m + i]`.
+    public func neuronActivations(rows: Range<Int>) -> [Double]? {
+        let n = order, m = width
+        var h = [Double](repeating: 0, count: rows.count * n * m)
+        for (r, a) in rows.enumerated() { for b in 0..<n { for i in 0..<m {
+            h[(r * n + b) * m + i] = activation.apply(u[a * m + i] + v[b * m + i] + hiddenBias[i])
+        } } }
+        return h
+    }
+
     public func logits(rows: Range<Int>) -> [Double] {
         let n = order, m = width, pairs = rows.count * n
         guard pairs > 0 else { return [] }

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The function-level attribution (docs/attribution.md) on C_113 (m = 512) and S_5 (m = 2000):
+# `irrepscope analyze` with the attribution against the same command with --no-attribution
+# (goal: at most 1.5x), and against the numpy reference scripts/attribution_reference.py on
+# the same file (goal: at least 5x faster), side by side in one run. Best of 3 wall times.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+swift build -c release --static-swift-stdlib --product irrepscope >&2
+BIN=.build/release/irrepscope
+DIR=.build/bench-data
+mkdir -p "$DIR"
+python3 Benchmarks/make_analyze_data.py "$DIR"
+best() {
+  python3 - "$@" <<'PY'
+import subprocess, sys, time
+best = float("inf")
+for _ in range(3):
+    t = time.perf_counter()
+    subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    best = min(best, time.perf_counter() - t)
+print(best)
+PY
+}
+for case in "c113-m512 C113" "s5-m2000 S5"; do
+  set -- $case
+  f="$DIR/$1.npz"
+  without=$(best $BIN analyze "$f" --group "$2" --format json --no-attribution)
+  with=$(best $BIN analyze "$f" --group "$2" --format json)
+  peer=$(best python3 scripts/attribution_reference.py --time "$f" "$2")
+  python3 -c "import sys; a,b,p=map(float,sys.argv[1:4]); print(f'attribution $2 (m from $1): analyze {b:.3f} s, without attribution {a:.3f} s (ratio {b/a:.2f}x, goal <= 1.5x); numpy reference {p:.3f} s ({p/(b-a if b>a else b):.1f}x the attribution alone, {p/b:.1f}x the whole analyze; goal >= 5x)')" "$without" "$with" "$peer"
+done

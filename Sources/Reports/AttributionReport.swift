@@ -1,0 +1,213 @@
+import Analysis
+import Batch
+import Foundation
+
+extension SVGPlot {
+    /// Bars of values per category, several series side by side, with an optional horizontal
+    /// threshold line (e.g. τ over the logit similarities). Each bar carries its value in
+    /// `data-value`, each series its name in `data-name`.
+    public static func valueBars(id: String, title: String, labels: [String], series: [(name: String, values: [Double])],
+                                 threshold: (value: Double, label: String)? = nil, xLabel: String, yLabel: String) -> String {
+        let f = Frame()
+        let all = series.flatMap(\.values).filter(\.isFinite) + (threshold.map { [$0.value] } ?? [])
+        let y0 = min(0, all.min() ?? 0), y1 = max(all.max() ?? 1, y0 + 1e-12)
+        let n = max(labels.count, 1)
+        let every = max(1, n / 24)
+        let xTicks = labels.indices.filter { $0 % every == 0 }.map { ((Double($0) + 0.5) / Double(n), labels[$0]) }
+        let yTicks = ticks(y0, y1).map { (($0 - y0) / (y1 - y0), tickLabel($0)) }
+        func yOf(_ v: Double) -> Double { f.y((v - y0) / (y1 - y0)) }
+        var s = open(f, title: title, id: id)
+        s += axes(f, xLabel: xLabel, yLabel: yLabel, xTicks: xTicks, yTicks: yTicks)
+        let k = Double(max(series.count, 1))
+        for (si, ser) in series.enumerated() {
+            s += "<g class=\"series\" data-name=\"\(esc(ser.name))\" fill=\"\(palette[si % palette.count])\">\n"
+            for (i, v) in ser.values.enumerated() where i < labels.count {
+                let cell = 1 / Double(n)
+                let xa = f.x(Double(i) * cell + cell * Double(si) / k), xb = f.x(Double(i) * cell + cell * Double(si + 1) / k)
+                let value = v.isFinite ? v : 0
+                let top = min(yOf(value), yOf(0)), height = abs(yOf(value) - yOf(0))
+                s += "<rect x=\"\(num(xa + 0.5))\" y=\"\(num(top))\" width=\"\(num(max(xb - xa - 1, 0.5)))\" height=\"\(num(height))\" data-value=\"\(v)\"><title>\(esc(ser.name)) \(esc(labels[i])): \(tickLabel(v))</title></rect>\n"
+            }
+            s += "</g>\n"
+        }
+        if let t = threshold {
+            let y = yOf(t.value)
+            s += "<line class=\"threshold\" data-value=\"\(t.value)\" x1=\"\(num(f.left))\" y1=\"\(num(y))\" x2=\"\(num(f.x(1)))\" y2=\"\(num(y))\" stroke=\"#c0392b\" stroke-dasharray=\"6 4\"/>"
+            s += "<text x=\"\(num(f.x(1) - 4))\" y=\"\(num(y - 5))\" text-anchor=\"end\" fill=\"#c0392b\">\(esc(t.label))</text>\n"
+        }
+        if series.count > 1 { s += legend(f, series.map(\.name)) }
+        return s + "</svg>\n"
+    }
+}
+
+/// The attribution's part of the reports (docs/attribution.md): figures of one analysis, the
+/// progress measures of a run, and the sweep report of several runs.
+public enum AttributionReport {
+    static func fmt(_ v: Double?, _ digits: Int = 4) -> String { v.map { String(format: "%.\(digits)g", $0) } ?? "—" }
+
+    /// Summary rows of one analysis.
+    static func rows(_ r: GroupAnalysisRecord) -> [(String, String)] {
+        guard let a = r.summary.attribution else { return [] }
+        let key = a.keyComponents.map(\.description)
+        return [
+            ("key components (logit similarity > \(a.threshold))", key.isEmpty ? "none" : key.joined(separator: ", ")),
+            ("loss / restricted / excluded", "\(fmt(a.loss)) / \(fmt(a.restrictedLoss)) / \(fmt(a.excludedLoss))"),
+        ]
+    }
+
+    /// Notes of one analysis: where the components used by function and by dominance differ.
+    static func notes(_ r: GroupAnalysisRecord) -> [String] {
+        guard let d = AttributionRendering.differences(r) else { return [] }
+        var out: [String] = []
+        if !d.onlyByFunction.isEmpty {
+            out.append("Key (used by the function) but no neuron's dominant \(r.componentKind): \(d.onlyByFunction.map(\.description).joined(separator: ", ")).")
+        }
+        if !d.onlyByDominance.isEmpty {
+            out.append("Some neuron's dominant \(r.componentKind) but not key: \(d.onlyByDominance.map(\.description).joined(separator: ", ")).")
+        }
+        if let note = r.summary.attribution?.note { out.append("Attribution: \(note).") }
+        return out
+    }
+
+    /// The figures of one analysis: logit similarity per component with τ, restricted vs
+    /// excluded loss per component, neurons per key component, and the G × G power of the
+    /// neurons of largest variance.
+    static func figures(_ r: GroupAnalysisRecord) -> [Report.Figure] {
+        guard let a = r.summary.attribution else { return [] }
+        let kind = r.componentKind
+        let comps = Array(a.components.dropFirst())   // the trivial component never scores
+        let labels = comps.map(\.label.description)
+        var figures: [Report.Figure] = []
+        figures.append(.init(id: "attribution-similarity",
+                             caption: "Logit similarity s_ρ of each non-trivial \(kind) (the cosine between the centered logits and the character cube, docs/attribution.md §3); dashed: the key threshold τ = \(a.threshold).",
+                             svg: SVGPlot.valueBars(id: "attribution-similarity", title: "logit similarity per \(kind)", labels: labels,
+                                                    series: [("logit similarity", comps.map { $0.logitSimilarity ?? .nan })],
+                                                    threshold: (a.threshold, "τ"), xLabel: kind, yLabel: "s_ρ")))
+        figures.append(.init(id: "attribution-losses",
+                             caption: "Per \(kind): loss of the logits restricted to its cube, and of the centered logits with it removed (docs/attribution.md §5); the network's loss is \(fmt(a.loss)).",
+                             svg: SVGPlot.valueBars(id: "attribution-losses", title: "restricted vs excluded loss", labels: labels,
+                                                    series: [("restricted", comps.map { $0.restrictedLoss ?? .nan }),
+                                                             ("excluded", comps.map { $0.excludedLoss ?? .nan })],
+                                                    threshold: a.loss.map { ($0, "network's loss") }, xLabel: kind, yLabel: "cross-entropy")))
+        let key = comps.filter(\.key)
+        if key.contains(where: { $0.neurons != nil }) {
+            figures.append(.init(id: "attribution-neurons",
+                                 caption: "Hidden neurons per key \(kind): neurons whose blocks (ρ, 1), (1, ρ), (ρ, ρ) of the power over G × G explain most of their variance (docs/attribution.md §6).",
+                                 svg: SVGPlot.bars(id: "attribution-neurons", title: "neurons per key \(kind)", labels: key.map(\.label.description),
+                                                   counts: key.map { $0.neurons ?? 0 }, xLabel: "key \(kind)")))
+        }
+        for t in a.topNeurons ?? [] {
+            let all = a.components.map(\.label.description)
+            let caption = r.isCyclic
+                ? "Neuron \(t.index): power of its centered activations over C_n × C_n in the 2-D DFT blocks (k, l), k the frequency in a (rows), l in b (columns), as shares of its variance."
+                : "Neuron \(t.index): power of its centered activations over G × G in the blocks ρ ⊗ σ, ρ for a (rows), σ for b (columns), as shares of its variance."
+            figures.append(.init(id: "attribution-neuron-\(t.index)", caption: caption,
+                                 svg: SVGPlot.heatmap(id: "attribution-neuron-\(t.index)", title: "neuron \(t.index) over G × G", rows: t.blocks,
+                                                      columnLabels: all, xLabel: r.isCyclic ? "frequency in b" : "component for b",
+                                                      yLabel: r.isCyclic ? "frequency in a" : "component for a")))
+        }
+        return figures
+    }
+
+    // MARK: runs and sweeps
+
+    /// Figures of the progress measures of one run (records ordered by step).
+    static func trajectoryFigures(_ good: [BatchRecord], steps: [Double]) -> [Report.Figure] {
+        guard good.contains(where: { $0.loss != nil }) else { return [] }
+        return [
+            .init(id: "trajectory-attribution",
+                  caption: "The network's loss, the restricted loss (key components only) and the excluded loss (key components removed) against the step (docs/attribution.md §5): the restricted loss falls before the network's, the excluded loss rises.",
+                  svg: SVGPlot.lines(id: "trajectory-attribution", title: "restricted and excluded loss",
+                                     series: [("loss", steps, good.map { $0.loss ?? .nan }), ("restricted", steps, good.map { $0.restrictedLoss ?? .nan }),
+                                              ("excluded", steps, good.map { $0.excludedLoss ?? .nan })],
+                                     xLabel: "step", yLabel: "cross-entropy")),
+            .init(id: "trajectory-key",
+                  caption: "Number of key components (logit similarity above the threshold) against the step.",
+                  svg: SVGPlot.lines(id: "trajectory-key", title: "key components",
+                                     series: [("key components", steps, good.map { $0.keyComponents.map { Double($0.count) } ?? .nan })],
+                                     xLabel: "step", yLabel: "components")),
+        ]
+    }
+
+    /// The runs of a set of records, in order of first appearance, each ordered by step.
+    static func runs(_ records: [BatchRecord]) -> [(run: String, records: [BatchRecord])] {
+        var order: [String] = []
+        var byRun: [String: [BatchRecord]] = [:]
+        for r in records {
+            let id = r.run ?? r.path
+            if byRun[id] == nil { order.append(id) }
+            byRun[id, default: []].append(r)
+        }
+        return order.map { id in
+            (id, byRun[id]!.enumerated().sorted { ($0.element.step ?? Double($0.offset), $0.offset) < ($1.element.step ?? Double($1.offset), $1.offset) }.map(\.element))
+        }
+    }
+
+    /// The report of a sweep (records from several runs): a per-run table, how often each
+    /// component is key across runs (at each run's last checkpoint), and per-run trajectories
+    /// when runs have several checkpoints — one line per run, never one line through runs.
+    public static func sweep(_ records: [BatchRecord], title: String) -> Report {
+        let runs = runs(records)
+        var rows: [(String, String)] = [("runs", String(runs.count)), ("checkpoints", "\(records.count) (\(records.filter { !$0.ok }.count) failed)")]
+        var notes: [String] = []
+        var lastOf: [(run: String, record: BatchRecord)] = []
+        for (run, recs) in runs {
+            guard let last = recs.last(where: \.ok) else { rows.append((run, "no checkpoint analyzed")); continue }
+            lastOf.append((run, last))
+            let key = last.keyComponents.map { $0.map(\.description).joined(separator: ", ") } ?? "—"
+            rows.append((run, "last step \(fmt(last.step, 8)); accuracy \(AnalysisReport.pct(last.accuracy)); key components: \(key.isEmpty ? "none" : key); components used by neurons: \(last.componentsUsed.map(String.init) ?? "—")"))
+        }
+        for r in records where !r.ok { notes.append("failed: \(r.source): \(r.error ?? "")") }
+        var figures: [Report.Figure] = []
+        // How often each component is key across runs.
+        var counts: [String: Int] = [:]
+        var labelOrder: [ComponentLabel] = []
+        for (_, r) in lastOf { for c in r.keyComponents ?? [] { if counts[c.description] == nil { labelOrder.append(c) }; counts[c.description, default: 0] += 1 } }
+        labelOrder.sort { a, b in
+            switch (a, b) {
+            case (.frequency(let x), .frequency(let y)): return x < y
+            default: return a.description < b.description
+            }
+        }
+        if labelOrder.isEmpty {
+            notes.append("No histogram of key components: no run's last checkpoint has a key component (or the records hold no attribution).")
+        } else {
+            figures.append(.init(id: "sweep-key-histogram",
+                                 caption: "How many runs have each component key at their last checkpoint (the universality study's histogram of learned representations).",
+                                 svg: SVGPlot.bars(id: "sweep-key-histogram", title: "key components across \(lastOf.count) runs",
+                                                   labels: labelOrder.map(\.description), counts: labelOrder.map { counts[$0.description]! },
+                                                   xLabel: "component", yLabel: "runs")))
+        }
+        // Per-run trajectories.
+        let multi = runs.filter { $0.records.filter(\.ok).count > 1 }
+        if multi.isEmpty {
+            notes.append("No trajectories: every run has a single analyzed checkpoint.")
+        } else {
+            func series(_ key: (BatchRecord) -> Double?) -> [(name: String, x: [Double], y: [Double])] {
+                multi.map { run in
+                    let good = run.records.filter(\.ok)
+                    return (run.run, good.enumerated().map { $0.element.step ?? Double($0.offset) }, good.map { key($0) ?? .nan })
+                }
+            }
+            if multi.contains(where: { $0.records.contains { $0.marginRatio != nil } }) {
+                figures.append(.init(id: "sweep-ratio", caption: "Normalized margin / γ* against the step, one line per run.",
+                                     svg: SVGPlot.lines(id: "sweep-ratio", title: "margin / γ* per run", series: series(\.marginRatio),
+                                                        xLabel: "step", yLabel: "ratio", reference: (1, "γ*"))))
+            } else {
+                notes.append("No margin / γ* plot: no run has a γ* (the theorems' hypotheses do not hold for these networks).")
+            }
+            if multi.contains(where: { $0.records.contains { $0.restrictedLoss != nil } }) {
+                figures.append(.init(id: "sweep-restricted", caption: "Restricted loss against the step, one line per run.",
+                                     svg: SVGPlot.lines(id: "sweep-restricted", title: "restricted loss per run", series: series(\.restrictedLoss),
+                                                        xLabel: "step", yLabel: "cross-entropy")))
+                figures.append(.init(id: "sweep-excluded", caption: "Excluded loss against the step, one line per run.",
+                                     svg: SVGPlot.lines(id: "sweep-excluded", title: "excluded loss per run", series: series(\.excludedLoss),
+                                                        xLabel: "step", yLabel: "cross-entropy")))
+            }
+            figures.append(.init(id: "sweep-accuracy", caption: "Accuracy against the step, one line per run.",
+                                 svg: SVGPlot.lines(id: "sweep-accuracy", title: "accuracy per run", series: series(\.accuracy),
+                                                    xLabel: "step", yLabel: "accuracy")))
+        }
+        return Report(title: title, subtitle: "sweep of \(runs.count) runs", summary: rows, notes: notes, figures: figures)
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import Testing
+
+/// `analyze`'s attribution options (docs/attribution.md §8) on the command line.
+@Suite struct AttributionCLITests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    @Test func jsonHasTheAttributionAndPairsAndTheTableItsKeyLines() throws {
+        let r = try CLI.run(["analyze", "data/s4-quadratic-final.pt", "--group", "S4", "--format", "json", "--key-threshold", "0.45"], cwd: Self.root)
+        #expect(r.status == 0, "\(r.stderr)")
+        let summary = try #require(r.json?["summary"] as? [String: Any])
+        let a = try #require(summary["attribution"] as? [String: Any])
+        #expect(a["threshold"] as? Double == 0.45)
+        // s = 0.538, 0.494, 0.539, 0.418 on [3,1], [2,2], [2,1,1], [1^4]: 0.45 keeps three.
+        #expect(a["key_components"] as? [String] == ["[3,1]", "[2,2]", "[2,1,1]"])
+        let neurons = try #require(r.json?["neurons"] as? [[String: Any]])
+        let hidden = try #require(neurons.first?["hidden"] as? [String: Any])
+        #expect(hidden["component"] is String && hidden["fraction"] is Double && hidden["product_share"] is Double)
+
+        let t = try CLI.run(["analyze", "data/s4-quadratic-final.pt", "--group", "S4", "--key-threshold", "0.45"], cwd: Self.root)
+        let keyLines = t.stdout.split(separator: "\n").filter { $0.hasPrefix("  key irrep ") }
+        #expect(keyLines.count == 3)
+        // [1,1,1,1] is some neuron's dominant irrep but no longer key: the note says so.
+        #expect(t.stdout.contains("differ") && t.stdout.contains("not key: [1,1,1,1]"))
+    }
+
+    @Test func pairsFileAddsTheLossesOnThePairs() throws {
+        let r = try CLI.run(["analyze", "data/c71-quadratic-final.pt", "--group", "C71", "--format", "json", "--pairs", "data/attribution-pairs-c71.json"], cwd: Self.root)
+        #expect(r.status == 0, "\(r.stderr)")
+        let a = try #require((r.json?["summary"] as? [String: Any])?["attribution"] as? [String: Any])
+        let p = try #require(a["pairs"] as? [String: Any])
+        #expect(p["count"] as? Int == 1512)
+    }
+
+    @Test func noAttributionLeavesItOut() throws {
+        let r = try CLI.run(["analyze", "data/s4-quadratic-final.pt", "--group", "S4", "--format", "json", "--no-attribution"], cwd: Self.root)
+        #expect(r.status == 0)
+        #expect((r.json?["summary"] as? [String: Any])?["attribution"] == nil)
+        #expect(!r.stdout.contains("\"hidden\""))
+    }
+
+    @Test(arguments: [["--key-threshold", "1.5"], ["--key-threshold", "-0.1"], ["--pairs", "x.json", "--no-attribution"]])
+    func badOptionsAreRefused(extra: [String]) throws {
+        let r = try CLI.run(["analyze", "data/s4-quadratic-final.pt", "--group", "S4"] + extra, cwd: Self.root)
+        #expect(r.status != 0)
+        #expect(r.stdout.isEmpty)
+    }
+
+    /// A bad pairs file: a clear error naming the file, non-zero exit, no output and no
+    /// partial report directory content.
+    @Test func badPairsFileIsAnErrorNamingIt() throws {
+        let scratch = ScratchDirectory()
+        let bad = scratch.path("pairs.json")
+        try "[[0, 1], [3, 99]]".write(toFile: bad, atomically: true, encoding: .utf8)
+        let out = scratch.path("out")
+        let r = try CLI.run(["analyze", "data/s4-quadratic-final.pt", "--group", "S4", "--pairs", bad, "--out", out], cwd: Self.root)
+        #expect(r.status != 0)
+        #expect(r.stderr.contains(bad) && r.stderr.contains("entry 1"), "\(r.stderr)")
+        #expect(r.stdout.isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: out + "/report.json"))
+    }
+}
+
+/// A sweep through `batch --runs`: run ids, the sweep report, and shards that merge to the
+/// single-machine result byte for byte.
+@Suite struct SweepCLITests {
+    @Test func runsListMakesASweepAndShardsMergeByteForByte() throws {
+        let root = AttributionCLITests.root
+        let scratch = ScratchDirectory()
+        let fm = FileManager.default
+        let run = root.appendingPathComponent("data/c71-quadratic-run").path
+        let names = try fm.contentsOfDirectory(atPath: run).filter { $0.hasSuffix(".pt") }.sorted()
+        // Two runs of two checkpoints each.
+        for (r, pick) in [("runA", [names[1], names[5]]), ("runB", [names[2], names[4]])] {
+            try fm.createDirectory(atPath: scratch.path(r), withIntermediateDirectories: true)
+            for n in pick { try fm.copyItem(atPath: run + "/" + n, toPath: scratch.path("\(r)/\(n)")) }
+        }
+        try "# the sweep\nrunA\nrunB\n".write(toFile: scratch.path("runs.txt"), atomically: true, encoding: .utf8)
+        let whole = try CLI.run(["batch", "--runs", scratch.path("runs.txt"), "--group", "C71", "--out", scratch.path("whole"), "--quiet"], cwd: root)
+        #expect(whole.status == 0, "\(whole.stderr)")
+        let lines = try String(contentsOfFile: scratch.path("whole/results.jsonl"), encoding: .utf8).split(separator: "\n")
+        let records = try lines.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        #expect(Set(records.map { $0["run"] as! String }) == [scratch.path("runA"), scratch.path("runB")])
+        #expect(records.allSatisfy { $0["restricted_loss"] is Double && $0["key_components"] is [Int] })
+        let html = try String(contentsOfFile: scratch.path("whole/report.html"), encoding: .utf8)
+        #expect(html.contains("sweep of 2 runs") && html.contains("sweep-key-histogram"))
+        for s in 0..<2 {
+            let r = try CLI.run(["batch", "--runs", scratch.path("runs.txt"), "--group", "C71", "--out", scratch.path("shard\(s)"),
+                                 "--shard", "\(s)/2", "--quiet"], cwd: root)
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        let m = try CLI.run(["merge", scratch.path("shard0"), scratch.path("shard1"), "--out", scratch.path("merged")], cwd: root)
+        #expect(m.status == 0, "\(m.stderr)")
+        #expect(fm.contents(atPath: scratch.path("merged/results.jsonl")) == fm.contents(atPath: scratch.path("whole/results.jsonl")))
+    }
+
+    @Test func missingRunsFileIsAnError() throws {
+        let r = try CLI.run(["batch", "--runs", "/nonexistent/runs.txt", "--group", "C71", "--out", "/tmp/irrepscope-never", "--quiet"],
+                            cwd: AttributionCLITests.root)
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("/nonexistent/runs.txt"))
+    }
+}

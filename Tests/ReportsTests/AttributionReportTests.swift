@@ -1,0 +1,103 @@
+import Analysis
+import Batch
+import Foundation
+import JSONOutput
+import Testing
+@testable import Reports
+
+/// The attribution's figures (docs/attribution.md) parse as XML and show the numbers of the
+/// record they are drawn from (report.json).
+@Suite struct AttributionReportTests {
+    static func record(_ file: String, group: String, activation: Activation = .quadratic) throws -> (AnalysisRecord, GroupAnalysisRecord) {
+        var request = AnalysisRequest(task: .group(group))
+        request.activation = activation
+        let result = try Analyzer.analyze(path: RecordFiles.data(file), request)
+        // Through report.json's bytes, as `irrepscope report` reads them.
+        let data = AnalysisRendering.jsonData(AnalysisRecord(result, file: file))
+        let record = try JSONDecoder().decode(AnalysisRecord.self, from: data)
+        guard case .group(let g) = record else { throw AnalysisError("not a group record") }
+        return (record, g)
+    }
+
+    static func figure(_ report: Report, _ id: String) throws -> ElementCollector {
+        let f = try #require(report.figures.first { $0.id == id }, "no figure \(id)")
+        return try #require(ElementCollector.parse(f.svg), "\(id) is not well-formed")
+    }
+
+    @Test(arguments: [("s4-quadratic-final.pt", "S4", Activation.quadratic), ("c71-relu-final.pt", "C71", .relu)])
+    func figuresShowTheRecordsNumbers(file: String, group: String, activation: Activation) throws {
+        let (record, r) = try Self.record(file, group: group, activation: activation)
+        let a = try #require(r.summary.attribution)
+        let report = AnalysisReport.single(record)
+        let comps = Array(a.components.dropFirst())
+        // Logit similarity bars and the threshold line.
+        let sim = try Self.figure(report, "attribution-similarity")
+        let bars = sim.elements.filter { $0.name == "rect" && $0.attributes["data-value"] != nil }
+        #expect(bars.map { Double($0.attributes["data-value"]!)! } == comps.map { $0.logitSimilarity! })
+        let line = try #require(sim.elements.first { $0.attributes["class"] == "threshold" })
+        #expect(Double(line.attributes["data-value"]!) == a.threshold)
+        // Restricted vs excluded: two series, in that order.
+        let losses = try Self.figure(report, "attribution-losses")
+        let groups = losses.elements.filter { $0.name == "g" && $0.attributes["data-name"] != nil }.map { $0.attributes["data-name"]! }
+        #expect(groups == ["restricted", "excluded"])
+        let values = losses.elements.filter { $0.name == "rect" && $0.attributes["data-value"] != nil }.map { Double($0.attributes["data-value"]!)! }
+        #expect(values == comps.map { $0.restrictedLoss! } + comps.map { $0.excludedLoss! })
+        // Neurons per key component.
+        let neurons = try Self.figure(report, "attribution-neurons")
+        let counts = neurons.elements.filter { $0.name == "rect" && $0.attributes["data-count"] != nil }.map { Int($0.attributes["data-count"]!)! }
+        #expect(counts == comps.filter(\.key).map { $0.neurons! })
+        // The top neurons' G × G heatmaps: one per neuron in the record, shares summing to 1.
+        let top = try #require(a.topNeurons)
+        #expect(top.count == AttributionRecord.topNeuronCount)
+        for t in top {
+            _ = try Self.figure(report, "attribution-neuron-\(t.index)")
+            #expect(abs(t.blocks.joined().reduce(0, +) - 1) < 1e-9)
+        }
+        #expect(report.summary.contains { $0.0.hasPrefix("key components") })
+    }
+
+    /// A sweep: records of two runs (directories) give a per-run table, the histogram of key
+    /// components across runs, and one line per run in the trajectories; without γ* the
+    /// margin plot is left out with a sentence saying why.
+    @Test func sweepReport() throws {
+        func rec(_ run: String, _ step: Double, key: [Int], restricted: Double) -> BatchRecord {
+            var r = BatchRecord(source: "\(run)/ck\(Int(step)).pt", run: run, step: step)
+            r.ok = true; r.group = "C7"; r.accuracy = 1; r.componentsUsed = 3
+            r.keyComponents = key.map { .frequency($0) }; r.loss = 0.5; r.restrictedLoss = restricted; r.excludedLoss = 2
+            return r
+        }
+        let records = [rec("runA", 10, key: [1], restricted: 1), rec("runA", 0, key: [], restricted: 2), rec("runB", 5, key: [1, 3], restricted: 0.7),
+                       rec("runB", 20, key: [1, 2, 3], restricted: 0.4)]
+        let report = AnalysisReport.trajectory(records, title: "sweep")
+        #expect(report.subtitle == "sweep of 2 runs")
+        #expect(report.summary.contains { $0.0 == "runA" && $0.1.contains("last step 10") && $0.1.contains("key components: 1;") })
+        #expect(report.summary.contains { $0.0 == "runB" && $0.1.contains("key components: 1, 2, 3;") })
+        let hist = try Self.figure(report, "sweep-key-histogram")
+        let counts = hist.elements.filter { $0.name == "rect" && $0.attributes["data-count"] != nil }.map { Int($0.attributes["data-count"]!)! }
+        #expect(counts == [2, 1, 1])
+        let restricted = try Self.figure(report, "sweep-restricted")
+        let lines = restricted.elements.filter { $0.name == "polyline" }
+        #expect(lines.map { $0.attributes["data-name"]! } == ["runA", "runB"])
+        // Within a run the points are ordered by step: runA's step 0 (loss 2) comes first.
+        let firstPoints = lines[0].attributes["points"]!.split(separator: " ")
+        #expect(firstPoints.count == 2)
+        #expect(!report.figures.contains { $0.id == "sweep-ratio" })
+        #expect(report.notes.contains { $0.contains("No margin / γ* plot") })
+    }
+
+    /// A single run keeps the trajectory report, with the attribution's progress measures.
+    @Test func singleRunTrajectoryDrawsTheLosses() throws {
+        var records: [BatchRecord] = []
+        for (i, s) in [0.0, 100, 200].enumerated() {
+            var r = BatchRecord(source: "run/ck\(i).pt", run: "run", step: s)
+            r.ok = true; r.group = "C7"; r.loss = 2 - Double(i); r.restrictedLoss = 1.5 - Double(i) * 0.5; r.excludedLoss = 2 + Double(i)
+            r.keyComponents = Array(0..<i).map { .frequency($0 + 1) }
+            records.append(r)
+        }
+        let report = AnalysisReport.trajectory(records, title: "run")
+        #expect(report.subtitle == "training trajectory")
+        let fig = try Self.figure(report, "trajectory-attribution")
+        #expect(fig.elements.filter { $0.name == "polyline" }.map { $0.attributes["data-name"]! } == ["loss", "restricted", "excluded"])
+        _ = try Self.figure(report, "trajectory-key")
+    }
+}
