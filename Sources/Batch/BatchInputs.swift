@@ -45,6 +45,8 @@ public enum BatchInputs {
                         return fm.fileExists(atPath: $0, isDirectory: &d) && !d.boolValue
                     }.map { ($0, p) }
                 } else if p.hasSuffix(".txt") || p.hasSuffix(".lst") {
+                    // A FIFO named like a list would block the read forever.
+                    if let why = ByteSource.unreadableReason(path: p) { throw BatchError("\(p): \(why)") }
                     let text = try String(contentsOfFile: p, encoding: .utf8)
                     let base = URL(fileURLWithPath: p).deletingLastPathComponent()
                     files += text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }

@@ -24,30 +24,41 @@ public final class ByteSource: @unchecked Sendable {
     private let owned: UnsafeMutableRawPointer?
 
     /// Maps the file at `path`.
+    ///
+    /// Only regular files are read (symbolic links are followed): a FIFO would block `open`
+    /// forever, and `/dev/zero` or `/dev/urandom` never end, so they, directories, sockets
+    /// and other devices are refused with a message naming the file and what it is
+    /// (docs/formats.md §13).
     public init(path: String) throws {
         self.path = path
-        let fd = open(path, O_RDONLY)
+        var st = stat()
+        guard stat(path, &st) == 0 else {
+            let why = String(cString: strerror(errno))
+            throw CheckpointError(path: path, "cannot open file: \(why)")
+        }
+        if let kind = ByteSource.nonRegularKind(st.st_mode) {
+            throw CheckpointError(path: path, "is \(kind), not a regular file")
+        }
+        // O_NONBLOCK: should the path be swapped for a FIFO after the check, open must not block.
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else {
             let why = String(cString: strerror(errno))
             throw CheckpointError(path: path, "cannot open file: \(why)")
         }
         defer { close(fd) }
-        var st = stat()
         guard fstat(fd, &st) == 0 else {
             throw CheckpointError(path: path, "cannot stat file: \(String(cString: strerror(errno)))")
         }
-        if (st.st_mode & S_IFMT) == S_IFDIR {
-            throw CheckpointError(path: path, "is a directory, not a file")
+        if let kind = ByteSource.nonRegularKind(st.st_mode) {
+            throw CheckpointError(path: path, "is \(kind), not a regular file")
         }
         let size = Int(st.st_size)
-        if size == 0 || (st.st_mode & S_IFMT) != S_IFREG {
-            // Empty files cannot be mapped; pipes and devices are read into memory.
-            let data = try FileHandle(forReadingFrom: URL(fileURLWithPath: path)).readToEnd() ?? Data()
-            let buf = UnsafeMutableRawPointer.allocate(byteCount: max(data.count, 1), alignment: 64)
-            data.copyBytes(to: buf.assumingMemoryBound(to: UInt8.self), count: data.count)
+        if size == 0 {
+            // Empty files cannot be mapped.
+            let buf = UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 64)
             self.owned = buf
             self.base = UnsafeRawPointer(buf)
-            self.count = data.count
+            self.count = 0
             self.unmapLength = 0
             return
         }
@@ -58,6 +69,28 @@ public final class ByteSource: @unchecked Sendable {
         self.count = size
         self.unmapLength = size
         self.owned = nil
+    }
+
+    /// What a file that is not regular is, in words ("a FIFO (named pipe)", "a directory",
+    /// "a character device"); nil for a regular file.
+    public static func nonRegularKind(_ mode: mode_t) -> String? {
+        switch mode & S_IFMT {
+        case S_IFREG: return nil
+        case S_IFDIR: return "a directory"
+        case S_IFIFO: return "a FIFO (named pipe)"
+        case S_IFCHR: return "a character device"
+        case S_IFBLK: return "a block device"
+        case S_IFSOCK: return "a socket"
+        default: return "not a plain file"
+        }
+    }
+
+    /// Why `path` cannot be read as a weight file without opening it (it is missing, or not
+    /// a regular file after following links), or nil when it is a regular file.
+    public static func unreadableReason(path: String) -> String? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return "cannot open file: \(String(cString: strerror(errno)))" }
+        return nonRegularKind(st.st_mode).map { "is \($0), not a regular file" }
     }
 
     /// Wraps a copy of in-memory bytes (decompressed entries, test data). The copy is
