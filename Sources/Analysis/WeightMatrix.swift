@@ -109,6 +109,7 @@ public struct SelectedMatrix: Sendable {
     /// float64 first. Not called for a matrix without neurons.
     public func withNeuronMatrix<R>(float: (NeuronMatrix<Float>) -> R, double: (NeuronMatrix<Double>) -> R) throws -> R {
         let s: (neuron: Int, sample: Int) = neuronAxis.map { (tensor.strides[$0], tensor.strides[1 - $0]) } ?? (1, tensor.strides[0])
+        try tensor.source.load()
         let inPlace = tensor.isNativeByteOrder && s.neuron >= 1 && s.sample >= 1 && neurons > 0
         if inPlace, tensor.dtype == .float32, let base = tensor.baseAddress {
             return withExtendedLifetime(tensor.source) {

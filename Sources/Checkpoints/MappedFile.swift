@@ -13,15 +13,46 @@ import Foundation
 /// checkpoint touches only the pages its index lives on, and tensors are read in place.
 /// The mapping is released when the last reference goes away. Immutable after creation,
 /// hence `Sendable`.
+///
+/// A source may also be *lazy* (a deflated zip member, docs/formats.md §13): its length is
+/// known, but its bytes are produced on first use, by `load()` (which throws when they cannot
+/// be), `bytes(_:)`, or `base`. Readers of values call `load()` first; listing a file never
+/// does, so `inspect` inflates nothing it does not show.
 public final class ByteSource: @unchecked Sendable {
-    /// Start of the bytes (nil only when `count == 0`).
-    public let base: UnsafeRawPointer?
+    /// Start of the bytes (nil only when `count == 0`, or for a lazy source whose bytes could
+    /// not be produced: call `load()` first to get the reason).
+    public var base: UnsafeRawPointer? {
+        if let lazy { return (try? lazy.get())?.base }
+        return stored
+    }
+    private let stored: UnsafeRawPointer?
     /// Number of bytes.
     public let count: Int
     /// Where the bytes came from, for error messages.
     public let path: String
     private let unmapLength: Int
     private let owned: UnsafeMutableRawPointer?
+    private let lazy: LazyBytes?
+
+    /// A source of `count` bytes that `make` produces on first use (once, under a lock);
+    /// `make` must return a source of exactly `count` bytes.
+    public init(lazyCount count: Int, path: String, make: @escaping @Sendable () throws -> ByteSource) {
+        self.path = path; self.count = count
+        self.stored = nil; self.unmapLength = 0; self.owned = nil
+        self.lazy = LazyBytes(make)
+    }
+
+    /// Whether the bytes are there already (always, except for a lazy source not yet used).
+    public var isLoaded: Bool { lazy?.isMade ?? true }
+
+    /// Produces a lazy source's bytes (no-op otherwise); throws the reason they cannot be.
+    public func load() throws {
+        guard let lazy else { return }
+        let made = try lazy.get()
+        guard made.count == count else {
+            throw CheckpointError(path: path, "produced \(made.count) bytes where \(count) were announced")
+        }
+    }
 
     /// Maps the file at `path`.
     ///
@@ -57,18 +88,20 @@ public final class ByteSource: @unchecked Sendable {
             // Empty files cannot be mapped.
             let buf = UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 64)
             self.owned = buf
-            self.base = UnsafeRawPointer(buf)
+            self.stored = UnsafeRawPointer(buf)
             self.count = 0
             self.unmapLength = 0
+            self.lazy = nil
             return
         }
         guard let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else {
             throw CheckpointError(path: path, "cannot map file: \(String(cString: strerror(errno)))")
         }
-        self.base = UnsafeRawPointer(p)
+        self.stored = UnsafeRawPointer(p)
         self.count = size
         self.unmapLength = size
         self.owned = nil
+        self.lazy = nil
     }
 
     /// What a file that is not regular is, in words ("a FIFO (named pipe)", "a directory",
@@ -101,23 +134,25 @@ public final class ByteSource: @unchecked Sendable {
         let buf = UnsafeMutableRawPointer.allocate(byteCount: max(n, 1), alignment: 64)
         _ = UnsafeMutableRawBufferPointer(start: buf, count: n).initializeMemory(as: UInt8.self, from: bytes)
         self.owned = buf
-        self.base = UnsafeRawPointer(buf)
+        self.stored = UnsafeRawPointer(buf)
         self.count = n
         self.unmapLength = 0
+        self.lazy = nil
     }
 
     /// Takes ownership of `buffer`, allocated with `UnsafeMutableRawPointer.allocate`.
     public init(adopting buffer: UnsafeMutableRawPointer, count: Int, path: String) {
         self.path = path
         self.owned = buffer
-        self.base = UnsafeRawPointer(buffer)
+        self.stored = UnsafeRawPointer(buffer)
         self.count = count
         self.unmapLength = 0
+        self.lazy = nil
     }
 
     deinit {
         if let owned { owned.deallocate() }
-        if unmapLength > 0, let base { munmap(UnsafeMutableRawPointer(mutating: base), unmapLength) }
+        if unmapLength > 0, let stored { munmap(UnsafeMutableRawPointer(mutating: stored), unmapLength) }
     }
 
     /// The bytes `range`, bounds-checked.
@@ -125,9 +160,30 @@ public final class ByteSource: @unchecked Sendable {
         guard range.lowerBound >= 0, range.upperBound <= count else {
             throw CheckpointError(path: path, "truncated: needs bytes \(range.lowerBound)..<\(range.upperBound) but the file has \(count)")
         }
+        try load()
         return UnsafeRawBufferPointer(start: base.map { $0 + range.lowerBound }, count: range.count)
     }
 
     /// The whole file.
     public var all: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+}
+
+/// The bytes of a lazy `ByteSource`, produced once.
+final class LazyBytes: @unchecked Sendable {
+    private let lock = NSLock()
+    private var make: (@Sendable () throws -> ByteSource)?
+    private var result: Result<ByteSource, Error>?
+
+    init(_ make: @escaping @Sendable () throws -> ByteSource) { self.make = make }
+
+    var isMade: Bool { lock.lock(); defer { lock.unlock() }; return result != nil }
+
+    func get() throws -> ByteSource {
+        lock.lock(); defer { lock.unlock() }
+        if let result { return try result.get() }
+        let r = Result { try make!() }
+        result = r
+        make = nil
+        return try r.get()
+    }
 }

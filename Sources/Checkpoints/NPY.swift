@@ -28,6 +28,27 @@ public enum NPYFormat: CheckpointFormat {
 
     /// Reads one `.npy` array occupying `source[start ..< start+length]` (an `.npz` entry or a whole file).
     public static func readArray(_ source: ByteSource, name: String, start: Int, length: Int) throws -> Tensor {
+        let h = try header(source, name: name, start: start, length: length)
+        return try Tensor(name: name, dtype: h.dtype, shape: h.shape,
+                          strides: h.fortran ? Tensor.fortranStrides(h.shape) : Tensor.contiguousStrides(h.shape),
+                          offset: 0, source: source, storageStart: start + h.dataStart,
+                          storageLength: h.dataBytes, byteOrder: h.byteOrder)
+    }
+
+    /// What an array's header says, checked against the `length` bytes the array occupies:
+    /// element type, shape, order, and where its data lies (relative to the array's start).
+    struct Header {
+        var dtype: DType
+        var byteOrder: ByteOrder
+        var shape: [Int]
+        var fortran: Bool
+        var dataStart: Int
+        var dataBytes: Int
+    }
+
+    /// Parses the header of the array at `source[start...]`, which occupies `length` bytes;
+    /// only the header's bytes are read from `source` (at most 12 + `maxHeaderBytes`).
+    static func header(_ source: ByteSource, name: String, start: Int, length: Int) throws -> Header {
         let path = source.path
         func fail(_ msg: String) -> CheckpointError {
             CheckpointError(path: path, name.isEmpty ? msg : "array '\(name)': \(msg)")
@@ -91,10 +112,7 @@ public enum NPYFormat: CheckpointFormat {
         guard !o, bytes <= length - dataStart else {
             throw fail("truncated data: shape \(shape) of \(dtype.rawValue) needs \(o ? "too many" : String(bytes)) bytes, \(length - dataStart) present")
         }
-        return try Tensor(name: name, dtype: dtype, shape: shape,
-                          strides: fortran ? Tensor.fortranStrides(shape) : Tensor.contiguousStrides(shape),
-                          offset: 0, source: source, storageStart: start + dataStart,
-                          storageLength: bytes, byteOrder: order)
+        return Header(dtype: dtype, byteOrder: order, shape: shape, fortran: fortran, dataStart: dataStart, dataBytes: bytes)
     }
 
     static func parseDescr(_ descr: String, fail: (String) -> CheckpointError) throws -> (DType, ByteOrder) {

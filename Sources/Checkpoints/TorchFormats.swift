@@ -46,7 +46,10 @@ enum TorchPickle {
             guard let e = byName[prefix + storageDir + "/" + sid.key] else {
                 throw CheckpointError(path: path, "storage '\(sid.key)' is missing from the archive (\(prefix)\(storageDir)/\(sid.key))")
             }
-            let (s, range) = try zip.contents(of: e)
+            // A deflated storage is inflated when its values are first used, and then only the
+            // bytes its declared element count covers (docs/formats.md §13).
+            let (needed, o) = sid.numel.multipliedReportingOverflow(by: sid.dtype?.itemSize ?? 1)
+            let (s, range) = try zip.lazyContents(of: e, prefix: o ? nil : needed)
             let slice = StorageSlice(source: s, start: range.lowerBound, length: range.count, dtype: sid.dtype, byteOrder: byteOrder)
             cache[sid.key] = slice
             return slice

@@ -76,6 +76,7 @@ public enum CheckpointRendering {
             // analysis does); others are gathered into C order first.
             let n = t.elementCount * t.dtype.itemSize
             total += n
+            try t.source.load()
             func sum(_ raw: UnsafeRawBufferPointer) {
                 var s: UInt64 = 0
                 let p = raw.baseAddress

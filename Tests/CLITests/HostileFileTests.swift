@@ -1,0 +1,132 @@
+import Foundation
+import XCTest
+
+/// Issue 15: hostile files through the command line, each built here (no large committed
+/// files), run under a 4 GiB address-space limit and a timeout; every run must end in a
+/// clean error naming the file (or a correct answer), with bounded peak memory (measured by
+/// `wait4` for that child) and no output file left behind.
+final class HostileFileTests: XCTestCase {
+    var dir: ScratchDirectory!
+    override func setUp() { dir = ScratchDirectory() }
+    override func tearDown() { dir = nil }
+
+    func write(_ bytes: [UInt8], _ name: String) -> String {
+        let p = dir.path(name)
+        FileManager.default.createFile(atPath: p, contents: Data(bytes))
+        return p
+    }
+
+    /// `run` ended with exit status 1, a message naming `file` and containing `expected`, no
+    /// signal, no timeout, under `peakMiB`.
+    func assertCleanError(_ r: LimitedRun, file: String, _ expected: String, peakMiB: Double = 300,
+                          _ f: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertFalse(r.timedOut, "timed out", file: f, line: line)
+        XCTAssertNil(r.signal, "killed by signal \(r.signal ?? 0): \(r.stderr.suffix(500))", file: f, line: line)
+        XCTAssertEqual(r.status, 1, r.stderr, file: f, line: line)
+        XCTAssertTrue(r.stderr.contains(file + ": "), "does not name \(file): \(r.stderr.prefix(500))", file: f, line: line)
+        XCTAssertTrue(r.stderr.contains(expected), "expected '\(expected)' in: \(r.stderr.prefix(800))", file: f, line: line)
+        XCTAssertLessThan(r.peakMiB, peakMiB, "peak memory", file: f, line: line)
+    }
+
+    // MARK: class 5, non-regular files
+
+    func testFIFOAndDevicesInEveryCommand() throws {
+        let fifo = dir.path("run.pt")
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        for path in [fifo, "/dev/zero", "/dev/urandom"] {
+            let what = path == fifo ? "is a FIFO (named pipe), not a regular file" : "is a character device, not a regular file"
+            let out = dir.path("out.safetensors")
+            for args in [["inspect", path], ["convert", path, out], ["spectrum", path, "--p", "7"], ["analyze", path]] {
+                let r = try runLimited(args, timeout: 20)
+                assertCleanError(r, file: path, what)
+                XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+            }
+        }
+    }
+
+    // MARK: class 4, decompression bombs
+
+    /// The members of the state_dict fixture, with storage `data/0` (20 float32 values) replaced
+    /// by a deflated GiB of zeros that still announces its true size (a 1030:1 member).
+    func torchBomb(aliases: Int = 0) throws -> String {
+        let fixture = try [UInt8](Data(contentsOf: checkpointFixtures.appendingPathComponent("state_dict.pt")))
+        // Read the fixture's stored members back through its central directory.
+        let source = try ZipArchiveReaderForTests(fixture)
+        var w = ZipWriter()
+        let bomb = deflatedZeros(mebibytes: 1024)
+        for (name, data) in source.members {
+            if name == "state_dict/data/0" { w.deflated(name, bomb.bytes, crc: bomb.crc, size: bomb.size) } else { w.stored(name, data) }
+        }
+        for i in 0..<aliases { w.aliases.append(("state_dict/data/alias\(i)", "state_dict/data/0")) }
+        return write(w.bytes(), aliases > 0 ? "shared.pt" : "bomb.pt")
+    }
+
+    /// The storage declares 20 elements: `inspect` inflates nothing, `convert` 80 bytes.
+    func testTorchStorageBombInflatesOnlyWhatTheStorageDeclares() throws {
+        let p = try torchBomb()
+        XCTAssertLessThan(try FileManager.default.attributesOfItem(atPath: p)[.size] as! Int, 2_000_000)
+        let inspect = try runLimited(["inspect", p, "--format", "json"])
+        XCTAssertEqual(inspect.status, 0, inspect.stderr)
+        XCTAssertLessThan(inspect.peakMiB, 200)
+        let out = dir.path("bomb.safetensors")
+        let convert = try runLimited(["convert", p, out])
+        XCTAssertEqual(convert.status, 0, convert.stderr)
+        XCTAssertLessThan(convert.peakMiB, 200)
+        let listed = try runLimited(["inspect", out, "--format", "json"])
+        XCTAssertEqual(listed.status, 0)
+        XCTAssertEqual(inspect.stdout.components(separatedBy: "\"name\"").count, listed.stdout.components(separatedBy: "\"name\"").count)
+    }
+
+    /// 16 directory entries sharing one deflated member: refused when the archive is opened.
+    func testOverlappingMembersAreRefused() throws {
+        let p = try torchBomb(aliases: 15)
+        for args in [["inspect", p], ["convert", p, dir.path("o.npz")], ["analyze", p]] {
+            assertCleanError(try runLimited(args), file: p, "overlap (directory entries sharing data: refused as a zip bomb)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: dir.path("o.npz")))
+        }
+        // The same in an npz.
+        var w = ZipWriter()
+        let member = deflatedZeros(prefix: npyHeader(descr: "<f4", shape: [1 << 24]), mebibytes: 64)
+        w.deflated("a.npy", member.bytes, crc: member.crc, size: member.size)
+        for i in 0..<15 { w.aliases.append(("b\(i).npy", "a.npy")) }
+        let npz = write(w.bytes(), "shared.npz")
+        assertCleanError(try runLimited(["inspect", npz]), file: npz, "overlap")
+    }
+
+    /// An npz member of a GiB of zeros in 1 MB: `inspect` reads its header only; reading
+    /// its values is refused by the compression-ratio cap before anything is inflated.
+    func testNPZBombIsListedButNotInflated() throws {
+        var w = ZipWriter()
+        let member = deflatedZeros(prefix: npyHeader(descr: "<f4", shape: [1 << 18, 1 << 10]), mebibytes: 1024)
+        w.deflated("W.npy", member.bytes, crc: member.crc, size: member.size)
+        let p = write(w.bytes(), "bomb.npz")
+        let inspect = try runLimited(["inspect", p])
+        XCTAssertEqual(inspect.status, 0, inspect.stderr)
+        XCTAssertTrue(inspect.stdout.contains("[262144, 1024]"), inspect.stdout)
+        XCTAssertLessThan(inspect.peakMiB, 200)
+        let out = dir.path("bomb.safetensors")
+        for args in [["convert", p, out], ["spectrum", p, "--p", "1024"]] {
+            assertCleanError(try runLimited(args), file: p, "above the limit of 100:1 (a decompression bomb? raise it with IRREPSCOPE_MAX_COMPRESSION_RATIO)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+        }
+    }
+}
+
+/// Reads the stored members of a small zip (test fixtures) in central-directory order.
+struct ZipArchiveReaderForTests {
+    var members: [(String, [UInt8])] = []
+    init(_ b: [UInt8]) throws {
+        func u16(_ o: Int) -> Int { Int(b[o]) | Int(b[o + 1]) << 8 }
+        func u32(_ o: Int) -> Int { u16(o) | u16(o + 2) << 16 }
+        var e = b.count - 22
+        while u32(e) != 0x0605_4b50 { e -= 1 }
+        var q = u32(e + 16)
+        for _ in 0..<u16(e + 10) {
+            let csize = u32(q + 20), nameLen = u16(q + 28), extra = u16(q + 30), comment = u16(q + 32), off = u32(q + 42)
+            let name = String(decoding: b[(q + 46)..<(q + 46 + nameLen)], as: UTF8.self)
+            let start = off + 30 + u16(off + 26) + u16(off + 28)
+            members.append((name, Array(b[start..<(start + csize)])))
+            q += 46 + nameLen + extra + comment
+        }
+    }
+}
