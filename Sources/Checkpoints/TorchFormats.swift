@@ -55,6 +55,7 @@ enum TorchPickle {
             return slice
         }
         r.maxVisits = min(r.maxVisits, 16 * objects + 100_000)
+        r.textBudget = PickleTreeReader.textBudget(forFileOf: zip.source.count)
         if let prev = reader { r.tensors = prev.tensors; r.metadata = prev.metadata; r.opaque = prev.opaque }
         try r.walk(root, key: keyPrefix)
         return r
@@ -195,6 +196,7 @@ public enum TorchLegacyFormat: CheckpointFormat {
             return slice
         }
         r.maxVisits = min(r.maxVisits, 16 * objects + 100_000)
+        r.textBudget = PickleTreeReader.textBudget(forFileOf: source.count)
         try r.walk(root)
         return Checkpoint(format: name, path: path, tensors: r.tensors, metadata: r.metadata, opaque: r.opaque)
     }

@@ -130,3 +130,97 @@ struct ZipArchiveReaderForTests {
         }
     }
 }
+
+/// Issue 15 class 3 (amplification through the pickle memo and msgpack), and the display
+/// items of issue 12 (long lists, long strings, control characters).
+final class AmplificationTests: XCTestCase {
+    var dir: ScratchDirectory!
+    override func setUp() { dir = ScratchDirectory() }
+    override func tearDown() { dir = nil }
+
+    func write(_ bytes: [UInt8], _ name: String) -> String {
+        let p = dir.path(name)
+        FileManager.default.createFile(atPath: p, contents: Data(bytes))
+        return p
+    }
+
+    func assertBudgetError(_ p: String, _ f: StaticString = #filePath, line: UInt = #line) throws {
+        let r = try runLimited(["inspect", p], timeout: 30)
+        XCTAssertFalse(r.timedOut, file: f, line: line)
+        XCTAssertNil(r.signal, r.stderr, file: f, line: line)
+        XCTAssertEqual(r.status, 1, file: f, line: line)
+        XCTAssertTrue(r.stderr.contains(p + ": "), r.stderr, file: f, line: line)
+        XCTAssertTrue(r.stderr.contains("key paths and strings would take more than"), String(r.stderr.prefix(500)), file: f, line: line)
+        XCTAssertLessThan(r.stdout.utf8.count, 1000, file: f, line: line)
+        XCTAssertLessThan(r.peakMiB, 500, file: f, line: line)
+        XCTAssertLessThan(r.seconds, 20, file: f, line: line)
+    }
+
+    static let bigKey = String(repeating: "k", count: 1 << 20)
+
+    /// {K: [{K: None} × 200 000]} with one memoized 1 MB key K: 400 GB of key paths.
+    func testMemoizedKeyReferencedManyTimes() throws {
+        var p = PickleBuilder()
+        p.dict(); p.string(Self.bigKey); p.put(0); p.list(); p.mark()
+        for _ in 0..<200_000 { p.dict(); p.get(0); p.none(); p.setitem() }
+        p.appends(); p.setitem(); p.stop()
+        try assertBudgetError(write(torchZip(p.b), "many.pt"))
+    }
+
+    /// 400 dicts nested under one memoized 1 MB key: key paths of 1, 2, … 400 MB.
+    func testNestedDictsUnderAMemoizedKey() throws {
+        var p = PickleBuilder()
+        p.dict(); p.string(Self.bigKey); p.put(0)
+        for _ in 0..<399 { p.dict(); p.get(0) }
+        p.none()
+        for _ in 0..<400 { p.setitem() }
+        p.stop()
+        try assertBudgetError(write(torchZip(p.b), "nested.pt"))
+    }
+
+    /// One memoized 1 MB string as 100 000 metadata values: 100 GB to print.
+    func testMemoizedStringPrintedManyTimes() throws {
+        var p = PickleBuilder()
+        p.dict(); p.string("a"); p.list(); p.mark(); p.string(Self.bigKey); p.put(0)
+        for _ in 1..<100_000 { p.get(0) }
+        p.appends(); p.setitem(); p.stop()
+        try assertBudgetError(write(torchZip(p.b), "strings.pt"))
+    }
+
+    /// Flax msgpack: an array of 10⁶ nils under a 1 MB key.
+    func testMsgpackNilsUnderALongKey() throws {
+        var b: [UInt8] = [0x81, 0xdb]
+        b += withUnsafeBytes(of: UInt32(1 << 20).bigEndian) { Array($0) } + Array(Self.bigKey.utf8)
+        b += [0xdd] + withUnsafeBytes(of: UInt32(1_000_000).bigEndian) { Array($0) }
+        b += [UInt8](repeating: 0xc0, count: 1_000_000)
+        try assertBudgetError(write(b, "nils.msgpack"))
+    }
+
+    /// Issue 12: a per-step loss list is one entry (length, first and last values) in the
+    /// table and an array in JSON; a long string is cut in the table; ESC is escaped.
+    func testLongListsAndStringsInInspect() throws {
+        var p = PickleBuilder()
+        p.dict(); p.mark()
+        p.string("train_losses"); p.list(); p.mark()
+        for i in 0..<5000 { p.float(1 / Double(i + 1)) }
+        p.appends()
+        p.string("betas"); p.list(); p.mark(); p.float(0.9); p.float(0.98); p.appends()
+        p.string("note\u{1B}[2J"); p.string(String(repeating: "x", count: 5000))
+        p.setitems(); p.stop()
+        let path = write(torchZip(p.b), "run.pt")
+        let table = try CLI.run(["inspect", path])
+        XCTAssertEqual(table.status, 0, table.stderr)
+        XCTAssertTrue(table.stdout.contains("  train_losses = [5000 values: 1.0, 0.5, …, 0.0002]\n"), table.stdout)
+        XCTAssertTrue(table.stdout.contains("  betas.0 = 0.9\n  betas.1 = 0.98\n"), table.stdout)
+        XCTAssertTrue(table.stdout.contains("  note\\e[2J = " + String(repeating: "x", count: 200) + "… (4800 more characters)\n"), table.stdout)
+        XCTAssertFalse(table.stdout.contains("\u{1B}"))
+        XCTAssertLessThan(table.stdout.split(separator: "\n").count, 10)
+        let json = try CLI.run(["inspect", path, "--format", "json"])
+        let meta = try XCTUnwrap(json.json?["metadata"] as? [String: Any])
+        let losses = try XCTUnwrap(meta["train_losses"] as? [Double])
+        XCTAssertEqual(losses.count, 5000)
+        XCTAssertEqual(losses[4999], 1.0 / 5000)
+        XCTAssertEqual(meta["betas.1"] as? Double, 0.98)
+        XCTAssertEqual((meta["note\u{1B}[2J"] as? String)?.count, 5000)
+    }
+}

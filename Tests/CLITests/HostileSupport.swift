@@ -150,3 +150,29 @@ func runLimited(_ args: [String], memoryMiB: Int = 4096, timeout: Double = 30, c
 /// The CheckpointsTests fixtures directory (read in place).
 let checkpointFixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent("CheckpointsTests/Fixtures")
+
+/// Pickle opcodes, emitted by hand (protocol 2).
+struct PickleBuilder {
+    var b: [UInt8] = [0x80, 2]
+    mutating func string(_ s: String) { let u = Array(s.utf8); b.append(0x58); le32(u.count); b += u }
+    mutating func float(_ d: Double) { b.append(0x47); b += withUnsafeBytes(of: d.bitPattern.bigEndian) { Array($0) } }
+    mutating func put(_ i: Int) { b.append(0x72); le32(i) }
+    mutating func get(_ i: Int) { b.append(0x6A); le32(i) }
+    mutating func dict() { b.append(0x7D) }
+    mutating func list() { b.append(0x5D) }
+    mutating func none() { b.append(0x4E) }
+    mutating func mark() { b.append(0x28) }
+    mutating func setitem() { b.append(0x73) }
+    mutating func setitems() { b.append(0x75) }
+    mutating func appends() { b.append(0x65) }
+    mutating func stop() { b.append(0x2E) }
+    mutating func le32(_ v: Int) { for k in 0..<4 { b.append(UInt8((v >> (8 * k)) & 0xff)) } }
+}
+
+/// A torch.save-style zip holding only `archive/data.pkl` = `pickle`.
+func torchZip(_ pickle: [UInt8]) -> [UInt8] {
+    var w = ZipWriter()
+    w.stored("archive/data.pkl", pickle)
+    w.stored("archive/byteorder", Array("little".utf8))
+    return w.bytes()
+}
