@@ -43,7 +43,10 @@ public struct BatchOutcome: Sendable {
 public enum BatchRunner {
     public static func run(_ paths: [String], _ request: BatchRequest) throws -> BatchOutcome {
         let lists = ListFileCache()
-        var (items, skipped) = try BatchInputs.discover(paths, lists: lists)
+        var counter: WorkerListCounter?
+        if let w = request.workers { counter = WorkerListCounter(w) }
+        defer { counter?.finish() }
+        var (items, skipped) = try BatchInputs.discover(paths, lists: lists, listEntries: counter.map { c in { c.count($0) } })
         if !skipped.isEmpty {
             let names = skipped.prefix(10).map { URL(fileURLWithPath: $0).lastPathComponent }.joined(separator: ", ")
             request.note?("skipped \(skipped.count) file(s) that hold no checkpoint format: \(names)\(skipped.count > 10 ? ", …" : "")")

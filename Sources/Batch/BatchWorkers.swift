@@ -55,6 +55,28 @@ struct WorkerRequest: Codable {
     var path: String
     var entry: Int?
     var run: String
+    /// Only count the checkpoints the file holds (answered `L <count>`).
+    var list: Bool?
+}
+
+/// Asks a worker how many checkpoints each file of a batch holds (a list of checkpoints is
+/// split into entries), replacing the worker when a file kills it.
+final class WorkerListCounter {
+    let options: WorkerOptions
+    var worker: WorkerProcess?
+    init(_ options: WorkerOptions) { self.options = options; signal(SIGPIPE, SIG_IGN) }
+
+    func count(_ path: String) -> Int? {
+        if worker == nil { worker = try? WorkerProcess(options) }
+        guard let w = worker else { return nil }
+        let item = BatchItem(source: path, path: path, entry: nil, run: path)
+        switch w.exchange(WorkerRequest(source: path, path: path, entry: nil, run: path, list: true), item: item, options: options, note: nil) {
+        case .count(let n): return n
+        default: worker = nil; return nil
+        }
+    }
+
+    func finish() { worker?.finish() }
 }
 
 /// The parent's side: `count` slots, each driving one worker process at a time.
@@ -75,6 +97,9 @@ enum WorkerPool {
                 switch outcome {
                 case .record(let r, let line):
                     state.record(item, r, line: line)
+                case .count:
+                    state.record(item, failure(item, "the worker answered out of turn"))
+                    worker?.finish(); worker = nil
                 case .failed(let why):
                     // The worker is gone (or was killed): record the file, start a new one.
                     state.record(item, failure(item, why))
@@ -95,7 +120,7 @@ enum WorkerPool {
 
 /// One running worker process and its pipes.
 final class WorkerProcess {
-    enum Outcome { case record(BatchRecord, [UInt8]), failed(String) }
+    enum Outcome { case record(BatchRecord, [UInt8]), count(Int), failed(String) }
 
     let process = Process()
     let input = Pipe(), output = Pipe(), errors = Pipe()
@@ -121,7 +146,10 @@ final class WorkerProcess {
 
     /// Sends `item`, waits for its record, watching the clock and the worker's memory.
     func analyze(_ item: BatchItem, options: WorkerOptions, note: (@Sendable (String) -> Void)?) -> Outcome {
-        let request = WorkerRequest(source: item.source, path: item.path, entry: item.entry, run: item.run)
+        exchange(WorkerRequest(source: item.source, path: item.path, entry: item.entry, run: item.run), item: item, options: options, note: note)
+    }
+
+    func exchange(_ request: WorkerRequest, item: BatchItem, options: WorkerOptions, note: (@Sendable (String) -> Void)?) -> Outcome {
         guard var line = try? JSONEncoder().encode(request) else { return .failed("cannot encode the request") }
         line.append(0x0A)
         let wfd = input.fileHandleForWriting.fileDescriptor
@@ -151,6 +179,8 @@ final class WorkerProcess {
                         return .failed(kill(reason: "the worker answered with an unreadable line"))
                     }
                     return .record(r, recordLine)
+                } else if l.starts(with: [UInt8(ascii: "L"), 0x20]) {
+                    return .count(Int(String(decoding: l.dropFirst(2), as: UTF8.self)) ?? 0)
                 }
             }
             var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
@@ -283,6 +313,11 @@ public enum BatchWorker {
             guard let req = try? JSONDecoder().decode(WorkerRequest.self, from: Data(line.utf8)) else {
                 FileHandle.standardError.write(Data("irrepscope batch-worker: unreadable request\n".utf8))
                 exit(2)
+            }
+            if req.list == true {
+                let n = (try? CheckpointLoader.load(path: req.path)).flatMap { BatchInputs.splitList($0)?.count } ?? 0
+                out.write(Array("L \(n)\n".utf8))
+                continue
             }
             let item = BatchItem(source: req.source, path: req.path, entry: req.entry, run: req.run)
             if let f = faults[URL(fileURLWithPath: req.path).lastPathComponent] { injectFault(f) }
