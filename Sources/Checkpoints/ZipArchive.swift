@@ -132,6 +132,11 @@ public struct ZipArchive: Sendable {
                                     compressedSize: csize, uncompressedSize: usize, localHeaderOffset: offset))
             q = extraEnd + commentLen
         }
+        // Two members of one name: which one a reader takes would be arbitrary.
+        var names = Set<String>()
+        for e in entries where !names.insert(e.name).inserted {
+            throw fail("two members are named '\(DisplayText.truncated(e.name, limit: 80))'")
+        }
         // Members must not share data: sort their extents (local header through the end of
         // the compressed bytes) and refuse any that begins before the previous one ends.
         var extents: [(start: Int, end: Int, name: String)] = []

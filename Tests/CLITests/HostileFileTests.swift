@@ -224,3 +224,50 @@ final class AmplificationTests: XCTestCase {
         XCTAssertEqual((meta["note\u{1B}[2J"] as? String)?.count, 5000)
     }
 }
+
+/// Issue 15, class 7: messages say what is wrong, and never send control characters.
+final class HostileMessageTests: XCTestCase {
+    func testFileWithoutTensors() throws {
+        let dir = ScratchDirectory()
+        var p = PickleBuilder()
+        p.dict(); p.string("step"); p.float(3); p.setitem(); p.stop()
+        let path = dir.path("empty.pt")
+        FileManager.default.createFile(atPath: path, contents: Data(torchZip(p.b)))
+        let r = try CLI.run(["spectrum", path, "--p", "7"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("\(path): holds no tensors (torch-zip file with 1 metadata entries only)"), r.stderr)
+        XCTAssertFalse(r.stderr.contains("--tensor ()"), r.stderr)
+    }
+
+    func testZipWithTwoMembersOfOneName() throws {
+        let dir = ScratchDirectory()
+        var w = ZipWriter()
+        let npy = npyHeader(descr: "<f4", shape: [2]) + [Float(1), 2].withUnsafeBytes { Array($0) }
+        w.stored("a.npy", npy); w.stored("a.npy", npy)
+        let path = dir.path("twice.npz")
+        FileManager.default.createFile(atPath: path, contents: Data(w.bytes()))
+        for args in [["inspect", path], ["convert", path, dir.path("o.safetensors")]] {
+            let r = try CLI.run(args)
+            XCTAssertEqual(r.status, 1)
+            XCTAssertTrue(r.stderr.contains("\(path): zip archive: two members are named 'a.npy'"), r.stderr)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: dir.path("o.safetensors")))
+        }
+    }
+
+    /// An ESC sequence in a tensor name reaches stderr (error messages, notes) and stdout
+    /// (inspect) escaped.
+    func testControlCharactersAreEscaped() throws {
+        let dir = ScratchDirectory()
+        let path = dir.path("esc.safetensors")
+        writeSafetensors(path, [("w\\u001b[2J", [2, 7], [Float](repeating: 1, count: 14)), ("x\\u0007", [3], [1, 2, 3])])
+        let wrong = try CLI.run(["spectrum", path, "--tensor", "nope"])
+        XCTAssertEqual(wrong.status, 1)
+        XCTAssertTrue(wrong.stderr.contains("w\\e[2J"), wrong.stderr)
+        let inspect = try CLI.run(["inspect", path])
+        XCTAssertEqual(inspect.status, 0)
+        XCTAssertTrue(inspect.stdout.contains("w\\e[2J") && inspect.stdout.contains("x\\u{7}"), inspect.stdout)
+        for r in [wrong, inspect] {
+            XCTAssertFalse((r.stdout + r.stderr).unicodeScalars.contains { $0.value == 0x1B || $0.value == 7 })
+        }
+    }
+}
