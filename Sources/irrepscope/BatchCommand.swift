@@ -97,10 +97,10 @@ struct BatchArguments: ParsableArguments {
     @Flag(help: "No progress bar.")
     var quiet = false
 
-    @Option(name: .customLong("memory-limit"), help: "Memory one checkpoint's analysis may use, in GB (default 4); above it the file is recorded as a failure.")
+    @Option(name: .customLong("memory-limit"), help: "Memory one checkpoint's analysis may use, in GB; above it the file is recorded as a failure.")
     var memoryLimit: Double = 4
 
-    @Option(help: "Seconds one checkpoint's analysis may take (default 600); past it the file is recorded as a failure.")
+    @Option(help: "Seconds one checkpoint's analysis may take; past it the file is recorded as a failure.")
     var timeout: Double = 600
 
     @Flag(name: .customLong("in-process"), help: "Analyze in this process instead of worker processes (no protection against a crashing file).")

@@ -24,6 +24,27 @@ final class BatchWorkerTests: XCTestCase {
         XCTAssertEqual(try lines(dir.path("workers/results.jsonl")).filter { !$0.isEmpty }.count, 6)
     }
 
+    /// A file holding a list of checkpoints is split by a worker, entry by entry, into the
+    /// same records as in process.
+    func testListOfCheckpointsThroughWorkers() throws {
+        let dir = ScratchDirectory()
+        var tensors: [(name: String, shape: [Int], values: [Float])] = []
+        for i in 0..<3 {
+            for t in theorem7Tensors(p: 5, scale: Float(i + 1) / 3, noise: 0.1, seed: UInt64(i)) {
+                tensors.append(("checkpoints.\(i).\(t.name)", t.shape, t.values))
+            }
+        }
+        let path = dir.path("run.safetensors")
+        writeSafetensors(path, tensors)
+        let a = try CLI.run(["batch", path, "--group", "C5", "--out", dir.path("w"), "--quiet"])
+        let b = try CLI.run(["batch", path, "--group", "C5", "--out", dir.path("i"), "--quiet", "--in-process"])
+        XCTAssertEqual(a.status, 0, a.stderr)
+        XCTAssertEqual(b.status, 0, b.stderr)
+        let x = try lines(dir.path("w/results.jsonl")), y = try lines(dir.path("i/results.jsonl"))
+        XCTAssertEqual(x, y)
+        XCTAssertEqual(x.filter { $0.contains("\"ok\":true") }.count, 3)
+    }
+
     /// Good networks mixed with a trapping file, a width-0 network, a decompression bomb, a
     /// FIFO, a hanging file and one that allocates without bound: every good result is kept,
     /// every bad one recorded, the summary and exit status count the failures.
