@@ -90,7 +90,7 @@ let package = Package(
         .testTarget(name: "FourierTests", dependencies: ["Fourier"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "CLITests", dependencies: ["irrepscope"]),
+        .testTarget(name: "CLITests", dependencies: ["irrepscope", "Checkpoints"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Analysis", "Batch"]),
         .testTarget(name: "BatchTests", dependencies: ["Batch", "Analysis", "Checkpoints"]),
         .testTarget(name: "GroupsTests", dependencies: ["Groups", "Fourier"]),

@@ -50,6 +50,7 @@ run() {
     seed "$p"
     ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 "$BIN/fuzz-$p" "corpus/$p" \
         -max_total_time="$EACH" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024 -max_len=65536 \
+        -dict=hostile.dict \
         -artifact_prefix="artifacts/$p/" -print_final_stats=1 > "logs/$p.log" 2>&1 || true
     local execs findings
     execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "logs/$p.log" | grep -o '[0-9]*$' || echo "?")

@@ -9,6 +9,7 @@ public enum ElementOrder {
     /// row order. Points are 0-based unless no entry contains 0 (then 1-based).
     public static func readPermutations(_ path: String) throws -> (perms: [[Int]], oneBased: Bool) {
         let data: Data
+        if let why = ByteSource.unreadableReason(path: path) { throw CheckpointError(path: path, why) }
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw CheckpointError(path: path, "cannot read the element list: \(error.localizedDescription)")
         }

@@ -1,3 +1,4 @@
+import Checkpoints
 import Foundation
 import Fourier
 import Groups
@@ -594,6 +595,7 @@ public enum AnalysisRecord: Codable, Equatable, Sendable {
     /// Decodes report.json (any schema version); the error names the file.
     public static func read(_ path: String) throws -> AnalysisRecord {
         let data: Data
+        if let why = ByteSource.unreadableReason(path: path) { throw AnalysisError("\(path): \(why)") }
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw AnalysisError("\(path): cannot read: \(error.localizedDescription)")
         }

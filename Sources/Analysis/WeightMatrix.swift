@@ -29,12 +29,15 @@ public struct MatrixSelection: Sendable {
             t = try checkpoint.tensor(named: name)
         } else {
             let matrices = checkpoint.tensors.filter { ($0.rank == 2 || $0.rank == 1) && !$0.dtype.isComplex }
-            if checkpoint.tensors.count == 1 {
+            if checkpoint.tensors.isEmpty {
+                throw CheckpointError(path: file, "holds no tensors (\(checkpoint.format) file\(checkpoint.metadata.isEmpty ? "" : " with \(checkpoint.metadata.count) metadata entries only"))")
+            } else if checkpoint.tensors.count == 1 {
                 t = checkpoint.tensors[0]
             } else if matrices.count == 1 {
                 t = matrices[0]
             } else {
-                let list = checkpoint.tensors.map { "\($0.name) \($0.shape)" }.joined(separator: ", ")
+                let list = checkpoint.tensors.prefix(20).map { "\(DisplayText.truncated($0.name, limit: 80)) \($0.shape)" }.joined(separator: ", ")
+                    + (checkpoint.tensors.count > 20 ? ", …" : "")
                 throw CheckpointError(path: file, "holds \(checkpoint.tensors.count) tensors; choose one with --tensor (\(list))")
             }
         }
@@ -109,6 +112,7 @@ public struct SelectedMatrix: Sendable {
     /// float64 first. Not called for a matrix without neurons.
     public func withNeuronMatrix<R>(float: (NeuronMatrix<Float>) -> R, double: (NeuronMatrix<Double>) -> R) throws -> R {
         let s: (neuron: Int, sample: Int) = neuronAxis.map { (tensor.strides[$0], tensor.strides[1 - $0]) } ?? (1, tensor.strides[0])
+        try tensor.source.load()
         let inPlace = tensor.isNativeByteOrder && s.neuron >= 1 && s.sample >= 1 && neurons > 0
         if inPlace, tensor.dtype == .float32, let base = tensor.baseAddress {
             return withExtendedLifetime(tensor.source) {

@@ -31,7 +31,12 @@ public enum BatchInputs {
     }
 
     /// `expand`, also returning the files skipped because they hold no checkpoint format.
-    public static func discover(_ paths: [String], lists: ListFileCache) throws -> (items: [BatchItem], skipped: [String]) {
+    ///
+    /// `listEntries`, when given, says how many checkpoints a file holds (nil or 1: it is one
+    /// checkpoint) instead of loading it here: batch asks a worker process, so that not even
+    /// opening a hostile file happens in the process that holds the results.
+    public static func discover(_ paths: [String], lists: ListFileCache,
+                                listEntries: ((String) -> Int?)? = nil) throws -> (items: [BatchItem], skipped: [String]) {
         var files: [(path: String, run: String)] = []
         var found: [(path: String, run: String)] = []
         let fm = FileManager.default
@@ -45,6 +50,8 @@ public enum BatchInputs {
                         return fm.fileExists(atPath: $0, isDirectory: &d) && !d.boolValue
                     }.map { ($0, p) }
                 } else if p.hasSuffix(".txt") || p.hasSuffix(".lst") {
+                    // A FIFO named like a list would block the read forever.
+                    if let why = ByteSource.unreadableReason(path: p) { throw BatchError("\(p): \(why)") }
                     let text = try String(contentsOfFile: p, encoding: .utf8)
                     let base = URL(fileURLWithPath: p).deletingLastPathComponent()
                     files += text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
@@ -74,7 +81,13 @@ public enum BatchInputs {
         for (f, run) in files {
             // Each file is opened once here to find lists of checkpoints (a memory map and the
             // pickle index; tensor data is not read); a list is split once and kept.
-            if let ck = try? CheckpointLoader.load(path: f), let entries = splitList(ck) {
+            if let listEntries {
+                if let n = listEntries(f), n > 1 {
+                    items += (0..<n).map { BatchItem(source: "\(f)#\($0)", path: f, entry: $0, run: f) }
+                } else {
+                    items.append(BatchItem(source: f, path: f, entry: nil, run: run))
+                }
+            } else if let ck = try? CheckpointLoader.load(path: f), let entries = splitList(ck) {
                 lists.store(entries, for: f)
                 items += entries.indices.map { BatchItem(source: "\(f)#\($0)", path: f, entry: $0, run: f) }
             } else {

@@ -1,4 +1,5 @@
 import Analysis
+import Checkpoints
 import Foundation
 import JSONOutput
 
@@ -161,6 +162,7 @@ public enum BatchResults {
     public static func read(_ path: String, note: ((String) -> Void)? = nil) throws -> [String: BatchRecord] {
         guard FileManager.default.fileExists(atPath: path) else { return [:] }
         let text: String
+        if let why = ByteSource.unreadableReason(path: path) { throw AnalysisError("\(path): \(why)") }
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
             throw AnalysisError("\(path): cannot read: \(error.localizedDescription)")
         }

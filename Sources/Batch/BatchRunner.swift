@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Analysis
 import Checkpoints
 import Foundation
@@ -18,6 +21,8 @@ public struct BatchRequest: Sendable {
     public var progress: (@Sendable (Int, Int, Int) -> Void)?
     /// Notes for the user (resuming, unreadable lines), and the analyses' own notes.
     public var note: (@Sendable (String) -> Void)?
+    /// Run each analysis in a worker process (nil: in this process). See `WorkerOptions`.
+    public var workers: WorkerOptions?
 
     /// The records keep the attribution's logit-level findings only (key components and
     /// losses), so the hidden-layer measures are not computed in a batch.
@@ -44,7 +49,10 @@ public struct BatchOutcome: Sendable {
 public enum BatchRunner {
     public static func run(_ paths: [String], _ request: BatchRequest) throws -> BatchOutcome {
         let lists = ListFileCache()
-        var (items, skipped) = try BatchInputs.discover(paths, lists: lists)
+        var counter: WorkerListCounter?
+        if let w = request.workers { counter = WorkerListCounter(w) }
+        defer { counter?.finish() }
+        var (items, skipped) = try BatchInputs.discover(paths, lists: lists, listEntries: counter.map { c in { c.count($0) } })
         if !skipped.isEmpty {
             let names = skipped.prefix(10).map { URL(fileURLWithPath: $0).lastPathComponent }.joined(separator: ", ")
             request.note?("skipped \(skipped.count) file(s) that hold no checkpoint format: \(names)\(skipped.count > 10 ? ", …" : "")")
@@ -64,20 +72,19 @@ public enum BatchRunner {
         if request.resume && todo.count < items.count {
             request.note?("resuming: \(items.count - todo.count) of \(items.count) checkpoints already done")
         }
-        let sink = try AppendingLineFile(path: resultsPath, truncate: !request.resume)
+        let sink = try AppendingLineFile(path: resultsPath, truncate: !request.resume, note: request.note)
         let state = BatchState(todo: todo, sink: sink, progress: request.progress)
         let workers = max(1, min(request.jobs, todo.count))
-        // Each checkpoint's forward pass may still use every core: while one worker loads or
-        // decomposes (serial work), the other's matrix products fill the cores (measured:
-        // 28–33 checkpoints/s this way against 22–24 with one thread per checkpoint).
-        var analysis = request.analysis
-        analysis.threads = ProcessInfo.processInfo.activeProcessorCount
-        analysis.whileMarginsCompute = nil
-        analysis.note = request.note
-        let perItem = analysis
-        DispatchQueue.concurrentPerform(iterations: workers) { _ in
-            while let item = state.take() {
-                state.record(item, analyze(item, perItem, lists: lists))
+        if let options = request.workers {
+            WorkerPool.run(state, count: workers, options: options, note: request.note)
+        } else {
+            var analysis = perItemRequest(request)
+            analysis.note = request.note
+            let perItem = analysis
+            DispatchQueue.concurrentPerform(iterations: workers) { _ in
+                while let item = state.take() {
+                    state.record(item, analyze(item, perItem, lists: lists))
+                }
             }
         }
         // Final file: every item's latest record, sorted by (step, source).
@@ -87,6 +94,17 @@ public enum BatchRunner {
         let records = BatchResults.sorted(all.filter { wanted.contains($0.key) || !request.resume }.map(\.value))
         try BatchResults.write(records, to: resultsPath)
         return BatchOutcome(records: records, resultsPath: resultsPath)
+    }
+
+    /// The analysis request of each checkpoint, the same in process and in a worker.
+    /// Each checkpoint's forward pass may still use every core: while one worker loads or
+    /// decomposes (serial work), the other's matrix products fill the cores (measured:
+    /// 28–33 checkpoints/s this way against 22–24 with one thread per checkpoint).
+    public static func perItemRequest(_ request: BatchRequest) -> AnalysisRequest {
+        var analysis = request.analysis
+        analysis.threads = ProcessInfo.processInfo.activeProcessorCount
+        analysis.whileMarginsCompute = nil
+        return analysis
     }
 
     /// Analyzes one item; every failure becomes a record with its error.
@@ -119,18 +137,57 @@ public enum BatchRunner {
     }
 }
 
-/// Appends lines to a file, flushed line by line (so a killed run keeps what it finished).
+/// Appends whole lines to a file, one write each, as they complete (so a killed run keeps
+/// what it finished). A partial last line left by an earlier kill is cut off when the file
+/// is opened to append to (`--resume`), so that the next line starts on a line of its own.
 final class AppendingLineFile: @unchecked Sendable {
-    let handle: FileHandle
-    init(path: String, truncate: Bool) throws {
-        if truncate || !FileManager.default.fileExists(atPath: path) {
-            FileManager.default.createFile(atPath: path, contents: nil)
+    let fd: Int32
+    let path: String
+    init(path: String, truncate: Bool, note: ((String) -> Void)? = nil) throws {
+        self.path = path
+        if let why = ByteSource.unreadableReason(path: path), FileManager.default.fileExists(atPath: path) {
+            throw BatchError("\(path): \(why)")
         }
-        guard let h = FileHandle(forWritingAtPath: path) else { throw BatchError("\(path): cannot write") }
-        handle = h
-        handle.seekToEndOfFile()
+        fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (truncate ? O_TRUNC : 0), 0o644)
+        guard fd >= 0 else { throw BatchError("\(path): cannot write: \(String(cString: strerror(errno)))") }
+        if !truncate { try repairTail(note: note) }
     }
-    func append(_ line: [UInt8]) { handle.write(Data(line)) }
+    deinit { close(fd) }
+
+    /// Truncates the file after its last newline when it does not end in one.
+    private func repairTail(note: ((String) -> Void)?) throws {
+        let size = lseek(fd, 0, SEEK_END)
+        guard size > 0 else { return }
+        let rfd = open(path, O_RDONLY | O_CLOEXEC)
+        guard rfd >= 0 else { return }
+        defer { close(rfd) }
+        var end = Int(size)
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        var cut = 0
+        // Scan back for the last newline.
+        while end > 0 {
+            let start = max(0, end - chunk.count)
+            let n = pread(rfd, &chunk, end - start, off_t(start))
+            guard n == end - start else { return }
+            if let i = chunk[0..<n].lastIndex(of: 0x0A) { cut = start + i + 1; break }
+            end = start
+        }
+        if cut < Int(size) {
+            guard ftruncate(fd, off_t(cut)) == 0 else { throw BatchError("\(path): cannot repair its last line: \(String(cString: strerror(errno)))") }
+            note?("\(path): removed a partial last line (\(Int(size) - cut) bytes) left by an interrupted run")
+        }
+    }
+
+    func append(_ line: [UInt8]) {
+        line.withUnsafeBytes { b in
+            var off = 0
+            while off < b.count {
+                let n = write(fd, b.baseAddress! + off, b.count - off)
+                if n < 0 { if errno == EINTR { continue }; return }
+                off += n
+            }
+        }
+    }
 }
 
 /// The shared state of a batch run's workers, behind one lock.
@@ -154,8 +211,8 @@ final class BatchState: @unchecked Sendable {
         return todo[next - 1]
     }
 
-    func record(_ item: BatchItem, _ r: BatchRecord) {
-        let line = r.jsonLine()
+    func record(_ item: BatchItem, _ r: BatchRecord, line given: [UInt8]? = nil) {
+        let line = given ?? r.jsonLine()
         lock.lock(); defer { lock.unlock() }
         sink.append(line)
         records[item.source] = r

@@ -163,6 +163,20 @@ public enum FlaxMsgpackFormat: CheckpointFormat {
             }
         }
         func join(_ a: String, _ b: String) -> String { a.isEmpty ? b : a + "." + b }
+        // Key paths and strings are budgeted in proportion to the file (docs/formats.md §13):
+        // an array of 10⁶ nils under a 1 MB key would otherwise name a terabyte of paths.
+        let textBudget = PickleTreeReader.textBudget(forFileOf: source.count)
+        var textUsed = 0
+        func charge(_ n: Int, _ key: String) throws {
+            textUsed = textUsed &+ n
+            guard textUsed <= textBudget, textUsed >= 0 else {
+                throw fail("its key paths and strings would take more than \(textBudget) bytes (near '\(DisplayText.truncated(key, limit: 80))')")
+            }
+        }
+        func child(_ key: String, _ part: String) throws -> String {
+            try charge(key.utf8.count + part.utf8.count + 1 + 16, key)
+            return join(key, part)
+        }
 
         /// Decodes an ExtType 1/3 payload into (dtype, shape, byte range).
         func arrayPayload(_ r: Range<Int>, name: String) throws -> (DType, [Int], Range<Int>) {
@@ -200,10 +214,12 @@ public enum FlaxMsgpackFormat: CheckpointFormat {
                     try chunked(members, key: key)
                     return
                 }
-                for (k, x) in members { try walk(x, key: join(key, keyString(k))) }
+                for (k, x) in members { try walk(x, key: try child(key, keyString(k))) }
             case .array(let xs):
-                for (i, x) in xs.enumerated() { try walk(x, key: join(key, String(i))) }
-            case .string(let s): metadata.append((key, .string(s)))
+                for (i, x) in xs.enumerated() { try walk(x, key: try child(key, String(i))) }
+            case .string(let s):
+                try charge(s.utf8.count, key)
+                metadata.append((key, .string(s)))
             case .binary(let r): metadata.append((key, .bytes(r.count)))
             case .int(let i): metadata.append((key, .int(i)))
             case .uint(let u): metadata.append((key, .bigInt(String(u))))

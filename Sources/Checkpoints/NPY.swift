@@ -10,6 +10,10 @@ import Foundation
 /// through ml_dtypes, whose element type numpy does not record).
 public enum NPYFormat: CheckpointFormat {
     public static let name = "npy"
+    /// The longest header read: 64 KiB (docs/formats.md §13). NumPy writes headers of well
+    /// under 200 bytes (and `np.load` itself refuses more than 10 000 by default); a longer
+    /// one is refused before it is decoded, so that a header of 80 MB of spaces costs nothing.
+    public static let maxHeaderBytes = 65_536
     static let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]  // \x93NUMPY
 
     public static func recognizes(_ source: ByteSource) -> Bool {
@@ -24,6 +28,27 @@ public enum NPYFormat: CheckpointFormat {
 
     /// Reads one `.npy` array occupying `source[start ..< start+length]` (an `.npz` entry or a whole file).
     public static func readArray(_ source: ByteSource, name: String, start: Int, length: Int) throws -> Tensor {
+        let h = try header(source, name: name, start: start, length: length)
+        return try Tensor(name: name, dtype: h.dtype, shape: h.shape,
+                          strides: h.fortran ? Tensor.fortranStrides(h.shape) : Tensor.contiguousStrides(h.shape),
+                          offset: 0, source: source, storageStart: start + h.dataStart,
+                          storageLength: h.dataBytes, byteOrder: h.byteOrder)
+    }
+
+    /// What an array's header says, checked against the `length` bytes the array occupies:
+    /// element type, shape, order, and where its data lies (relative to the array's start).
+    struct Header {
+        var dtype: DType
+        var byteOrder: ByteOrder
+        var shape: [Int]
+        var fortran: Bool
+        var dataStart: Int
+        var dataBytes: Int
+    }
+
+    /// Parses the header of the array at `source[start...]`, which occupies `length` bytes;
+    /// only the header's bytes are read from `source` (at most 12 + `maxHeaderBytes`).
+    static func header(_ source: ByteSource, name: String, start: Int, length: Int) throws -> Header {
         let path = source.path
         func fail(_ msg: String) -> CheckpointError {
             CheckpointError(path: path, name.isEmpty ? msg : "array '\(name)': \(msg)")
@@ -44,6 +69,9 @@ public enum NPYFormat: CheckpointFormat {
         default:
             throw fail("unsupported .npy format version \(major).\(minor)")
         }
+        guard headerLength <= maxHeaderBytes else {
+            throw fail("header of \(headerLength) bytes exceeds the limit of \(maxHeaderBytes) bytes (NumPy writes under 200)")
+        }
         guard headerStart + headerLength <= length else {
             throw fail("truncated: header of \(headerLength) bytes but only \(length - headerStart) follow")
         }
@@ -57,7 +85,7 @@ public enum NPYFormat: CheckpointFormat {
             guard case .dict(let d) = try parser.parseValue() else { throw PyLiteralParser.Failure("not a dict") }
             dict = d
         } catch let e as PyLiteralParser.Failure {
-            throw fail("malformed header (\(e.message)): \(header.prefix(120))")
+            throw fail("malformed header (\(e.message)): \(DisplayText.escaped(String(header.prefix(120))))")
         }
         guard case .string(let descr)? = dict["descr"] else {
             if case .list? = dict["descr"] { throw fail("structured dtypes are not supported") }
@@ -67,7 +95,9 @@ public enum NPYFormat: CheckpointFormat {
         guard case .tuple(let dims)? = dict["shape"] else { throw fail("header has no 'shape' tuple") }
         var shape: [Int] = []
         for d in dims {
-            guard case .int(let v) = d, v >= 0 else { throw fail("shape \(dims) is not a tuple of non-negative integers") }
+            guard case .int(let v) = d, v >= 0 else {
+                throw fail("shape (\(dims.map(\.description).joined(separator: ", "))) is not a tuple of non-negative integers")
+            }
             shape.append(v)
         }
         let (dtype, order) = try parseDescr(descr, fail: fail)
@@ -82,10 +112,7 @@ public enum NPYFormat: CheckpointFormat {
         guard !o, bytes <= length - dataStart else {
             throw fail("truncated data: shape \(shape) of \(dtype.rawValue) needs \(o ? "too many" : String(bytes)) bytes, \(length - dataStart) present")
         }
-        return try Tensor(name: name, dtype: dtype, shape: shape,
-                          strides: fortran ? Tensor.fortranStrides(shape) : Tensor.contiguousStrides(shape),
-                          offset: 0, source: source, storageStart: start + dataStart,
-                          storageLength: bytes, byteOrder: order)
+        return Header(dtype: dtype, byteOrder: order, shape: shape, fortran: fortran, dataStart: dataStart, dataBytes: bytes)
     }
 
     static func parseDescr(_ descr: String, fail: (String) -> CheckpointError) throws -> (DType, ByteOrder) {
@@ -119,7 +146,7 @@ public enum NPYFormat: CheckpointFormat {
 
 /// The subset of Python literals that `.npy` headers use: dicts, tuples, lists, strings,
 /// integers, booleans and None.
-indirect enum PyLiteral: Equatable {
+indirect enum PyLiteral: Equatable, CustomStringConvertible {
     case dict([String: PyLiteral])
     case tuple([PyLiteral])
     case list([PyLiteral])
@@ -127,6 +154,19 @@ indirect enum PyLiteral: Equatable {
     case int(Int)
     case bool(Bool)
     case none
+
+    /// As Python would print it (for messages).
+    var description: String {
+        switch self {
+        case .dict(let d): return "{" + d.keys.sorted().map { "'\($0)': \(d[$0]!)" }.joined(separator: ", ") + "}"
+        case .tuple(let xs): return "(" + xs.map(\.description).joined(separator: ", ") + (xs.count == 1 ? ",)" : ")")
+        case .list(let xs): return "[" + xs.map(\.description).joined(separator: ", ") + "]"
+        case .string(let s): return "'" + DisplayText.escaped(s) + "'"
+        case .int(let v): return String(v)
+        case .bool(let b): return b ? "True" : "False"
+        case .none: return "None"
+        }
+    }
 }
 
 struct PyLiteralParser {

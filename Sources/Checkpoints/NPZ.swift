@@ -1,5 +1,7 @@
 /// NumPy `.npz` archives: a zip of `.npy` members (`savez` stores them, `savez_compressed`
-/// deflates them). Stored members are read in place; deflated ones are inflated once.
+/// deflates them). Stored members are read in place; of a deflated one only the header is
+/// inflated when the file is opened, and its data (no more than the shape needs) when values
+/// are first asked for (docs/formats.md §13).
 /// Tensor names are the member names without `.npy`.
 public enum NPZFormat: CheckpointFormat {
     public static let name = "npz"
@@ -16,9 +18,19 @@ public enum NPZFormat: CheckpointFormat {
             guard e.name.hasSuffix(".npy") else {
                 throw CheckpointError(path: source.path, "npz: member '\(e.name)' is not a .npy array")
             }
-            let (s, range) = try zip.contents(of: e)
             let name = String(e.name.dropLast(4))
-            tensors.append(try NPYFormat.readArray(s, name: name, start: range.lowerBound, length: range.count))
+            if e.method == 0 {
+                let (s, range) = try zip.contents(of: e)
+                tensors.append(try NPYFormat.readArray(s, name: name, start: range.lowerBound, length: range.count))
+                continue
+            }
+            let (head, headRange) = try zip.lazyContents(of: e, prefix: 12 + NPYFormat.maxHeaderBytes)
+            let h = try NPYFormat.header(head, name: name, start: headRange.lowerBound, length: e.uncompressedSize)
+            let (data, _) = try zip.lazyContents(of: e, prefix: h.dataStart + h.dataBytes)
+            tensors.append(try Tensor(name: name, dtype: h.dtype, shape: h.shape,
+                                      strides: h.fortran ? Tensor.fortranStrides(h.shape) : Tensor.contiguousStrides(h.shape),
+                                      offset: 0, source: data, storageStart: h.dataStart,
+                                      storageLength: h.dataBytes, byteOrder: h.byteOrder))
         }
         return Checkpoint(format: name, path: source.path, tensors: tensors)
     }

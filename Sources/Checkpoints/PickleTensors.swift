@@ -97,6 +97,12 @@ public struct PickleTreeReader {
     /// Nodes visited before giving up: shared sub-trees are visited once per path, so a
     /// hostile pickle of n objects can describe 2ⁿ paths ("billion laughs").
     public var maxVisits: Int
+    /// Bytes of key paths and metadata strings this walk may produce (docs/formats.md §13):
+    /// through the memo a small pickle can name one megabyte key 200 000 times, or nest 400
+    /// dicts under it, describing gigabytes of key paths. Callers set it in proportion to the
+    /// file with `textBudget(forFileOf:)`; past it the walk stops with an error.
+    public var textBudget: Int = PickleTreeReader.textBudget(forFileOf: 0)
+    private var textUsed = 0
     private var steps = 0
     private var onPath = Set<ObjectIdentifier>()
 
@@ -108,12 +114,40 @@ public struct PickleTreeReader {
 
     func fail(_ m: String) -> CheckpointError { CheckpointError(path: path, m) }
 
+    /// 64 MiB plus 8 bytes per byte of the file: far more than the key paths and strings of
+    /// any real checkpoint, far less than an amplifying one asks for.
+    public static func textBudget(forFileOf bytes: Int) -> Int {
+        let (extra, o) = bytes.multipliedReportingOverflow(by: 8)
+        return o ? Int.max : (64 << 20).addingReportingOverflow(extra).overflow ? Int.max : (64 << 20) + extra
+    }
+
+    /// Counts `bytes` of text against `textBudget`.
+    mutating func charge(_ bytes: Int, at key: String) throws {
+        textUsed = textUsed &+ bytes
+        guard textUsed <= textBudget, textUsed >= 0 else {
+            throw fail("pickle: its key paths and strings would take more than \(textBudget) bytes (the memo repeats large keys or strings; near '\(DisplayText.truncated(key, limit: 80))')")
+        }
+    }
+
+    /// `join(key, part)`, charged to the text budget before the string is made.
+    mutating func child(_ key: String, _ part: String) throws -> String {
+        try charge(key.utf8.count + part.utf8.count + 1, at: key)
+        return PickleTreeReader.join(key, part)
+    }
+
     static func join(_ a: String, _ b: String) -> String { a.isEmpty ? b : b.isEmpty ? a : a + "." + b }
 
     /// A dict key as text. Tuple keys are joined with ','; nesting beyond a few levels (only
     /// seen in hostile files, possibly cyclic) is cut off.
-    static func keyString(_ k: PickleObject, depth: Int = 0) -> String {
-        guard depth < 8 else { return "…" }
+    static func keyString(_ k: PickleObject) -> String {
+        var nodes = 0
+        return keyString(k, depth: 0, nodes: &nodes)
+    }
+
+    /// At most 256 nodes of a (possibly memo-shared) tuple key are spelled out.
+    private static func keyString(_ k: PickleObject, depth: Int, nodes: inout Int) -> String {
+        nodes += 1
+        guard depth < 8, nodes <= 256 else { return "…" }
         switch k.kind {
         case .string(let s): return s
         case .int(let i): return String(i)
@@ -121,7 +155,10 @@ public struct PickleTreeReader {
         case .float(let d): return String(d)
         case .none: return "None"
         case .bytes(let b): return String(decoding: b, as: UTF8.self)
-        case .tuple: return k.items.prefix(16).map { keyString($0, depth: depth + 1) }.joined(separator: ",")
+        case .tuple:
+            var parts: [String] = []
+            for item in k.items.prefix(16) { parts.append(keyString(item, depth: depth + 1, nodes: &nodes)) }
+            return parts.joined(separator: ",")
         default: return k.globalName ?? "?"
         }
     }
@@ -139,19 +176,23 @@ public struct PickleTreeReader {
         guard !onPath.contains(id) else { return }  // a cycle through the memo
         onPath.insert(id)
         defer { onPath.remove(id) }
-        func scalar(_ v: MetadataValue) { if scalars { metadata.append((key, v)) } }
+        func scalar(_ v: MetadataValue, text: Int = 0) throws {
+            guard scalars else { return }
+            try charge(text + 16, at: key)
+            metadata.append((key, v))
+        }
         switch o.kind {
-        case .none: scalar(.null)
-        case .bool(let b): scalar(.bool(b))
-        case .int(let i): scalar(.int(i))
-        case .bigInt(let b): scalar(.bigInt(PickleTreeReader.decimal(b)))
-        case .bigDecimal(let s): scalar(.bigInt(s))
-        case .float(let d): scalar(.double(d))
-        case .string(let s): scalar(.string(s))
-        case .bytes(let b): scalar(.bytes(b.count))
+        case .none: try scalar(.null)
+        case .bool(let b): try scalar(.bool(b))
+        case .int(let i): try scalar(.int(i))
+        case .bigInt(let b): try scalar(.bigInt(PickleTreeReader.decimal(b)), text: b.count * 3)
+        case .bigDecimal(let s): try scalar(.bigInt(s), text: s.utf8.count)
+        case .float(let d): try scalar(.double(d))
+        case .string(let s): try scalar(.string(s), text: s.utf8.count)
+        case .bytes(let b): try scalar(.bytes(b.count))
         case .list, .tuple, .set:
             for (i, item) in o.items.enumerated() {
-                try walk(item, key: PickleTreeReader.join(key, String(i)), depth: depth + 1, scalars: scalars)
+                try walk(item, key: try child(key, String(i)), depth: depth + 1, scalars: scalars)
             }
         case .dict:
             try walkPairs(o.pairs, key: key, depth: depth, scalars: scalars, moduleState: false)
@@ -169,7 +210,7 @@ public struct PickleTreeReader {
             if moduleState, ks == "_parameters" || ks == "_buffers" || ks == "_modules" {
                 try walk(v, key: key, depth: depth + 1, scalars: scalars)
             } else {
-                try walk(v, key: PickleTreeReader.join(key, ks), depth: depth + 1, scalars: scalars)
+                try walk(v, key: try child(key, ks), depth: depth + 1, scalars: scalars)
             }
         }
     }
@@ -190,7 +231,7 @@ public struct PickleTreeReader {
             // (`_metadata` of a state_dict) is bookkeeping, not weights.
             if name != "collections.defaultdict", let first = args.items.first, case .list = first.kind {
                 for pair in first.items where pair.items.count == 2 {
-                    try walk(pair.items[1], key: PickleTreeReader.join(key, PickleTreeReader.keyString(pair.items[0])),
+                    try walk(pair.items[1], key: try child(key, PickleTreeReader.keyString(pair.items[0])),
                              depth: depth + 1, scalars: scalars)
                 }
             }
@@ -224,11 +265,12 @@ public struct PickleTreeReader {
             let keys = Set(dict.pairs.map { PickleTreeReader.keyString($0.key) })
             moduleState = keys.contains("_parameters") && keys.contains("_modules")
         }
+        try charge(key.utf8.count + global.utf8.count, at: key)
         opaque.append((key, global))
         // Arguments: searched for tensors only (their strings are code, for all we know).
         try walk(args, key: key, depth: depth + 1, scalars: false)
         for (i, item) in o.items.enumerated() {
-            try walk(item, key: PickleTreeReader.join(key, String(i)), depth: depth + 1, scalars: scalars)
+            try walk(item, key: try child(key, String(i)), depth: depth + 1, scalars: scalars)
         }
         try walkPairs(o.pairs, key: key, depth: depth, scalars: scalars, moduleState: false)
         if let st = o.state {

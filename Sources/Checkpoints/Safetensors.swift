@@ -20,9 +20,11 @@ public enum SafetensorsFormat: CheckpointFormat {
     }
 
     public static func recognizes(_ source: ByteSource) -> Bool {
+        // A header length past the end of the file (or of 2⁶³) is still recognised, so that
+        // `read` can say the header is truncated instead of "unrecognised file format".
         guard source.count >= 10, let b = source.base else { return false }
         let n = UInt64(littleEndian: b.loadUnaligned(as: UInt64.self))
-        guard n >= 2, n <= UInt64(source.count - 8) else { return false }
+        guard n >= 2 else { return false }
         return b.load(fromByteOffset: 8, as: UInt8.self) == UInt8(ascii: "{")
     }
 
@@ -31,9 +33,11 @@ public enum SafetensorsFormat: CheckpointFormat {
         func fail(_ m: String) -> CheckpointError { CheckpointError(path: path, "safetensors: \(m)") }
         let head = try source.bytes(0..<8)
         let n64 = UInt64(littleEndian: head.loadUnaligned(as: UInt64.self))
-        guard n64 <= UInt64(maxHeaderBytes) else { throw fail("header of \(n64) bytes exceeds the 100 MB limit") }
+        guard n64 <= UInt64(maxHeaderBytes) else {
+            throw fail("header length \(n64) exceeds the 100 MB limit (file of \(source.count) bytes)")
+        }
         let n = Int(n64)
-        guard n <= source.count - 8 else { throw fail("truncated: header of \(n) bytes, file of \(source.count)") }
+        guard n <= source.count - 8 else { throw fail("truncated header: \(n) bytes announced, \(source.count - 8) present") }
         let json: JSONValue
         do {
             var parser = JSONParser(try source.bytes(8..<(8 + n)))

@@ -104,7 +104,8 @@ public struct Tensor: Sendable {
     /// True when the elements are in native byte order, so they can be read in place.
     public var isNativeByteOrder: Bool { byteOrder == .native || dtype.itemSize == 1 }
 
-    /// Pointer to element (0, …, 0). Valid while `source` is alive.
+    /// Pointer to element (0, …, 0). Valid while `source` is alive; for a lazy source (a
+    /// deflated zip member) call `source.load()` first, which says why it is nil otherwise.
     public var baseAddress: UnsafeRawPointer? {
         source.base.map { $0 + storageStart + offset * dtype.itemSize }
     }
@@ -160,8 +161,9 @@ public struct Tensor: Sendable {
         guard !dtype.isComplex else {
             throw CheckpointError(path: source.path, "tensor '\(name)' is \(dtype.rawValue); a real tensor is needed here")
         }
-        guard let base = baseAddress else { return [] }
         _ = try materializedByteCount(bytesPerElement: 8)
+        try source.load()
+        guard let base = baseAddress else { return [] }
         // The common case (native float32/float64, C order) in one tight loop; the data may
         // sit at any byte offset inside an archive, hence unaligned loads.
         if isNativeByteOrder, isContiguous, dtype == .float32 || dtype == .float64 {
@@ -188,6 +190,7 @@ public struct Tensor: Sendable {
 
     /// All elements as `Float`, in C order.
     public func floatValues() throws -> [Float] {
+        try source.load()
         if dtype == .float32, isNativeByteOrder, strides == Tensor.contiguousStrides(shape), let base = baseAddress {
             return Array(UnsafeBufferPointer(start: base.assumingMemoryBound(to: Float.self), count: elementCount))
         }
@@ -203,6 +206,7 @@ public struct Tensor: Sendable {
         let size = dtype.itemSize
         var out = [UInt8]()
         out.reserveCapacity(try materializedByteCount(bytesPerElement: size))
+        try source.load()
         guard let base = baseAddress else { return out }
         let swap = byteOrder == .big && size > 1
         if !swap, strides == Tensor.contiguousStrides(shape) {

@@ -46,12 +46,16 @@ enum TorchPickle {
             guard let e = byName[prefix + storageDir + "/" + sid.key] else {
                 throw CheckpointError(path: path, "storage '\(sid.key)' is missing from the archive (\(prefix)\(storageDir)/\(sid.key))")
             }
-            let (s, range) = try zip.contents(of: e)
+            // A deflated storage is inflated when its values are first used, and then only the
+            // bytes its declared element count covers (docs/formats.md §13).
+            let (needed, o) = sid.numel.multipliedReportingOverflow(by: sid.dtype?.itemSize ?? 1)
+            let (s, range) = try zip.lazyContents(of: e, prefix: o ? nil : needed)
             let slice = StorageSlice(source: s, start: range.lowerBound, length: range.count, dtype: sid.dtype, byteOrder: byteOrder)
             cache[sid.key] = slice
             return slice
         }
         r.maxVisits = min(r.maxVisits, 16 * objects + 100_000)
+        r.textBudget = PickleTreeReader.textBudget(forFileOf: zip.source.count)
         if let prev = reader { r.tensors = prev.tensors; r.metadata = prev.metadata; r.opaque = prev.opaque }
         try r.walk(root, key: keyPrefix)
         return r
@@ -192,6 +196,7 @@ public enum TorchLegacyFormat: CheckpointFormat {
             return slice
         }
         r.maxVisits = min(r.maxVisits, 16 * objects + 100_000)
+        r.textBudget = PickleTreeReader.textBudget(forFileOf: source.count)
         try r.walk(root)
         return Checkpoint(format: name, path: path, tensors: r.tensors, metadata: r.metadata, opaque: r.opaque)
     }

@@ -1,4 +1,5 @@
 import CZlib
+import Foundation
 
 /// One member of a ZIP archive, as its central directory describes it.
 public struct ZipEntry: Sendable {
@@ -18,9 +19,12 @@ public struct ZipEntry: Sendable {
 /// Sizes and offsets come from the central directory (ZIP64 records and 0x0001 extras
 /// included), never from local headers: PyTorch writes local headers with zero sizes and
 /// data descriptors (flag 0x08). Stored members are returned as ranges of the mapped file,
-/// without copying; deflated members are inflated with zlib into a new buffer whose size is
-/// the one the directory announces (bounded by deflate's maximum ratio, so a forged size
-/// cannot make us allocate more than ~1000× the compressed bytes).
+/// without copying; deflated members are inflated with zlib into a new buffer, never larger
+/// than the size the directory announces (docs/formats.md §13): `lazyContents` inflates on
+/// first use and only the prefix asked for, `contents` at once. Members whose data overlap
+/// (several directory entries sharing one deflated stream, a classic zip bomb) are refused
+/// when the archive is opened, and so is inflating more than `maxCompressionRatio` times the
+/// compressed bytes of a member beyond `ratioFreeBytes`.
 public struct ZipArchive: Sendable {
     public let source: ByteSource
     /// Members in central-directory order.
@@ -31,6 +35,17 @@ public struct ZipArchive: Sendable {
     static let endSignature: UInt32 = 0x0605_4b50
     static let zip64EndSignature: UInt32 = 0x0606_4b50
     static let zip64LocatorSignature: UInt32 = 0x0706_4b50
+
+    /// The largest ratio of inflated to compressed bytes accepted for a member once more than
+    /// `ratioFreeBytes` are inflated: 100, or the environment's
+    /// `IRREPSCOPE_MAX_COMPRESSION_RATIO`. Weights compress by 1.1:1 or so; deflate's own limit
+    /// is 1032:1, reached only by runs of one byte value.
+    public static let maxCompressionRatio: Int = {
+        if let c = getenv("IRREPSCOPE_MAX_COMPRESSION_RATIO"), let n = Int(String(cString: c)), n > 0 { return n }
+        return 100
+    }()
+    /// Inflated bytes of a member below which any ratio is accepted (16 MiB).
+    public static let ratioFreeBytes = 16 << 20
 
     /// True when the source starts with a local header (or is an empty archive).
     public static func looksLikeZip(_ source: ByteSource) -> Bool {
@@ -117,6 +132,25 @@ public struct ZipArchive: Sendable {
                                     compressedSize: csize, uncompressedSize: usize, localHeaderOffset: offset))
             q = extraEnd + commentLen
         }
+        // Two members of one name: which one a reader takes would be arbitrary.
+        var names = Set<String>()
+        for e in entries where !names.insert(e.name).inserted {
+            throw fail("two members are named '\(DisplayText.truncated(e.name, limit: 80))'")
+        }
+        // Members must not share data: sort their extents (local header through the end of
+        // the compressed bytes) and refuse any that begins before the previous one ends.
+        var extents: [(start: Int, end: Int, name: String)] = []
+        extents.reserveCapacity(entries.count)
+        for e in entries {
+            let o = e.localHeaderOffset
+            guard o >= 0, o <= n - 30, u32(o) == Int(ZipArchive.localSignature) else { continue }  // reported when read
+            let (a, o1) = (o + 30 + u16(o + 26) + u16(o + 28)).addingReportingOverflow(e.compressedSize)
+            extents.append((o, o1 ? Int.max : a, e.name))
+        }
+        extents.sort { $0.start != $1.start ? $0.start < $1.start : $0.end < $1.end }
+        for i in extents.indices.dropFirst() where extents[i].start < extents[i - 1].end {
+            throw fail("members '\(DisplayText.truncated(extents[i - 1].name, limit: 80))' and '\(DisplayText.truncated(extents[i].name, limit: 80))' overlap (directory entries sharing data: refused as a zip bomb)")
+        }
         self.entries = entries
     }
 
@@ -153,26 +187,66 @@ public struct ZipArchive: Sendable {
             }
             return (source, range)
         case 8:
-            let inflated = try inflate(range, expected: entry.uncompressedSize, fail: fail)
-            var c: UInt = CZlib.crc32(0, nil, 0)
-            var off = 0
-            while off < inflated.count {
-                let chunk = min(inflated.count - off, 1 << 30)
-                c = CZlib.crc32(c, (inflated.base! + off).assumingMemoryBound(to: UInt8.self), UInt32(chunk))
-                off += chunk
-            }
-            guard UInt32(truncatingIfNeeded: c) == entry.crc32 else { throw fail("CRC mismatch after inflating (corrupt data)") }
+            let inflated = try inflate(entry, range, count: entry.uncompressedSize, fail: fail)
             return (inflated, 0..<inflated.count)
         default:
             throw fail("unsupported compression method \(entry.method) (only stored and deflate)")
         }
     }
 
-    private func inflate(_ range: Range<Int>, expected: Int, fail: (String) -> CheckpointError) throws -> ByteSource {
-        // Deflate cannot expand data by more than 1032:1; a larger claim is forged.
-        guard expected >= 0, expected / 1032 <= range.count + 64 else {
-            throw fail("claims \(expected) bytes from \(range.count) compressed bytes")
+    /// The member's first `prefix` uncompressed bytes (all of them when `prefix` is nil or
+    /// not below the announced size), produced only when first used: a range of `source` for
+    /// stored members, a lazy `ByteSource` for deflated ones that inflates exactly that many
+    /// bytes on `load()` (the CRC is checked when the whole member is inflated). A torch
+    /// storage of 112 elements in a member announcing gigabytes costs 448 bytes.
+    public func lazyContents(of entry: ZipEntry, prefix: Int? = nil) throws -> (source: ByteSource, range: Range<Int>) {
+        let range = try dataRange(of: entry)
+        func fail(_ m: String) -> CheckpointError { CheckpointError(path: source.path, "zip member '\(entry.name)': \(m)") }
+        let count = min(max(prefix ?? entry.uncompressedSize, 0), entry.uncompressedSize)
+        switch entry.method {
+        case 0:
+            guard entry.uncompressedSize == entry.compressedSize else {
+                throw fail("stored member with different sizes (\(entry.compressedSize) vs \(entry.uncompressedSize))")
+            }
+            return (source, range.lowerBound..<(range.lowerBound + count))
+        case 8:
+            // Deflate cannot expand data by more than 1032:1; a larger announced size is forged.
+            guard entry.uncompressedSize / 1032 <= range.count + 64 else {
+                throw fail("claims \(entry.uncompressedSize) bytes from \(range.count) compressed bytes")
+            }
+            // The other limits are checked when the bytes are produced: listing a bomb is harmless.
+            let zip = self
+            let name = entry.name, path = source.path
+            let lazy = ByteSource(lazyCount: count, path: source.path) {
+                try zip.inflate(entry, range, count: count) { CheckpointError(path: path, "zip member '\(name)': \($0)") }
+            }
+            return (lazy, 0..<count)
+        default:
+            throw fail("unsupported compression method \(entry.method) (only stored and deflate)")
         }
+    }
+
+    /// Refuses to inflate `count` bytes from `compressed`: more than deflate can produce (a
+    /// forged size), more than the materialization limit, or above the compression-ratio cap.
+    private func checkInflation(_ count: Int, compressed: Int, fail: (String) -> CheckpointError) throws {
+        // Deflate cannot expand data by more than 1032:1; a larger claim is forged.
+        guard count >= 0, count / 1032 <= compressed + 64 else {
+            throw fail("claims \(count) bytes from \(compressed) compressed bytes")
+        }
+        guard count <= Tensor.materializationLimit else {
+            throw fail("inflates to \(count) bytes, above the limit of \(Tensor.materializationLimit) bytes (raise it with IRREPSCOPE_MAX_TENSOR_BYTES)")
+        }
+        if count > ZipArchive.ratioFreeBytes, count / max(compressed, 1) >= ZipArchive.maxCompressionRatio {
+            throw fail("inflates \(compressed) bytes to \(count), a ratio of \(count / max(compressed, 1)):1 above the limit of \(ZipArchive.maxCompressionRatio):1 (a decompression bomb? raise it with IRREPSCOPE_MAX_COMPRESSION_RATIO)")
+        }
+    }
+
+    /// Inflates the first `count` bytes of `entry` (whose data is `range`); when that is the
+    /// whole member, checks that the stream ends there and that the CRC matches.
+    private func inflate(_ entry: ZipEntry, _ range: Range<Int>, count expected: Int,
+                         fail: (String) -> CheckpointError) throws -> ByteSource {
+        try checkInflation(expected, compressed: range.count, fail: fail)
+        let whole = expected == entry.uncompressedSize
         let out = UnsafeMutableRawPointer.allocate(byteCount: max(expected, 1), alignment: 64)
         var stream = z_stream()
         guard inflateInit2_(&stream, -MAX_WBITS, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
@@ -195,6 +269,7 @@ public struct ZipArchive: Sendable {
             let produced = outChunk - Int(stream.avail_out)
             outPos += produced
             if status == Z_STREAM_END { break }
+            if !whole && outPos == expected { break }
             if status == Z_BUF_ERROR && outPos == expected {
                 out.deallocate(); throw fail("inflates to more than the \(expected) bytes the directory announces")
             }
@@ -206,7 +281,19 @@ public struct ZipArchive: Sendable {
         }
         guard outPos == expected else {
             out.deallocate()
-            throw fail("inflated to \(outPos) bytes, the directory announces \(expected)")
+            throw fail("inflated to \(outPos) bytes, the directory announces \(entry.uncompressedSize)")
+        }
+        if whole {
+            var c: UInt = CZlib.crc32(0, nil, 0)
+            var off = 0
+            while off < expected {
+                let chunk = min(expected - off, 1 << 30)
+                c = CZlib.crc32(c, (out + off).assumingMemoryBound(to: UInt8.self), UInt32(chunk))
+                off += chunk
+            }
+            guard UInt32(truncatingIfNeeded: c) == entry.crc32 else {
+                out.deallocate(); throw fail("CRC mismatch after inflating (corrupt data)")
+            }
         }
         return ByteSource(adopting: out, count: expected, path: source.path)
     }

@@ -23,9 +23,73 @@ struct BatchCommand: ParsableCommand {
         failed. --resume skips checkpoints already analyzed. --shard i/N takes a deterministic 1/N \
         of the inputs (for Slurm job arrays or Kubernetes indexed Jobs); `irrepscope merge` joins \
         the shards into exactly the single-machine result.
+
+        Each checkpoint is analyzed in a worker process (this binary again), so that a file that \
+        crashes, exhausts memory or hangs its analysis costs only its own result: it is recorded \
+        as `crashed: signal 4`, `exceeded 4 GB of memory` or `timed out after 600 s`, the worker \
+        is replaced and the run goes on. The numbers are those of --in-process, byte for byte.
         """
     )
 
+    @OptionGroup var options: BatchArguments
+
+
+    func run() throws {
+        var request = try options.request()
+        if !options.inProcess {
+            var args = Array(CommandLine.arguments.dropFirst())
+            if args.first == "batch" {
+                args[0] = "batch-worker"
+                var w = WorkerOptions(executable: WorkerOptions.currentExecutable, arguments: args)
+                w.memoryLimit = options.memoryLimitBytes
+                w.timeout = options.timeout
+                request.workers = w
+            } else {
+                diagnostic("irrepscope: note: analyzing in process (the command line does not start with 'batch')")
+            }
+        }
+        let bar = ProgressBar(enabled: !options.quiet && isatty(2) == 1)
+        request.progress = { bar.show(done: $0, total: $1, failed: $2) }
+        let out = options.out
+        let inputs = try options.paths + (options.runs.map { try BatchInputs.runList($0) } ?? [])
+        let outcome = try BatchRunner.run(inputs, request)
+        bar.finish()
+        // The last checkpoint's neuron panels: that checkpoint (analyzed successfully already)
+        // is read again, with its largest neurons profiled, after results.jsonl is complete.
+        var last: AnalysisRecord? = nil
+        do {
+            if let found = try BatchRunner.lastCheckpoint(outcome.records, request: request.analysis,
+                                                          profiledNeurons: options.analysis.neurons ?? AnalysisOptions.defaultProfiledNeurons) {
+                last = found.record
+                try AnalysisRendering.jsonData(found.record).write(to: URL(fileURLWithPath: out + "/" + lastCheckpointFile), options: .atomic)
+            }
+        } catch {
+            diagnostic("irrepscope: note: the last checkpoint's neuron panels are left out: \(error)")
+        }
+        try AnalysisReport.trajectory(outcome.records, title: "IrrepScope batch: \(inputs.joined(separator: " "))", last: last).write(to: out)
+        try finish(outcome.records, summary: "\(outcome.records.count - outcome.failed.count) checkpoints analyzed, \(outcome.failed.count) failed; results in \(outcome.resultsPath), report in \(out)/report.html")
+    }
+}
+
+/// The hidden worker of `batch`: the same options, requests on stdin, records on stdout.
+struct BatchWorkerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "batch-worker",
+        abstract: "Analyze the checkpoints named on stdin, one JSON line each (internal to batch).",
+        shouldDisplay: false
+    )
+
+    @OptionGroup var options: BatchArguments
+
+    func run() throws {
+        var request = try options.request()
+        request.workers = nil
+        BatchWorker.serve(request, memoryLimit: options.memoryLimitBytes)
+    }
+}
+
+/// The options of `batch` (and of its worker, which receives them verbatim).
+struct BatchArguments: ParsableArguments {
     @Argument(help: "Checkpoint files, directories, globs or list files.")
     var paths: [String] = []
 
@@ -49,36 +113,32 @@ struct BatchCommand: ParsableCommand {
     @Flag(help: "No progress bar.")
     var quiet = false
 
+    @Option(name: .customLong("memory-limit"), help: "Memory one checkpoint's analysis may use, in GB; above it the file is recorded as a failure.")
+    var memoryLimit: Double = 4
+
+    @Option(help: "Seconds one checkpoint's analysis may take; past it the file is recorded as a failure.")
+    var timeout: Double = 600
+
+    @Flag(name: .customLong("in-process"), help: "Analyze in this process instead of worker processes (no protection against a crashing file).")
+    var inProcess = false
+
+    var memoryLimitBytes: Int { Int(memoryLimit * Double(1 << 30)) }
+
     func validate() throws {
         if jobs < 1 { throw ValidationError("--jobs must be ≥ 1") }
         if paths.isEmpty && runs == nil { throw ValidationError("give checkpoint paths or --runs FILE") }
         if let shard { do { _ = try BatchInputs.parseShard(shard) } catch { throw ValidationError("\(error)") } }
+        if !(memoryLimit > 0 && memoryLimit < 1e9) { throw ValidationError("--memory-limit must be a positive number of GB") }
+        if !(timeout > 0 && timeout < 1e9) { throw ValidationError("--timeout must be a positive number of seconds") }
     }
 
-    func run() throws {
+    func request() throws -> BatchRequest {
         var request = BatchRequest(analysis: try analysis.request(), out: out)
         request.resume = resume
         request.shard = try shard.map { try BatchInputs.parseShard($0) }
         request.jobs = jobs
         request.note = { diagnostic("irrepscope: note: " + $0) }
-        let bar = ProgressBar(enabled: !quiet && isatty(2) == 1)
-        request.progress = { bar.show(done: $0, total: $1, failed: $2) }
-        let inputs = try paths + (runs.map { try BatchInputs.runList($0) } ?? [])
-        let outcome = try BatchRunner.run(inputs, request)
-        bar.finish()
-        // The last checkpoint's neuron panels (analyzed again with its neurons profiled).
-        var last: AnalysisRecord? = nil
-        do {
-            if let found = try BatchRunner.lastCheckpoint(outcome.records, request: request.analysis,
-                                                          profiledNeurons: analysis.neurons ?? AnalysisOptions.defaultProfiledNeurons) {
-                last = found.record
-                try AnalysisRendering.jsonData(found.record).write(to: URL(fileURLWithPath: out + "/" + lastCheckpointFile), options: .atomic)
-            }
-        } catch {
-            diagnostic("irrepscope: note: the last checkpoint's neuron panels are left out: \(error)")
-        }
-        try AnalysisReport.trajectory(outcome.records, title: "IrrepScope batch: \(inputs.joined(separator: " "))", last: last).write(to: out)
-        try finish(outcome.records, summary: "\(outcome.records.count - outcome.failed.count) checkpoints analyzed, \(outcome.failed.count) failed; results in \(outcome.resultsPath), report in \(out)/report.html")
+        return request
     }
 }
 

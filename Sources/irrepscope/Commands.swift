@@ -13,4 +13,5 @@ let commandList: [ParsableCommand.Type] = [
     ReportCommand.self,
     BatchCommand.self,
     MergeCommand.self,
+    BatchWorkerCommand.self,
 ]

@@ -44,7 +44,7 @@ struct IrrepScope: ParsableCommand {
             FileHandle.standardError.write(Data("irrepscope: error: \(e.message)\n".utf8))
             Foundation.exit(2)
         } catch let e as CheckpointError {
-            FileHandle.standardError.write(Data("irrepscope: error: \(e)\n".utf8))
+            FileHandle.standardError.write(Data("irrepscope: error: \(terminalSafe(e.description))\n".utf8))
             Foundation.exit(1)
         } catch {
             // Help and version requests and parser errors surface here through the parsed
@@ -58,15 +58,23 @@ struct IrrepScope: ParsableCommand {
                 FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
                 Foundation.exit(2)
             }
-            FileHandle.standardError.write(Data("irrepscope: error: \(error)\n".utf8))
+            FileHandle.standardError.write(Data("irrepscope: error: \(terminalSafe("\(error)"))\n".utf8))
             Foundation.exit(1)
         }
     }
 }
 
-/// Prints a diagnostic line to stderr.
+/// Prints a diagnostic line to stderr, control characters other than newlines and tabs
+/// escaped (a tensor name from a hostile file cannot send ESC sequences to the terminal).
 func diagnostic(_ message: String) {
-    FileHandle.standardError.write(Data((message + "\n").utf8))
+    FileHandle.standardError.write(Data((terminalSafe(message) + "\n").utf8))
+}
+
+/// `text` with control characters escaped except line breaks and tabs (docs/formats.md §13).
+func terminalSafe(_ text: String) -> String {
+    text.split(separator: "\n", omittingEmptySubsequences: false)
+        .map { $0.split(separator: "\t", omittingEmptySubsequences: false).map { DisplayText.escaped(String($0)) }.joined(separator: "\t") }
+        .joined(separator: "\n")
 }
 
 /// An error in the user's data or request that is not about argument syntax.

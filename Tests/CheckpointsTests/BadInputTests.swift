@@ -326,3 +326,116 @@ final class BadInputTests: XCTestCase {
         assertRejected(Array("hello world, not a checkpoint".utf8), name: "x.pt", "unrecognised file format")
     }
 }
+
+/// Issue 15, classes 5–7: files that are not regular, huge .npy headers, messages.
+final class NonRegularAndHeaderTests: XCTestCase {
+    var tmp: URL!
+
+    override func setUpWithError() throws {
+        tmp = FileManager.default.temporaryDirectory.appendingPathComponent("irrepscope-nonreg-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: tmp) }
+
+    func rejected(_ path: String, _ expected: String, file: StaticString = #filePath, line: UInt = #line) {
+        do {
+            _ = try CheckpointLoader.load(path: path)
+            XCTFail("accepted \(path)", file: file, line: line)
+        } catch let e as CheckpointError {
+            XCTAssertEqual(e.path, path, file: file, line: line)
+            XCTAssertTrue(e.message.contains(expected), "message: \(e.message)", file: file, line: line)
+            XCTAssertTrue(e.description.hasPrefix(path + ": "), file: file, line: line)
+        } catch {
+            XCTFail("not a CheckpointError: \(error)", file: file, line: line)
+        }
+    }
+
+    /// A FIFO with no writer would block open(2) forever: it must be refused at once,
+    /// directly and through a symbolic link, and `recognizes` must not block either.
+    func testFIFOIsRefusedWithoutBlocking() throws {
+        let fifo = tmp.appendingPathComponent("model.pt").path
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        let link = tmp.appendingPathComponent("link.pt").path
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: fifo)
+        let start = Date()
+        rejected(fifo, "is a FIFO (named pipe), not a regular file")
+        rejected(link, "is a FIFO (named pipe), not a regular file")
+        XCTAssertFalse(CheckpointLoader.recognizes(path: fifo))
+        XCTAssertLessThan(Date().timeIntervalSince(start), 5)
+    }
+
+    /// /dev/zero and /dev/urandom never end: refused before a byte is read.
+    func testDevicesAreRefused() {
+        rejected("/dev/zero", "is a character device, not a regular file")
+        rejected("/dev/urandom", "is a character device, not a regular file")
+        rejected("/dev/null", "is a character device, not a regular file")
+    }
+
+    func testDirectoryAndMissingFile() throws {
+        rejected(tmp.path, "is a directory, not a regular file")
+        let link = tmp.appendingPathComponent("dir.pt").path
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: tmp.path)
+        rejected(link, "is a directory, not a regular file")
+        rejected(tmp.appendingPathComponent("nothing.pt").path, "cannot open file: No such file or directory")
+    }
+
+    /// A link to a regular file is followed and read.
+    func testSymlinkToRegularFileIsRead() throws {
+        let p = tmp.appendingPathComponent("a.npy").path
+        let header = "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }\n"
+        var b: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0, UInt8(header.utf8.count), 0] + Array(header.utf8)
+        b += [Float(1.5), 2.5].withUnsafeBytes { Array($0) }
+        FileManager.default.createFile(atPath: p, contents: Data(b))
+        let link = tmp.appendingPathComponent("b.npy").path
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: p)
+        XCTAssertEqual(try CheckpointLoader.load(path: link).tensors[0].doubleValues(), [1.5, 2.5])
+    }
+
+    /// Class 6: an 80 MB header of spaces (here: a declared 80 MB header, 1 MB present, and
+    /// a real 100 KB one) is refused from its length alone, before it is decoded.
+    func testHugeNPYHeaderIsRefusedFromItsLength() {
+        func v2(_ headerLength: Int, present: Int) -> [UInt8] {
+            var b: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 2, 0]
+            b += withUnsafeBytes(of: UInt32(headerLength).littleEndian) { Array($0) }
+            b += [UInt8(ascii: "{")] + [UInt8](repeating: 0x20, count: present)
+            return b
+        }
+        for (declared, present) in [(80_000_000, 1_000_000), (100_000, 100_000)] {
+            let p = tmp.appendingPathComponent("h\(declared).npy").path
+            FileManager.default.createFile(atPath: p, contents: Data(v2(declared, present: present)))
+            let start = Date()
+            rejected(p, "header of \(declared) bytes exceeds the limit of 65536 bytes")
+            XCTAssertLessThan(Date().timeIntervalSince(start), 2)
+        }
+    }
+
+    /// Class 7: a negative shape is shown as Python writes it, not as Swift internals.
+    func testNegativeNPYShapeMessage() {
+        let p = tmp.appendingPathComponent("neg.npy").path
+        let header = "{'descr': '<f4', 'fortran_order': False, 'shape': (-1, 3), }\n"
+        let b: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0, UInt8(header.utf8.count), 0] + Array(header.utf8)
+        FileManager.default.createFile(atPath: p, contents: Data(b))
+        rejected(p, "shape (-1, 3) is not a tuple of non-negative integers")
+    }
+
+    /// safetensors: a header length past 100 MB (up to 2⁶⁴ − 1) or past the end of the file is
+    /// named for what it is, not "unrecognised file format".
+    func testSafetensorsHeaderLengths() {
+        for (n, expected) in [(UInt64(200_000_000), "header length 200000000 exceeds the 100 MB limit"),
+                              (UInt64.max, "header length 18446744073709551615 exceeds the 100 MB limit"),
+                              (UInt64(1000), "truncated header: 1000 bytes announced, 12 present")] {
+            let p = tmp.appendingPathComponent("h\(n).safetensors").path
+            let b = withUnsafeBytes(of: n.littleEndian) { Array($0) } + Array("{\"a\": {\"dtyp".utf8)
+            FileManager.default.createFile(atPath: p, contents: Data(b))
+            rejected(p, expected)
+        }
+    }
+
+    func testDisplayTextEscapesAndTruncates() {
+        XCTAssertEqual(DisplayText.escaped("a\u{1B}[2Jb\n\u{7}"), "a\\e[2Jb\\n\\u{7}")
+        XCTAssertEqual(DisplayText.escaped("plain µ"), "plain µ")
+        let long = String(repeating: "x", count: 1_000_000)
+        XCTAssertEqual(DisplayText.truncated(long), String(repeating: "x", count: 200) + "… (999800 more characters)")
+    }
+}
