@@ -96,10 +96,11 @@ public protocol CheckpointFormat {
 /// Opens any supported weight file by content, not by extension.
 public enum CheckpointLoader {
     /// The formats tried, in order.
-    /// TorchScript precedes torch-zip (both hold `*/data.pkl`; TorchScript adds `code/`).
+    /// TorchScript precedes torch-zip (both hold `*/data.pkl`; TorchScript adds `code/`);
+    /// torch-legacy (a pickle stream with torch's magic number) precedes plain pickles.
     nonisolated(unsafe) public static let formats: [any CheckpointFormat.Type] = [
         NPYFormat.self, SafetensorsFormat.self, TorchScriptFormat.self, TorchZipFormat.self,
-        NPZFormat.self, TorchLegacyFormat.self, FlaxMsgpackFormat.self,
+        NPZFormat.self, TorchLegacyFormat.self, FlaxMsgpackFormat.self, PicklePytreeFormat.self,
     ]
 
     /// A Git LFS pointer file: a few lines of text, `version https://git-lfs…/spec/v1`,
