@@ -99,8 +99,8 @@ public enum CheckpointLoader {
     /// TorchScript precedes torch-zip (both hold `*/data.pkl`; TorchScript adds `code/`);
     /// torch-legacy (a pickle stream with torch's magic number) precedes plain pickles.
     nonisolated(unsafe) public static let formats: [any CheckpointFormat.Type] = [
-        NPYFormat.self, SafetensorsFormat.self, TorchScriptFormat.self, TorchZipFormat.self,
-        NPZFormat.self, TorchLegacyFormat.self, FlaxMsgpackFormat.self, PicklePytreeFormat.self,
+        NPYFormat.self, SafetensorsFormat.self, TorchScriptFormat.self, TorchZipFormat.self, KerasArchiveFormat.self,
+        NPZFormat.self, TorchLegacyFormat.self, FlaxMsgpackFormat.self, PicklePytreeFormat.self, KerasHDF5Format.self,
     ]
 
     /// A Git LFS pointer file: a few lines of text, `version https://git-lfs…/spec/v1`,

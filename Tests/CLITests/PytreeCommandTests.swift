@@ -59,4 +59,25 @@ final class PytreeCommandTests: XCTestCase {
         XCTAssertTrue(r.err.contains("joblib") && r.err.contains("arrays.joblib"), r.err)
         XCTAssertEqual(r.out, "")
     }
+
+    /// Keras files through the CLI.
+    func testInspectConvertAndAnalyzeKerasFiles() throws {
+        let t = self
+        for f in ["keras/paper.keras", "keras/paper.weights.h5", "keras/paper.h5"] {
+            let i = try t.run(["inspect", t.fixture(f), "--format", "json"])
+            XCTAssertEqual(i.status, 0, "\(f): \(i.err)")
+            let a = try t.run(["analyze", "--group", "C7", t.fixture(f)])
+            XCTAssertEqual(a.status, 0, "\(f): \(a.err)")
+            XCTAssertTrue(a.out.contains("u = embed_a."), a.out)
+            XCTAssertTrue(a.out.contains("accuracy 100.00%"), a.out)
+        }
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("keras-\(getpid()).npz").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let c = try t.run(["convert", t.fixture("keras/mixed.keras"), out])
+        XCTAssertEqual(c.status, 0, c.err)
+        XCTAssertTrue(try t.run(["inspect", out]).out.contains("half.kernel"))
+        let bad = try t.run(["inspect", t.fixture("keras/huge_declared.weights.h5")])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.err.contains("huge_declared.weights.h5") && bad.err.contains("declares"), bad.err)
+    }
 }
