@@ -115,12 +115,15 @@ public enum CheckpointLoader {
     /// numbers; a zip archive counts, so that a damaged torch file is reported, not skipped).
     /// Reads only the file's first bytes through a memory map.
     public static func recognizes(path: String) -> Bool {
+        if OrbaxFormat.isCheckpointDirectory(path) { return true }
         guard let source = try? ByteSource(path: path) else { return false }
         return formats.contains { $0.recognizes(source) } || ZipArchive.looksLikeZip(source)
     }
 
     /// Maps `path` and reads it with the first format that recognises it.
     public static func load(path: String) throws -> Checkpoint {
+        // Orbax checkpoints are directories (docs/formats.md §15).
+        if OrbaxFormat.isCheckpointDirectory(path) { return try OrbaxFormat.read(directory: path) }
         let source = try ByteSource(path: path)
         for f in formats where f.recognizes(source) {
             return try f.read(source)
