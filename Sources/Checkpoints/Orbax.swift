@@ -213,14 +213,13 @@ struct ZarrArray {
         let out = UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 1), alignment: 64)
         var adopted = false
         defer { if !adopted { out.deallocate() } }
-        if bytes > 0 { memset(out, 0, bytes) }
         let rank = shape.count
         let grid = (0..<rank).map { (shape[$0] + chunks[$0] - 1) / chunks[$0] }
         // The unit that is compressed on its own: the inner chunk of a shard, else the chunk.
         let unit = shardInner ?? chunks
         let unitCount = try ZarrArray.product(unit, "inner chunk", dir)
         let unitBytes = unitCount * item
-        let scratch = UnsafeMutableRawPointer.allocate(byteCount: max(unitBytes, 1), alignment: 64)
+        let scratch = UnsafeMutableRawPointer.allocate(byteCount: chunks == shape && shardInner == nil ? 1 : max(unitBytes, 1), alignment: 64)
         defer { scratch.deallocate() }
         // Logical (C-order) strides of the output; a Fortran-stored array keeps Fortran layout.
         let outStrides = fortran ? Tensor.fortranStrides(shape) : Tensor.contiguousStrides(shape)
@@ -244,7 +243,10 @@ struct ZarrArray {
                         let off = data.loadUnaligned(fromByteOffset: indexStart + 16 * k, as: UInt64.self).littleEndian
                         let len = data.loadUnaligned(fromByteOffset: indexStart + 16 * k + 8, as: UInt64.self).littleEndian
                         let origin = (0..<rank).map { idx[$0] * chunks[$0] + j[$0] * inner[$0] }
-                        if !(off == UInt64.max && len == UInt64.max) {
+                        if off == UInt64.max && len == UInt64.max {
+                            memset(scratch, 0, max(unitBytes, 1))
+                            copyUnit(origin: origin, unit: unit, unitStrides: unitStrides, outStrides: outStrides, out: out)
+                        } else {
                             guard off <= UInt64(indexStart), len <= UInt64(indexStart) - off else {
                                 throw ZarrArray.fail(path, "inner chunk \(k) at \(off) (+\(len)) lies outside the shard")
                             }
@@ -255,12 +257,30 @@ struct ZarrArray {
                         var d = rank - 1
                         while d >= 0 { j[d] += 1; if j[d] < per[d] { break }; j[d] = 0; d -= 1 }
                     }
+                } else if chunks == shape {
+                    // One chunk holds the whole array (what Orbax writes by default): decoded in place.
+                    try decode(data, into: out, expected: bytes, chunk: path)
                 } else {
                     try decode(data, into: scratch, expected: unitBytes, chunk: path)
                     copyUnit(origin: (0..<rank).map { idx[$0] * chunks[$0] }, unit: unit, unitStrides: unitStrides, outStrides: outStrides, out: out)
                 }
             } else if !fill {
                 throw ZarrArray.fail(path, "chunk \(idx) is missing and the array has no fill value")
+            } else if bytes > 0 {
+                // A missing chunk is the fill value (zeros: the fill values Orbax writes).
+                memset(scratch, 0, max(unitBytes, 1))
+                if let inner = shardInner {
+                    let per = (0..<rank).map { chunks[$0] / inner[$0] }
+                    var j = [Int](repeating: 0, count: rank)
+                    for _ in 0..<per.reduce(1, *) {
+                        copyUnit(origin: (0..<rank).map { idx[$0] * chunks[$0] + j[$0] * inner[$0] }, unit: unit,
+                                 unitStrides: unitStrides, outStrides: outStrides, out: out)
+                        var d = rank - 1
+                        while d >= 0 { j[d] += 1; if j[d] < per[d] { break }; j[d] = 0; d -= 1 }
+                    }
+                } else {
+                    copyUnit(origin: (0..<rank).map { idx[$0] * chunks[$0] }, unit: unit, unitStrides: unitStrides, outStrides: outStrides, out: out)
+                }
             }
             var d = rank - 1
             while d >= 0 { idx[d] += 1; if idx[d] < grid[d] { break }; idx[d] = 0; d -= 1 }
@@ -364,6 +384,9 @@ public enum OrbaxFormat {
                 }
                 return a.keys.count < b.keys.count
             }
+            // Arrays are read concurrently (each decompresses on its own); results keep leaf order.
+            struct Job: Sendable { let name: String; let type: String; let dir: String }
+            var jobs: [Job] = []
             for leaf in leaves {
                 let keyPath = (itemName.isEmpty || items.count == 1 ? [] : [itemName]) + leaf.keys
                 let name = keyPath.joined(separator: ".")
@@ -373,12 +396,29 @@ public enum OrbaxFormat {
                       leaf.keys.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." }) else {
                     throw CheckpointError(path: metaPath, "leaf '\(name)' names a directory outside the checkpoint")
                 }
-                let arrayDir = (dir as NSString).appendingPathComponent(dirName)
-                switch leaf.type {
+                jobs.append(Job(name: name, type: leaf.type, dir: (dir as NSString).appendingPathComponent(dirName)))
+            }
+            /// One slot per job, each written by one iteration only.
+            final class Slots: @unchecked Sendable {
+                var r: [Result<Tensor, Error>?]
+                init(_ n: Int) { r = Array(repeating: nil, count: n) }
+            }
+            let slots = Slots(jobs.count), all = jobs
+            let arrays = ["jax.Array", "np.ndarray", "scalar"]
+            slots.r.withUnsafeMutableBufferPointer { buf in
+                nonisolated(unsafe) let b = buf
+                DispatchQueue.concurrentPerform(iterations: all.count) { i in
+                    guard arrays.contains(all[i].type) else { return }
+                    b[i] = Result { try ZarrArray(dir: all[i].dir).read(name: all[i].name) }
+                }
+            }
+            let results = slots.r
+            for (i, job) in jobs.enumerated() {
+                let name = job.name
+                switch job.type {
                 case "jax.Array", "np.ndarray", "scalar":
-                    let z = try ZarrArray(dir: arrayDir)
-                    let t = try z.read(name: name)
-                    if leaf.type == "scalar", t.shape.isEmpty {
+                    let t = try results[i]!.get()
+                    if job.type == "scalar", t.shape.isEmpty {
                         let v = try t.doubleValues()[0]
                         if t.dtype.isFloatingPoint { metadata.append((name, .double(v))) }
                         else if t.dtype == .bool { metadata.append((name, .bool(v != 0))) }
@@ -387,7 +427,7 @@ public enum OrbaxFormat {
                         tensors.append(t)
                     }
                 default:
-                    metadata.append((name, .string("<\(leaf.type)>")))
+                    metadata.append((name, .string("<\(job.type)>")))
                 }
             }
         }
