@@ -1,7 +1,7 @@
 # IrrepScope. `make run` runs the main job; `make test` runs the tests. Both install what a
 # fresh Debian machine lacks first (apt-get as root; skipped when everything is present).
 SWIFT ?= swift
-DEBS := libfftw3-dev libopenblas-dev zlib1g-dev pkg-config
+DEBS := libfftw3-dev libopenblas-dev zlib1g-dev pkg-config libhdf5-dev libzstd-dev
 # The tests also render a report in a real browser (headless Chromium).
 TEST_DEBS := chromium
 # Release builds link the Swift runtime statically: a self-contained binary (less dynamic

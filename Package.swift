@@ -15,7 +15,8 @@
 //     ├─ NeuronData    strided neuron matrices, power tables and summaries, worker threads, BLAS threads
 //     ├─ Checkpoints   file → named tensors (npy, and the checkpoint formats)
 //     └─ JSONOutput    fast streaming JSON writer for machine-readable output
-//   CFFTW, CBLAS, CZlib  system libraries (Debian: libfftw3-dev, libopenblas-dev, zlib1g-dev)
+//   CFFTW, CBLAS, CZlib, CHDF5, CZstd  system libraries (Debian: libfftw3-dev, libopenblas-dev, zlib1g-dev,
+//                        libhdf5-dev, libzstd-dev)
 //   CKernels             small C loops built for AVX-512/AVX2/baseline, chosen at load time
 import PackageDescription
 
@@ -53,11 +54,21 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        .systemLibrary(
+            name: "CHDF5",
+            pkgConfig: "hdf5",
+            providers: [.apt(["libhdf5-dev"])]
+        ),
+        .systemLibrary(
+            name: "CZstd",
+            pkgConfig: "libzstd",
+            providers: [.apt(["libzstd-dev"])]
+        ),
         .target(name: "JSONOutput", dependencies: ["CKernels"], exclude: ["README.md"]),
         .target(name: "CKernels"),
         .target(name: "NeuronData", dependencies: ["CBLAS"], exclude: ["README.md"]),
         .target(name: "Fourier", dependencies: ["NeuronData", "CFFTW", "CBLAS", "CKernels"], exclude: ["README.md"]),
-        .target(name: "Checkpoints", dependencies: ["CZlib", "CKernels", "JSONOutput"], exclude: ["README.md"]),
+        .target(name: "Checkpoints", dependencies: ["CZlib", "CHDF5", "CZstd", "CKernels", "JSONOutput"], exclude: ["README.md"]),
         .target(name: "Groups", dependencies: ["NeuronData", "CBLAS", .product(name: "BigInt", package: "BigInt")],
                 exclude: ["README.md"]),
         .target(name: "Analysis", dependencies: ["NeuronData", "Fourier", "Groups", "Checkpoints", "CBLAS", "CKernels"], exclude: ["README.md"]),

@@ -113,6 +113,9 @@ public enum NetworkLocator {
     static let leftCues = ["left", "_a", ".a", "w_x", "_x", "embed_a", "first", "x_emb", "emb1", "embed1", "in1", "a_emb"]
     static let rightCues = ["right", "_b", ".b", "w_y", "_y", "embed_b", "second", "y_emb", "emb2", "embed2", "in2", "b_emb"]
 
+    /// Key-path parts of optimizer state, left out of the generic search.
+    static let optimizerCues = ["opt_state", "optimizer.", "exp_avg", "momentum_buffer"]
+
     static func has(_ name: String, _ cues: [String]) -> Bool {
         let s = name.lowercased()
         return cues.contains { s.contains($0) }
@@ -205,9 +208,11 @@ public enum NetworkLocator {
         }
 
         // 3. Generic: tensors with an axis of length |G|, grouped by the other axis (the width).
+        // Optimizer moments (Optax `opt_state`, torch `optimizer`) mirror the parameters' shapes.
+        let parameters = floats.filter { !has($0.name, optimizerCues) }
         var byWidth: [Int: [Tensor]] = [:]
         var widthOrder: [Int] = []
-        for t in floats {
+        for t in parameters {
             let s = t.rank == 3 ? Array(t.shape.dropFirst()) : t.shape
             guard s.count == 2, s.contains(n) else { continue }
             let m = s[0] == n ? s[1] : s[0]
@@ -274,11 +279,14 @@ public enum NetworkLocator {
         return (compose(ue, rows: 0), compose(ve, rows: d))
     }
 
-    /// The bias next to a weight tensor: `X.bias` for `X.weight` (PyTorch's nn.Linear), a 1-D
+    /// The bias next to a weight tensor: `X.bias` for `X.weight` (PyTorch's nn.Linear) or
+    /// `X.kernel` (Flax and Keras Dense), a 1-D
     /// floating-point tensor of `length`; nil when there is none.
     public static func bias(of weight: String, length: Int, in checkpoint: Checkpoint) -> Tensor? {
-        guard weight.hasSuffix("weight") else { return nil }
-        let name = String(weight.dropLast("weight".count)) + "bias"
+        // `X.kernel` → `X.bias` for Flax/Keras Dense layers.
+        let stem = weight.hasSuffix("weight") ? "weight" : weight.hasSuffix(".kernel") ? "kernel" : nil
+        guard let stem else { return nil }
+        let name = String(weight.dropLast(stem.count)) + "bias"
         guard let t = checkpoint.tensors.first(where: { $0.name == name }), t.rank == 1, t.shape[0] == length,
               t.dtype.isFloatingPoint else { return nil }
         return t

@@ -43,12 +43,17 @@ public enum BatchInputs {
         for p in paths {
             var isDir: ObjCBool = false
             if fm.fileExists(atPath: p, isDirectory: &isDir) {
-                if isDir.boolValue {
+                if isDir.boolValue, OrbaxFormat.isCheckpointDirectory(p) {
+                    files.append((p, p))  // one Orbax step directory
+                } else if isDir.boolValue {
                     let names = try fm.contentsOfDirectory(atPath: p).filter { !$0.hasPrefix(".") }.sorted()
                     found += names.map { (p as NSString).appendingPathComponent($0) }.filter {
                         var d: ObjCBool = false
                         return fm.fileExists(atPath: $0, isDirectory: &d) && !d.boolValue
                     }.map { ($0, p) }
+                    // Orbax step directories (ckpt/0, ckpt/1000, …): one run, ordered by step below.
+                    files += names.map { (p as NSString).appendingPathComponent($0) }
+                        .filter { OrbaxFormat.isCheckpointDirectory($0) }.map { ($0, p) }
                 } else if p.hasSuffix(".txt") || p.hasSuffix(".lst") {
                     // A FIFO named like a list would block the read forever.
                     if let why = ByteSource.unreadableReason(path: p) { throw BatchError("\(p): \(why)") }

@@ -96,10 +96,11 @@ public protocol CheckpointFormat {
 /// Opens any supported weight file by content, not by extension.
 public enum CheckpointLoader {
     /// The formats tried, in order.
-    /// TorchScript precedes torch-zip (both hold `*/data.pkl`; TorchScript adds `code/`).
+    /// TorchScript precedes torch-zip (both hold `*/data.pkl`; TorchScript adds `code/`);
+    /// torch-legacy (a pickle stream with torch's magic number) precedes plain pickles.
     nonisolated(unsafe) public static let formats: [any CheckpointFormat.Type] = [
-        NPYFormat.self, SafetensorsFormat.self, TorchScriptFormat.self, TorchZipFormat.self,
-        NPZFormat.self, TorchLegacyFormat.self, FlaxMsgpackFormat.self,
+        NPYFormat.self, SafetensorsFormat.self, TorchScriptFormat.self, TorchZipFormat.self, KerasArchiveFormat.self,
+        NPZFormat.self, TorchLegacyFormat.self, FlaxMsgpackFormat.self, PicklePytreeFormat.self, KerasHDF5Format.self,
     ]
 
     /// A Git LFS pointer file: a few lines of text, `version https://git-lfs…/spec/v1`,
@@ -114,12 +115,15 @@ public enum CheckpointLoader {
     /// numbers; a zip archive counts, so that a damaged torch file is reported, not skipped).
     /// Reads only the file's first bytes through a memory map.
     public static func recognizes(path: String) -> Bool {
+        if OrbaxFormat.isCheckpointDirectory(path) { return true }
         guard let source = try? ByteSource(path: path) else { return false }
         return formats.contains { $0.recognizes(source) } || ZipArchive.looksLikeZip(source)
     }
 
     /// Maps `path` and reads it with the first format that recognises it.
     public static func load(path: String) throws -> Checkpoint {
+        // Orbax checkpoints are directories (docs/formats.md §16).
+        if OrbaxFormat.isCheckpointDirectory(path) { return try OrbaxFormat.read(directory: path) }
         let source = try ByteSource(path: path)
         for f in formats where f.recognizes(source) {
             return try f.read(source)

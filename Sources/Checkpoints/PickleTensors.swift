@@ -168,7 +168,7 @@ public struct PickleTreeReader {
         try walk(root, key: key, depth: 0, scalars: true)
     }
 
-    private mutating func walk(_ o: PickleObject, key: String, depth: Int, scalars: Bool) throws {
+    mutating func walk(_ o: PickleObject, key: String, depth: Int, scalars: Bool) throws {
         steps += 1
         guard steps <= maxVisits else { throw fail("pickle: object graph too large to walk (more than \(maxVisits) visits; shared sub-trees?)") }
         guard depth <= limits.maxDepth else { throw fail("pickle: objects nested more than \(limits.maxDepth) levels deep at '\(key)'") }
@@ -215,6 +215,11 @@ public struct PickleTreeReader {
         }
     }
 
+    /// `walkPairs` for the pytree readers (PicklePytree.swift).
+    mutating func walkPairsPublic(_ pairs: [(key: PickleObject, value: PickleObject)], key: String, depth: Int, scalars: Bool) throws {
+        try walkPairs(pairs, key: key, depth: depth, scalars: scalars, moduleState: false)
+    }
+
     private mutating func walkCall(_ o: PickleObject, callee: PickleObject, args: PickleObject, key: String,
                                    depth: Int, scalars: Bool) throws {
         let name = callee.globalName ?? "<call>"
@@ -225,6 +230,7 @@ public struct PickleTreeReader {
         if name.hasPrefix("numpy"), name.hasSuffix(".multiarray.scalar") || name.hasSuffix(".multiarray._reconstruct") {
             if try numpyValue(o, name: name, args: args, key: key, scalars: scalars) { return }
         }
+        if try pytreeCall(o, name: name, args: args, key: key, depth: depth, scalars: scalars) { return }
         switch name {
         case "collections.OrderedDict", "builtins.dict", "__builtin__.dict", "collections.defaultdict":
             // OrderedDict([(k, v), …]) in older pickles; SETITEMS in newer. The BUILD state
@@ -290,14 +296,7 @@ public struct PickleTreeReader {
     /// (`multiarray._reconstruct` + BUILD `(1, shape, dtype, is_fortran, bytes)`) tensors, their
     /// bytes copied out of the pickle. False when the pattern does not match (then opaque).
     private mutating func numpyValue(_ o: PickleObject, name: String, args: PickleObject, key: String, scalars: Bool) throws -> Bool {
-        func dtype(_ d: PickleObject) -> (DType, ByteOrder)? {
-            guard case .call(let c, let a) = d.kind, c.globalName == "numpy.dtype",
-                  case .string(let code)? = a.items.first?.kind,
-                  let (t, _) = try? NPYFormat.parseDescr(code, fail: { CheckpointError(path: "", $0) }) else { return nil }
-            var order = ByteOrder.little
-            if let st = d.state, st.items.count > 1, case .string(">") = st.items[1].kind { order = .big }
-            return (t, order)
-        }
+        func dtype(_ d: PickleObject) -> (DType, ByteOrder)? { PickleTreeReader.numpyDType(d) }
         func bytes(_ b: PickleObject) -> [UInt8]? {
             switch b.kind {
             case .bytes(let x): return x
@@ -389,7 +388,7 @@ public struct PickleTreeReader {
         }
     }
 
-    private func intTuple(_ o: PickleObject, what: String, name: String) throws -> [Int] {
+    func intTuple(_ o: PickleObject, what: String, name: String) throws -> [Int] {
         var items = o.items
         if case .call(let c, let args) = o.kind, c.globalName == "torch.Size", let f = args.items.first { items = f.items }
         var out: [Int] = []
