@@ -65,6 +65,11 @@ public protocol GroupTaskNetwork: Sendable {
     /// The outputs f(a, b)[c] for the pairs with a in `rows` and every b:
     /// `out[(a − rows.lowerBound)·n² + b·n + c]`, in double precision.
     func logits(rows: Range<Int>) -> [Double]
+    /// The post-activation value of each hidden neuron i (the `width` neurons; for a
+    /// transformer, the last block's MLP neurons at the last position) at input (a, b):
+    /// `out[((a − rows.lowerBound)·n + b)·width + i]`, in double precision; nil when the
+    /// family does not provide them.
+    func neuronActivations(rows: Range<Int>) -> [Double]?
 }
 
 /// One weight role of a network: its name and element-major values.
@@ -78,6 +83,7 @@ public struct WeightRole: Sendable {
 extension GroupTaskNetwork {
     public var phaseRelation: (plus: [String], minus: [String])? { nil }
     public var notOfThePapersForm: String? { nil }
+    public func neuronActivations(rows: Range<Int>) -> [Double]? { nil }
 
     public func normPowerNu(squaredNorms: [Double]) -> Double {
         let nu = Double(activation.nu)
