@@ -90,6 +90,8 @@ public struct GroupAnalysis: Sendable, ReportsMargins {
     /// apart by shape: the analysis with those axes swapped, measured the same way (set by the
     /// family that knows the file's layout).
     public var transposedLayout: (accuracy: Double, normalizedMargin: Double)? = nil
+    /// A transformer's layout, loss, attention and embedding spectra (set by `TransformerFamily`).
+    public var transformer: TransformerSummary? = nil
 
     public var transposedLayoutFitsBetter: Bool {
         guard let t = transposedLayout else { return false }

@@ -33,6 +33,7 @@ public struct FamilyRejection: Error, CustomStringConvertible, Sendable {
 public enum NetworkFamilies {
     /// Every family IrrepScope knows, most specific first.
     public static let registered: [any NetworkFamily] = [
+        TransformerFamily(),
         OneHiddenLayerFamily(),
         MLPFamily(),
         SparseParityFamily(),

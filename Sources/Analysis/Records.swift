@@ -277,10 +277,12 @@ public struct GroupAnalysisRecord: Codable, Equatable, Sendable {
     public var layout: LayoutRecord
     public var neurons: [NeuronRecord]
     public var summary: Summary
+    /// Transformers only (docs/networks.md §6).
+    public var transformer: TransformerSummary?
 
     enum CodingKeys: String, CodingKey {
         case schemaVersion = "schema_version", file, group, order, width, activation, composition
-        case componentKind = "component_kind", components, roles, layout, neurons, summary
+        case componentKind = "component_kind", components, roles, layout, neurons, summary, transformer
     }
 
     public init(from decoder: Decoder) throws {
@@ -298,6 +300,7 @@ public struct GroupAnalysisRecord: Codable, Equatable, Sendable {
         layout = try c.decode(LayoutRecord.self, forKey: .layout)
         neurons = try c.decodeIfPresent([NeuronRecord].self, forKey: .neurons) ?? []
         summary = try c.decode(Summary.self, forKey: .summary)
+        transformer = try c.decodeIfPresent(TransformerSummary.self, forKey: .transformer)
     }
 
     /// The record of an analysis; `neurons` false leaves the per-neuron records out (when they
@@ -309,6 +312,7 @@ public struct GroupAnalysisRecord: Codable, Equatable, Sendable {
         componentKind = a.isCyclic ? "frequency" : "irrep"
         components = a.componentLabels; roles = a.roles
         self.layout = LayoutRecord(layout, roles: a.roles)
+        transformer = a.transformer
         let label = Self.labeller(a)
         neurons = withNeurons ? a.neurons.map { NeuronRecord($0, roles: a.roles, label: label) } : []
         var per: [String: Int] = [:]

@@ -168,6 +168,7 @@ public enum AnalysisRendering {
         if let t = s.transposedLayout { alternativeJSON(j, "transposed_layout", t) }
         if let o = s.otherComposition { alternativeJSON(j, "other_composition", o) }
         j.endObject()
+        if let t = a.transformer { TransformerRendering.json(j, t) }
         j.endObject()
     }
 
@@ -266,6 +267,7 @@ public enum AnalysisRendering {
             + (a.layout.elementOrder.map { "; element order from \($0)" } ?? "")
         let tensors = a.roles.map { "\($0) = \(tensorText(a.layout, $0))" }.joined(separator: ", ")
         out.write("layout: \(a.layout.kind): \(tensors)\(hidden)\n\n")
+        if let t = a.transformer { TransformerRendering.text(t, componentKind: a.componentKind, out) }
         let kind = a.componentKind
         out.write("max normalized power (\(kind), trivial excluded):\n")
         for role in a.roles {
