@@ -105,7 +105,7 @@ def main():
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.wd, betas=(0.9, 0.98))
     config = {k: v for k, v in vars(args).items()}
     config.update(layout="progress-measures", act_fn="relu", d_vocab=p + 1, n_ctx=3, d_head=args.d_model // args.heads,
-                  task="(a + b) mod p, input [a, b, =], '=' token id p", torch=torch.__version__,
+                  task="(a + b) mod p, input [a, b, =], '=' token id p", torch=str(torch.__version__),
                   python=platform.python_version())
 
     def save(name, epoch, train_losses, test_losses):
