@@ -240,17 +240,20 @@ public struct TransformerNetwork: GroupTaskNetwork {
         // Block 0: every quantity up to the attention scores depends on one token at one
         // position, so it comes from block0's tables.
         let queries = L > 1 ? Array(0..<T) : [T - 1]
+        let bO0 = W.blocks[0].bO
+        block0.x.withUnsafeBufferPointer { x0 in block0.q.withUnsafeBufferPointer { q0 in block0.k.withUnsafeBufferPointer { k0 in
+        block0.p.withUnsafeBufferPointer { p0 in X.withUnsafeMutableBufferPointer { X in
         for pair in 0..<B {
             for q in queries {
                 let out = (L > 1 ? pair * T + q : pair) * d
                 let tq = slot(pair, q)
-                for k in 0..<d { X[out + k] = block0.x[tq * d + k] + W.blocks[0].bO[k] }
+                for k in 0..<d { X[out + k] = x0[tq * d + k] + bO0[k] }
                 for h in 0..<H {
                     var top = -Double.infinity
                     for kpos in 0...q {
                         let tk = slot(pair, kpos)
                         var s = 0.0
-                        for j in 0..<e { s += block0.q[(tq * H + h) * e + j] * block0.k[(tk * H + h) * e + j] }
+                        for j in 0..<e { s += q0[(tq * H + h) * e + j] * k0[(tk * H + h) * e + j] }
                         scores[kpos] = s * scale
                         top = max(top, scores[kpos])
                     }
@@ -260,7 +263,7 @@ public struct TransformerNetwork: GroupTaskNetwork {
                         let a = scores[kpos] / z
                         let tk = slot(pair, kpos)
                         let p = (tk * H + h) * d
-                        for k in 0..<d { X[out + k] += a * block0.p[p + k] }
+                        for k in 0..<d { X[out + k] += a * p0[p + k] }
                         if attentionStatistics, L == 1, q == T - 1, kpos < 2 {
                             attention[4 * h + 2 * kpos] += a; attention[4 * h + 2 * kpos + 1] += a * a
                         }
@@ -268,6 +271,7 @@ public struct TransformerNetwork: GroupTaskNetwork {
                 }
             }
         }
+        } } } } }
         mlp(W.blocks[0], &X, rowsCount: L > 1 ? B * T : B, hidden: &hidden, keepHidden: L == 1)
         // Blocks 1 ..< L on the full residual stream.
         if L > 1 {
