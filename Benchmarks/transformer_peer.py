@@ -18,13 +18,16 @@ x = g["embed.W_E"].T[tokens] + g["pos_embed.W_pos"][None]           # (P, 3, d)
 P = "blocks.0."
 H, e, d = g[P + "attn.W_Q"].shape
 WQ = g[P + "attn.W_Q"].reshape(H * e, d).T; WK = g[P + "attn.W_K"].reshape(H * e, d).T; WV = g[P + "attn.W_V"].reshape(H * e, d).T
-q = (x @ WQ).reshape(-1, 3, H, e); k = (x @ WK).reshape(-1, 3, H, e); v = (x @ WV).reshape(-1, 3, H, e)
+n2 = len(a)
+x2 = x.reshape(n2 * 3, d)                                               # 2-D: one BLAS gemm per product
+q = (x2 @ WQ).reshape(n2, 3, H, e); k = (x2 @ WK).reshape(n2, 3, H, e); v = (x2 @ WV).reshape(n2, 3, H, e)
 s = np.einsum("pqhe,pkhe->phqk", q, k, optimize=True) / math.sqrt(e)
 s = np.where(np.tril(np.ones((3, 3), bool)), s, -np.inf)
 s = np.exp(s - s.max(-1, keepdims=True)); s /= s.sum(-1, keepdims=True)
-zz = np.einsum("phqk,pkhe->pqhe", s, v, optimize=True).reshape(-1, 3, H * e)
-x = x + zz @ g[P + "attn.W_O"].T
-x = x + np.maximum(x @ g[P + "mlp.W_in"].T + g[P + "mlp.b_in"], 0) @ g[P + "mlp.W_out"].T + g[P + "mlp.b_out"]
+zz = np.einsum("phqk,pkhe->pqhe", s, v, optimize=True).reshape(n2 * 3, H * e)
+x2 = x2 + zz @ g[P + "attn.W_O"].T
+x2 = x2 + np.maximum(x2 @ g[P + "mlp.W_in"].T + g[P + "mlp.b_in"], 0) @ g[P + "mlp.W_out"].T + g[P + "mlp.b_out"]
+x = x2.reshape(n2, 3, d)
 logits = (x[:, -1] @ g["unembed.W_U"])[:, :p]
 labels = (a + b) % p
 acc = (logits.argmax(1) == labels).mean()
