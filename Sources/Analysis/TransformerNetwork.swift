@@ -241,6 +241,10 @@ public struct TransformerNetwork: GroupTaskNetwork {
         // position, so it comes from block0's tables.
         let queries = L > 1 ? Array(0..<T) : [T - 1]
         let bO0 = W.blocks[0].bO
+        // One block without LN2: the MLP's pre-activation is linear in the residual stream, so
+        // it is assembled from block0's W_in tables and the attention weights (no W_in gemm).
+        let direct = L == 1 ? block0.mlpIn : nil
+        var weightsA = [Double](repeating: 0, count: direct == nil ? 0 : B * H * T)
         block0.x.withUnsafeBufferPointer { x0 in block0.q.withUnsafeBufferPointer { q0 in block0.k.withUnsafeBufferPointer { k0 in
         block0.p.withUnsafeBufferPointer { p0 in X.withUnsafeMutableBufferPointer { X in
         for pair in 0..<B {
@@ -264,6 +268,7 @@ public struct TransformerNetwork: GroupTaskNetwork {
                         let tk = slot(pair, kpos)
                         let p = (tk * H + h) * d
                         for k in 0..<d { X[out + k] += a * p0[p + k] }
+                        if direct != nil { weightsA[(pair * H + h) * T + kpos] = a }
                         if attentionStatistics, L == 1, q == T - 1, kpos < 2 {
                             attention[4 * h + 2 * kpos] += a; attention[4 * h + 2 * kpos + 1] += a * a
                         }
@@ -272,7 +277,25 @@ public struct TransformerNetwork: GroupTaskNetwork {
             }
         }
         } } } } }
-        mlp(W.blocks[0], &X, rowsCount: L > 1 ? B * T : B, hidden: &hidden, keepHidden: L == 1)
+        if let direct {
+            let act = activation
+            direct.x.withUnsafeBufferPointer { xin in direct.r.withUnsafeBufferPointer { rin in hidden.withUnsafeMutableBufferPointer { hd in
+                for pair in 0..<B {
+                    let o = pair * m, tq = slot(pair, T - 1)
+                    for i in 0..<m { hd[o + i] = xin[tq * m + i] + direct.c[i] }
+                    for h in 0..<H { for kpos in 0..<T {
+                        let a = weightsA[(pair * H + h) * T + kpos], base = (slot(pair, kpos) * H + h) * m
+                        for i in 0..<m { hd[o + i] += a * rin[base + i] }
+                    } }
+                    for i in 0..<m { hd[o + i] = act.apply(hd[o + i]) }
+                }
+            } } }
+            var O = [Double](repeating: 0, count: B * d)
+            gemm(hidden, B, m, W.blocks[0].wOut, d, transB: true, into: &O, bias: W.blocks[0].bOut)
+            for r in 0..<(B * d) { X[r] += O[r] }
+        } else {
+            mlp(W.blocks[0], &X, rowsCount: L > 1 ? B * T : B, hidden: &hidden, keepHidden: L == 1)
+        }
         // Blocks 1 ..< L on the full residual stream.
         if L > 1 {
             var Y = [Double](repeating: 0, count: B * T * d)
@@ -368,6 +391,9 @@ struct Block0Tables: Sendable {
     /// Slots: position 0 and 1 hold the |G| group tokens (element order), position 2 the `=` token.
     let n: Int
     let x: [Double], q: [Double], k: [Double], p: [Double]
+    /// For one block without LN2: x = W_in·x_slot, r = W_in·p_h(slot) (slots × heads × d_mlp),
+    /// c = W_in·b_O + b_in, so that the pre-activation is x + c + Σ_h Σ_j A_hj r_h(slot_j).
+    let mlpIn: (x: [Double], r: [Double], c: [Double])?
 
     init(_ W: TransformerWeights, tokenOfElement: [Int], equalsToken: Int?) {
         let n = tokenOfElement.count, d = W.dModel, H = W.heads, e = W.dHead
@@ -399,6 +425,21 @@ struct Block0Tables: Sendable {
             p[(s * H + h) * d + c] = acc
         } } }
         self.x = x; self.p = p
+        if W.blocks.count == 1, blk.ln2 == nil {
+            let m = W.dMLP
+            func times(_ v: [Double], rows: Int) -> [Double] {   // (rows × d) · W_inᵀ → rows × m
+                var out = [Double](repeating: 0, count: rows * m)
+                v.withUnsafeBufferPointer { vb in blk.wIn.withUnsafeBufferPointer { wb in out.withUnsafeMutableBufferPointer { ob in
+                    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(m), Int32(d), 1,
+                                vb.baseAddress, Int32(d), wb.baseAddress, Int32(d), 0, ob.baseAddress, Int32(m))
+                } } }
+                return out
+            }
+            let cw = times(blk.bO, rows: 1)
+            mlpIn = (times(x, rows: slots), times(p, rows: slots * H), (0..<m).map { cw[$0] + blk.bIn[$0] })
+        } else {
+            mlpIn = nil
+        }
     }
 }
 
