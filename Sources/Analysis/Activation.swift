@@ -1,4 +1,8 @@
-/// The neuron nonlinearity σ of docs/theory.md §1. All are homogeneous: f(λθ, x) = λ^ν f(θ, x).
+import Foundation
+
+/// The neuron nonlinearity σ of docs/theory.md §1. All but the GELUs are homogeneous:
+/// f(λθ, x) = λ^ν f(θ, x). The GELUs are those of transformers (docs/networks.md §6); a network
+/// using one is never of the paper's form.
 public enum Activation: Sendable, Equatable, CustomStringConvertible {
     /// σ(x) = x² (ν = 3 for the group networks).
     case quadratic
@@ -6,12 +10,21 @@ public enum Activation: Sendable, Equatable, CustomStringConvertible {
     case relu
     /// σ(x) = x^k (ν = k + 1); the sparse-parity networks use k = the parity order.
     case power(Int)
+    /// GELU, exact: x·Φ(x) = x/2·(1 + erf(x/√2)) (torch `F.gelu`, TransformerLens `gelu`).
+    case gelu
+    /// GELU, tanh approximation: x/2·(1 + tanh(√(2/π)(x + 0.044715x³))) (TransformerLens
+    /// `gelu_new`, `gelu_fast`; torch `approximate="tanh"`).
+    case geluTanh
 
-    /// Degree of σ's homogeneity.
+    /// Whether σ is homogeneous (the GELUs are not).
+    public var isHomogeneous: Bool { self != .gelu && self != .geluTanh }
+
+    /// Degree of σ's homogeneity (for the GELUs 1, their degree as x → ±∞, used only to print
+    /// a norm: they are not homogeneous).
     public var degree: Int {
         switch self {
         case .quadratic: return 2
-        case .relu: return 1
+        case .relu, .gelu, .geluTanh: return 1
         case .power(let k): return k
         }
     }
@@ -27,15 +40,22 @@ public enum Activation: Sendable, Equatable, CustomStringConvertible {
             var r = 1.0
             for _ in 0..<k { r *= x }
             return r
+        case .gelu: return 0.5 * x * (1 + Foundation.erf(x * 0.7071067811865476))
+        case .geluTanh:
+            let inner: Double = 0.7978845608028654 * (x + 0.044715 * x * x * x)
+            return 0.5 * x * (1 + Foundation.tanh(inner))
         }
     }
 
-    /// Parses `quadratic`, `relu`, `x^k` / `power:k`.
+    /// Parses `quadratic`, `relu`, `x^k` / `power:k`, `gelu` (exact), `gelu_new` / `gelu_tanh` /
+    /// `gelu_fast` (tanh approximation).
     public init?(name: String) {
         let s = name.lowercased()
         switch s {
         case "quadratic", "x^2", "square": self = .quadratic
         case "relu": self = .relu
+        case "gelu": self = .gelu
+        case "gelu_new", "gelu_tanh", "gelu_fast", "gelu_pytorch_tanh": self = .geluTanh
         default:
             let digits = s.hasPrefix("x^") ? s.dropFirst(2) : (s.hasPrefix("power:") ? s.dropFirst(6) : "")
             guard let k = Int(digits), k >= 1 else { return nil }
@@ -48,6 +68,8 @@ public enum Activation: Sendable, Equatable, CustomStringConvertible {
         case .quadratic: return "quadratic"
         case .relu: return "relu"
         case .power(let k): return "x^\(k)"
+        case .gelu: return "gelu"
+        case .geluTanh: return "gelu_new"
         }
     }
 }

@@ -37,6 +37,10 @@ public struct AnalysisRequest: Sendable {
     public var elementOrderOneBased = false
     /// Tensors named by the user (and their element axes, the instance of an instance axis).
     public var tensors = LayoutRequest()
+    /// Transformers: the `=` token's id (nil: |G|, docs/networks.md §6).
+    public var equalsToken: Int?
+    /// Transformers: the input is [a, b], without the `=` token.
+    public var twoTokenInput = false
     /// Count the trivial component (DC) in normalizations and maxima.
     public var includeTrivial = false
     /// Top components listed per neuron.

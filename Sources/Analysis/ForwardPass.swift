@@ -286,6 +286,7 @@ struct SingleFilter: Sendable {
         case .relu: k = 1; cSigma = 2.001
         case .quadratic: k = 2; cSigma = 7
         case .power(let d): k = d; cSigma = Double(3 * d + 1)
+        case .gelu, .geluTanh: return nil   // not bounded by the screen's analysis: double only
         }
         let eps = 0x1p-24
         guard n >= 1, m >= 1, k >= 1, k <= 40, Double(m) * eps < 0x1p-8 else { return nil }
@@ -494,6 +495,9 @@ func fillHidden<T: BinaryFloatingPoint>(_ h: UnsafeMutablePointer<T>, _ x: Unsaf
     case .quadratic: (kind, k) = (0, 2)
     case .relu: (kind, k) = (1, 1)
     case .power(let d): (kind, k) = (2, Int32(max(d, 1)))
+    case .gelu, .geluTanh:
+        for i in 0..<m { h[i] = T(activation.apply(Double(x[i] + y[i]))) }
+        return
     }
     if T.self == Float.self {
         irrepscope_hidden_f32(UnsafeRawPointer(x).assumingMemoryBound(to: Float.self), UnsafeRawPointer(y).assumingMemoryBound(to: Float.self),

@@ -96,6 +96,8 @@ public struct GroupAnalysis: Sendable, ReportsMargins {
     /// The function-level attribution (docs/attribution.md): nil when not asked for or the
     /// group is larger than `Attribution.maximumOrder`.
     public var attribution: Attribution? = nil
+    /// A transformer's layout, loss, attention and embedding spectra (set by `TransformerFamily`).
+    public var transformer: TransformerSummary? = nil
 
     public var transposedLayoutFitsBetter: Bool {
         guard let t = transposedLayout else { return false }

@@ -33,6 +33,7 @@ public struct FamilyRejection: Error, CustomStringConvertible, Sendable {
 public enum NetworkFamilies {
     /// Every family IrrepScope knows, most specific first.
     public static let registered: [any NetworkFamily] = [
+        TransformerFamily(),
         OneHiddenLayerFamily(),
         MLPFamily(),
         SparseParityFamily(),
@@ -67,8 +68,9 @@ public protocol GroupTaskNetwork: Sendable {
     func logits(rows: Range<Int>) -> [Double]
     /// The post-activation value of every hidden neuron at the pairs with a in `rows` and every
     /// b: `out[((a − rows.lowerBound)·n + b)·width + i]` = h_i(a, b), in double precision, for
-    /// the hidden-layer measures of docs/attribution.md §6. nil (the default) when the family
-    /// has no hidden layer whose neurons are the `width` neurons of `roles`.
+    /// the hidden-layer measures of docs/attribution.md §6 (for a transformer, the last block's
+    /// MLP neurons at the last position). nil (the default) when the family has no hidden layer
+    /// whose neurons are the `width` neurons of `roles`.
     func neuronActivations(rows: Range<Int>) -> [Double]?
 }
 

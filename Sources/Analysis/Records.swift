@@ -308,10 +308,12 @@ public struct GroupAnalysisRecord: Codable, Equatable, Sendable {
     public var summary: Summary
     /// The profiled neurons, largest norm first (empty unless asked for: `--neurons K`).
     public var neuronProfiles: [NeuronProfileRecord] = []
+    /// Transformers only (docs/networks.md §6).
+    public var transformer: TransformerSummary?
 
     enum CodingKeys: String, CodingKey {
         case schemaVersion = "schema_version", file, group, order, width, activation, composition
-        case componentKind = "component_kind", components, roles, layout, neurons, summary
+        case componentKind = "component_kind", components, roles, layout, neurons, summary, transformer
         case neuronProfiles = "neuron_profiles"
     }
 
@@ -331,6 +333,7 @@ public struct GroupAnalysisRecord: Codable, Equatable, Sendable {
         neurons = try c.decodeIfPresent([NeuronRecord].self, forKey: .neurons) ?? []
         summary = try c.decode(Summary.self, forKey: .summary)
         neuronProfiles = try c.decodeIfPresent([NeuronProfileRecord].self, forKey: .neuronProfiles) ?? []
+        transformer = try c.decodeIfPresent(TransformerSummary.self, forKey: .transformer)
     }
 
     /// The record of an analysis; `neurons` false leaves the per-neuron records out (when they
@@ -342,6 +345,7 @@ public struct GroupAnalysisRecord: Codable, Equatable, Sendable {
         componentKind = a.isCyclic ? "frequency" : "irrep"
         components = a.componentLabels; roles = a.roles
         self.layout = LayoutRecord(layout, roles: a.roles)
+        transformer = a.transformer
         let label = Self.labeller(a)
         neurons = withNeurons ? a.neurons.map { NeuronRecord($0, roles: a.roles, label: label) } : []
         if withNeurons, let hidden = a.attribution?.hidden {

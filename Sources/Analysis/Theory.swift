@@ -43,7 +43,7 @@ public struct MarginBound: Sendable, Equatable {
     public static func parity(k: Int, width m: Int, activation: Activation) -> MarginBound {
         let minWidth = 1 << max(k - 1, 0)
         let theorem = "Theorem 8"
-        if activation.degree != k || activation == .relu {
+        if activation.degree != k || activation == .relu || !activation.isHomogeneous {
             return MarginBound(value: nil, theorem: theorem, minimumWidth: minWidth,
                                reason: "Theorem 8 needs the activation x^\(k), not \(activation)")
         }

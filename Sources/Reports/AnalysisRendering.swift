@@ -170,6 +170,7 @@ public enum AnalysisRendering {
         if let o = s.otherComposition { alternativeJSON(j, "other_composition", o) }
         if let t = s.attribution { AttributionRendering.json(j, t) }
         j.endObject()
+        if let t = a.transformer { TransformerRendering.json(j, t) }
         if !a.neuronProfiles.isEmpty { profilesJSON(j, a.neuronProfiles, roles: a.roles) }
         j.endObject()
     }
@@ -286,6 +287,7 @@ public enum AnalysisRendering {
             + (a.layout.elementOrder.map { "; element order from \($0)" } ?? "")
         let tensors = a.roles.map { "\($0) = \(tensorText(a.layout, $0))" }.joined(separator: ", ")
         out.write("layout: \(a.layout.kind): \(tensors)\(hidden)\n\n")
+        if let t = a.transformer { TransformerRendering.text(t, componentKind: a.componentKind, out) }
         let kind = a.componentKind
         out.write("max normalized power (\(kind), trivial excluded):\n")
         for role in a.roles {

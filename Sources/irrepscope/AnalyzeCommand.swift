@@ -15,7 +15,9 @@ struct AnalyzeCommand: ParsableCommand {
         embeddings and an output matrix of any trainer, summed-embedding MLPs, and embeddings \
         followed by a hidden matrix (W_x, W_y, W, W_U: u = W_x·W[:d], v = W_y·W[d:]), and MLPs with \
         a concatenated one-hot input (nn.Linear(2|G|, m): u, v its two halves) or biases, which are \
-        part of the forward pass (γ* only when every bias is zero). Without --group the group is \
+        part of the forward pass (γ* only when every bias is zero), and transformers (the \
+        progress-measures code's and TransformerLens layouts, input [a, b, =]; --equals-token, \
+        --no-equals; u = W_in·W_E, w = W_U·W_out per MLP neuron; no γ*). Without --group the group is \
         the one the checkpoint's metadata names, or C_p for an axis of prime length p. Accuracy and \
         margin are those of the double-precision forward pass (reached through a single-precision \
         screen with a rigorous error bound). Per neuron: the dominant \
@@ -98,8 +100,14 @@ struct AnalysisOptions: ParsableArguments {
     @Option(help: "Parity: the support S as comma-separated 0-based indices (default: inferred from the weights).")
     var support: String?
 
-    @Option(help: "Activation: quadratic (default for groups), relu, or x^k (default x^K for parity).")
+    @Option(help: "Activation: quadratic (default for groups), relu, or x^k (default x^K for parity); gelu (erf) or gelu_new (tanh) for transformers (default: the checkpoint's config act_fn, else relu).")
     var activation: String?
+
+    @Option(name: .customLong("equals-token"), help: "Transformers: the id of the = token of the input [a, b, =] (default |G|).")
+    var equalsToken: Int?
+
+    @Flag(name: .customLong("no-equals"), help: "Transformers: the input is [a, b], without an = token.")
+    var noEquals = false
 
     @Option(help: "Composition of the labels: right-to-left ((g·h)(x) = g(h(x)), default) or left-to-right.")
     var composition: String = "right-to-left"
@@ -152,8 +160,10 @@ struct AnalysisOptions: ParsableArguments {
             throw ValidationError("--composition must be right-to-left or left-to-right")
         }
         if let a = activation, Activation(name: a) == nil {
-            throw ValidationError("unknown --activation '\(a)' (quadratic, relu, x^k)")
+            throw ValidationError("unknown --activation '\(a)' (quadratic, relu, x^k, gelu, gelu_new)")
         }
+        if noEquals, equalsToken != nil { throw ValidationError("--equals-token and --no-equals exclude each other") }
+        if let t = equalsToken, t < 0 { throw ValidationError("--equals-token must be ≥ 0") }
         if top < 0 || bins < 1 { throw ValidationError("--top must be ≥ 0 and --bins ≥ 1") }
         if let neurons, neurons < 0 { throw ValidationError("--neurons must be ≥ 0") }
         if !(keyThreshold >= 0 && keyThreshold < 1) { throw ValidationError("--key-threshold must lie in [0, 1)") }
@@ -182,6 +192,8 @@ struct AnalysisOptions: ParsableArguments {
         r.tensors.u = u; r.tensors.v = v; r.tensors.w = w
         r.tensors.uAxis = uAxis; r.tensors.vAxis = vAxis; r.tensors.wAxis = wAxis
         r.tensors.instance = instance
+        r.equalsToken = equalsToken
+        r.twoTokenInput = noEquals
         r.includeTrivial = includeTrivial
         r.top = top
         r.bins = bins

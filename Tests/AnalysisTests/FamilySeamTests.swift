@@ -72,7 +72,7 @@ struct RejectingFamily: NetworkFamily {
     }
 
     @Test func theRegistryServesEachTaskAndTheLogitsAreTheNetworksOutputs() throws {
-        #expect(NetworkFamilies.registered.filter { $0.serves(.group("S4")) }.map(\.name) == [OneHiddenLayerFamily().name, MLPFamily().name])
+        #expect(NetworkFamilies.registered.filter { $0.serves(.group("S4")) }.map(\.name) == [TransformerFamily().name, OneHiddenLayerFamily().name, MLPFamily().name])
         #expect(NetworkFamilies.registered.filter { $0.serves(.parity(n: 4, k: 2, support: nil)) }.count == 1)
         // f(a, b)[c] by hand on a tiny network.
         let net = GroupNetwork(order: 3, width: 2, activation: .quadratic,
