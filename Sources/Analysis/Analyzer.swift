@@ -37,7 +37,7 @@ public enum Analyzer {
         case .parity: break
         }
         var group: FiniteGroup? = nil
-        if case .group(let name) = request.task { group = try FiniteGroup.named(name) }
+        if case .group(let name) = request.task { group = try GroupSource.group(name) }
         let candidates = families.filter { $0.serves(request.task) }
         var rejections: [String] = []
         var firstError: Error?
