@@ -82,3 +82,56 @@ public enum GroupIdentification {
         return nil
     }
 }
+
+extension GroupIdentification {
+    /// An isomorphism from a group given by data onto `target`: `map[x]` is the element of
+    /// `target` (right-to-left product) of element x, with map(x·y) = map(x)·map(y). Built
+    /// from images of `source`'s generators with the same element order and class size,
+    /// extended breadth-first and checked on every element and generator (which proves it a
+    /// homomorphism; a bijection then makes it an isomorphism). Nil when there is none or the
+    /// search passes `maximumSteps` element steps.
+    public static func isomorphism(from source: ConcreteGroup, to target: FiniteGroup, maximumSteps: Int = 50_000_000) -> [Int]? {
+        let n = source.order
+        guard n == target.order else { return nil }
+        let sc = DixonSchneider.classData(source)
+        let tt = target.characterTable
+        let gens = source.generators
+        func signature(_ order: Int, _ size: Int) -> Int { order * (n + 1) + size }
+        var targetBySignature: [Int: [Int]] = [:]
+        for y in 0..<n { targetBySignature[signature(target.elementOrder(y), tt.classes[tt.classOf(y)].sizeInt), default: []].append(y) }
+        let candidates = gens.map { s -> [Int] in
+            let c = Int(sc.classOf[s])
+            return targetBySignature[signature(sc.orders[c], sc.members[c].count)] ?? []
+        }
+        if candidates.contains(where: \.isEmpty) { return nil }
+        var steps = 0
+        var images = [Int](repeating: 0, count: gens.count)
+        func attempt() -> [Int]? {
+            var map = [Int](repeating: -1, count: n), used = [Bool](repeating: false, count: n)
+            map[source.identity] = target.identity; used[target.identity] = true
+            var queue = [source.identity], i = 0
+            while i < queue.count {
+                let x = queue[i]; i += 1
+                for (k, s) in gens.enumerated() {
+                    steps += 1
+                    let y = source.multiply(x, s), fy = target.multiply(map[x], images[k])
+                    if map[y] < 0 {
+                        if used[fy] { return nil }
+                        map[y] = fy; used[fy] = true; queue.append(y)
+                    } else if map[y] != fy { return nil }
+                }
+            }
+            return queue.count == n ? map : nil
+        }
+        func search(_ k: Int) -> [Int]? {
+            if steps > maximumSteps { return nil }
+            if k == gens.count { return attempt() }
+            for c in candidates[k] {
+                images[k] = c
+                if let m = search(k + 1) { return m }
+            }
+            return nil
+        }
+        return search(0)
+    }
+}
