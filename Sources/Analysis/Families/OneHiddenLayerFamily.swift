@@ -25,7 +25,8 @@ public struct OneHiddenLayerFamily: NetworkFamily {
         if let b = NetworkLocator.bias(of: layout.w.name, length: g.order, in: checkpoint) {
             throw FamilyRejection(family: name, reason: "its output layer has a bias '\(b.name)' (not the paper's bias-free form)")
         }
-        var (rowOfElement, orderSource) = try ElementOrder.rowOfElement(request, group: g, checkpoint: checkpoint)
+        var (rowOfElement, orderSource): ([Int]?, String?) = request.inferElementOrder ? (nil, nil)
+            : try ElementOrder.rowOfElement(request, group: g, checkpoint: checkpoint)
         try layout.requireNeurons(path: checkpoint.path)
         if request.inferElementOrder {
             let (fu, fv) = try NetworkLocator.inputs(layout, in: checkpoint, rowOfElement: nil)
