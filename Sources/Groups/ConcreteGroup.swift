@@ -66,6 +66,20 @@ public struct ConcreteGroup: GroupKind {
         return Int(storage.index[r]!)
     }
 
+    /// a·b·c (right to left), reusing `buffer` for a permutation group (no allocation in
+    /// the loops of `DixonSchneider`).
+    @inline(__always) func product3(_ a: Int, _ b: Int, _ c: Int, buffer: inout [UInt16]) -> Int {
+        if let t = storage.table { let n = storage.n; return Int(t[Int(t[a * n + b]) * n + c]) }
+        let d = storage.degree
+        return storage.perms!.withUnsafeBufferPointer { p in
+            for x in 0..<d { buffer[x] = p[a * d + Int(p[b * d + Int(p[c * d + x])])] }
+            return Int(storage.index[buffer]!)
+        }
+    }
+
+    /// A buffer for `product3`.
+    func makeBuffer() -> [UInt16] { [UInt16](repeating: 0, count: storage.degree) }
+
     public func inverse(_ a: Int) -> Int { Int(storage.inverses[a]) }
 
     public func elementLabel(_ a: Int) -> String {

@@ -62,6 +62,7 @@ public struct DixonSchneider: CharacterTableProvider {
         var orbit = [Int32](repeating: -1, count: n)
         var orbits: [[Int]] = []
         var stack: [Int] = []
+        var buffer = g.makeBuffer()
         for start in [g.identity] + Array(0..<n) where orbit[start] < 0 {
             let id = Int32(orbits.count)
             orbit[start] = id
@@ -69,7 +70,7 @@ public struct DixonSchneider: CharacterTableProvider {
             stack.append(start)
             while let x = stack.popLast() {
                 for (s, si) in gens {
-                    let y = g.multiply(g.multiply(s, x), si)
+                    let y = g.product3(s, x, si, buffer: &buffer)
                     if orbit[y] < 0 { orbit[y] = id; stack.append(y); members.append(y) }
                 }
             }
@@ -131,9 +132,11 @@ public struct DixonSchneider: CharacterTableProvider {
         // Class matrices on demand, smallest classes first.
         func classMatrix(_ j: Int) -> [Int] {
             var a = [Int](repeating: 0, count: r * r)
+            var buffer = g.makeBuffer()
+            let e = g.identity
             for l in 0..<r {
                 let z = cd.members[l][0]
-                for x in cd.members[j] { a[Int(cd.classOf[g.multiply(g.inverse(x), z)]) * r + l] += 1 }
+                for x in cd.members[j] { a[Int(cd.classOf[g.product3(g.inverse(x), z, e, buffer: &buffer)]) * r + l] += 1 }
             }
             return a.map { $0 % p }
         }
