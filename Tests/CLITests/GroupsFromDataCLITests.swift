@@ -103,6 +103,41 @@ import Testing
         #expect(garbage.status != 0 && garbage.stderr.contains("unclosed"))
     }
 
+    /// A little-endian .npy file (format 1.0) of `values` with `shape`.
+    static func npy(_ name: String, descr: String, shape: [Int], bytes: [UInt8]) throws -> String {
+        var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': (\(shape.map(String.init).joined(separator: ", ")),), }"
+        while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
+        header += "\n"
+        var data: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count & 0xff), UInt8(header.utf8.count >> 8)]
+        data += Array(header.utf8) + bytes
+        let path = FileManager.default.temporaryDirectory
+            .appendingPathComponent("irrepscope-\(ProcessInfo.processInfo.processIdentifier)-\(name)").path
+        try Data(data).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    @Test func anNPYTableDecomposesAsTheNamedGroup() throws {
+        // C_6 as an int64 table; decompose equals C6's (component labels differ: X.i vs k)
+        let n = 6
+        var t: [Int64] = []
+        for a in 0..<n { for b in 0..<n { t.append(Int64((a + b) % n)) } }
+        let table = try Self.npy("c6.npy", descr: "<i8", shape: [n, n], bytes: t.withUnsafeBytes { Array($0) })
+        let w: [Float] = (0..<(n * 4)).map { Float(sin(Double($0) * 1.7)) }
+        let weights = try Self.npy("w6.npy", descr: "<f4", shape: [n, 4], bytes: w.withUnsafeBytes { Array($0) })
+        defer { try? FileManager.default.removeItem(atPath: table); try? FileManager.default.removeItem(atPath: weights) }
+        let c = try CLI.run(["characters", "table:\(table)", "--format", "json"])
+        #expect(c.json?["identified_as"] as? String == "C6")
+        let a = try CLI.run(["decompose", weights, "--group", "table:\(table)", "--neuron-axis", "1", "--format", "json"])
+        let b = try CLI.run(["decompose", weights, "--group", "C6", "--neuron-axis", "1", "--format", "json"])
+        #expect(a.status == 0 && b.status == 0, "\(a.stderr) \(b.stderr)")
+        let na = try #require(a.json?["neurons"] as? [[String: Any]]), nb = try #require(b.json?["neurons"] as? [[String: Any]])
+        #expect(na.count == 4)
+        for (x, y) in zip(na, nb) {
+            let px = try #require(x["max_normalized_power"] as? Double), py = try #require(y["max_normalized_power"] as? Double)
+            #expect(abs(px - py) < 1e-12)
+        }
+    }
+
     @Test func decomposeOnAGroupFromGenerators() throws {
         // irreps has no matrices for such a group and says so
         let i = try CLI.run(["irreps", "perm:(0 1 2),(0 1)"])
