@@ -20,7 +20,7 @@ public struct ConcreteGroup: GroupKind {
         /// Element g's images at perms[g·degree ..< (g+1)·degree] (permutation groups), or nil.
         let perms: [UInt16]?
         let degree: Int
-        let index: [[UInt16]: Int32]
+        let index: PermIndex
         let inverses: [Int32]
         let gens: [Int]
         /// How associativity was established (table groups), for messages and docs.
@@ -30,7 +30,7 @@ public struct ConcreteGroup: GroupKind {
         let tableCache = LockedCache<Int, DixonSchneider.TableResult>()
 
         init(name: String, n: Int, identity: Int, table: [Int32]?, perms: [UInt16]?, degree: Int,
-             index: [[UInt16]: Int32], inverses: [Int32], gens: [Int], validation: String) {
+             index: PermIndex, inverses: [Int32], gens: [Int], validation: String) {
             self.name = name; self.n = n; self.identity = identity; self.table = table; self.perms = perms
             self.degree = degree; self.index = index; self.inverses = inverses; self.gens = gens; self.validation = validation
         }
@@ -207,7 +207,7 @@ public struct ConcreteGroup: GroupKind {
         var inv = [Int32](repeating: 0, count: n)
         for a in 0..<n { for b in 0..<n where Int(t[a * n + b]) == e { inv[a] = Int32(b) } }
         let how = "Latin square with identity \(e); associativity proved by Light's test over \(gens.count) generators (equivalent to all \(n)³ triples)"
-        return ConcreteGroup(storage: Storage(name: name, n: n, identity: e, table: t, perms: nil, degree: n, index: [:],
+        return ConcreteGroup(storage: Storage(name: name, n: n, identity: e, table: t, perms: nil, degree: n, index: PermIndex(degree: 0),
                                               inverses: inv, gens: gens, validation: how))
     }
 
@@ -241,7 +241,8 @@ public struct ConcreteGroup: GroupKind {
         let id = [UInt16]((0..<degree).map { UInt16($0) })
         let gens16 = generators.map { g in g.isEmpty ? id : g.map { UInt16($0) } }
         var perms: [UInt16] = id
-        var index: [[UInt16]: Int32] = [id: 0]
+        var index = PermIndex(degree: degree)
+        index[id] = 0
         var i = 0
         var cur = [UInt16](repeating: 0, count: degree)
         while i < index.count {
@@ -327,5 +328,24 @@ extension Permutation {
             }
             return p
         }
+    }
+}
+
+/// Element of each permutation: permutations of at most 16 points packed into a UInt64 key
+/// (4 bits a point), longer ones keyed by their image list.
+struct PermIndex: Sendable {
+    private var packed: [UInt64: Int32] = [:]
+    private var arrays: [[UInt16]: Int32] = [:]
+    private let small: Bool
+    init(degree: Int) { small = degree <= 16 }
+    var count: Int { small ? packed.count : arrays.count }
+    @inline(__always) static func pack(_ p: [UInt16]) -> UInt64 {
+        var k: UInt64 = 0
+        for x in p { k = k << 4 | UInt64(x) }
+        return k
+    }
+    subscript(_ p: [UInt16]) -> Int32? {
+        get { small ? packed[PermIndex.pack(p)] : arrays[p] }
+        set { if small { packed[PermIndex.pack(p)] = newValue } else { arrays[p] = newValue } }
     }
 }
