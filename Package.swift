@@ -104,7 +104,7 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["irrepscope", "Checkpoints"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Analysis", "Batch"]),
         .testTarget(name: "BatchTests", dependencies: ["Batch", "Analysis", "Checkpoints"]),
-        .testTarget(name: "GroupsTests", dependencies: ["Groups", "Fourier"]),
+        .testTarget(name: "GroupsTests", dependencies: ["Groups", "Fourier"], exclude: ["Fixtures"]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Checkpoints", "Groups"], exclude: ["Fixtures"]),
     ]
 )

@@ -35,6 +35,9 @@ public struct AnalysisRequest: Sendable {
     /// of that row; `elementOrderOneBased` says whether its points are 1-based.
     public var elementOrder: [[Int]]?
     public var elementOrderOneBased = false
+    /// `--elements infer`: the element order is read from the network's own predictions,
+    /// which must form a group table (docs/groups-from-data.md §4).
+    public var inferElementOrder = false
     /// Tensors named by the user (and their element axes, the instance of an instance axis).
     public var tensors = LayoutRequest()
     /// Transformers: the `=` token's id (nil: |G|, docs/networks.md §6).

@@ -37,7 +37,7 @@ public enum Analyzer {
         case .parity: break
         }
         var group: FiniteGroup? = nil
-        if case .group(let name) = request.task { group = try FiniteGroup.named(name) }
+        if case .group(let name) = request.task { group = try GroupSource.group(name) }
         if let g = group, let file = request.attribution?.pairsFile, request.attribution?.pairs == nil {
             request.attribution?.pairs = try PairList.read(file, order: g.order)
         }

@@ -87,3 +87,36 @@ public enum ElementOrder {
         return (inverse, source ?? "--elements")
     }
 }
+
+extension ElementOrder {
+    /// `--elements infer` (docs/groups-from-data.md §4): the network's predictions
+    /// argmax_c f(a, b)[c] over all pairs of file rows form the trainer's Cayley table when
+    /// the network is at 100% accuracy; an isomorphism of that table onto `g`
+    /// (`GroupIdentification.isomorphism`) gives the element of each row. Returns
+    /// `rowOfElement[g]`. Throws, naming the first pairs that break the group axioms, when
+    /// the predictions are not a group table (the network is then below 100% accuracy).
+    /// `network` holds the weights in file-row order.
+    public static func inferredRowOfElement(network: any GroupTaskNetwork, group g: FiniteGroup, path: String) throws -> [Int] {
+        let n = g.order
+        var pred = [Int](repeating: 0, count: n * n)
+        for a in 0..<n {
+            let l = network.logits(rows: a..<(a + 1))
+            for b in 0..<n {
+                var best = 0, bv = -Double.infinity
+                for c in 0..<n where l[b * n + c] > bv { bv = l[b * n + c]; best = c }
+                pred[a * n + b] = best
+            }
+        }
+        let table: ConcreteGroup
+        do { table = try ConcreteGroup.fromTable(pred, n: n, name: "predictions") } catch let e as GroupError {
+            let why = e.description.replacingOccurrences(of: "predictions: ", with: "")
+            throw CheckpointError(path: path, "--elements infer: the network's predictions on all \(n)² pairs do not form a group table, so its accuracy is below 100% whatever the element order: \(why) (row a, column b = the predicted a·b); give the trainer's order with --elements FILE")
+        }
+        guard let phi = GroupIdentification.isomorphism(from: table, to: g) else {
+            throw CheckpointError(path: path, "--elements infer: the network's predictions form a group table, but of a group not isomorphic to \(g.name)")
+        }
+        var rowOfElement = [Int](repeating: 0, count: n)
+        for (row, e) in phi.enumerated() { rowOfElement[e] = row }
+        return rowOfElement
+    }
+}

@@ -51,6 +51,9 @@ public struct CharacterTable: Sendable {
         public let representative: [Int]
         /// Cycle type of the representative, largest part first (S_n, A_n).
         public let cycleType: [Int]?
+        /// For a group given by its Cayley table: the representative's row index (then
+        /// `representative` is empty), else nil (docs/groups-from-data.md).
+        public var tableElement: Int? = nil
         /// |C| as an Int (the table's groups that enumerate elements always fit).
         public var sizeInt: Int { Int(exactly: size) ?? Int.max }
         public var centralizerInt: Int { Int(exactly: centralizer) ?? Int.max }

@@ -49,8 +49,9 @@ public struct FiniteGroup: Sendable {
     /// Canonical name, e.g. "D59", "S3xC2".
     public var name: String { spec.description }
     public var order: Int { kind.order }
-    /// The identity element (index 0 in every default order).
-    public var identity: Int { 0 }
+    /// The identity element (index 0 in every default order; for a Cayley table given as
+    /// data, the identity's row, docs/groups-from-data.md).
+    public var identity: Int { kind.identity }
     /// Number of points of the permutation action.
     public var degree: Int { kind.degree }
 

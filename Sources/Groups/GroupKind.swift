@@ -59,6 +59,8 @@ public protocol GroupKind: Sendable {
     var order: Int { get }
     /// Number of points of the faithful permutation action.
     var degree: Int { get }
+    /// The identity element (0 for every named kind; a Cayley table's identity row).
+    var identity: Int { get }
     /// The product a·b, right to left: (a·b)(x) = a(b(x)) in the permutation action.
     func multiply(_ a: Int, _ b: Int) -> Int
     /// a⁻¹.
@@ -96,11 +98,13 @@ public protocol ExplicitIrreps: Sendable {
 }
 
 extension GroupKind {
+    public var identity: Int { 0 }
+
     public var characterTableProvider: any CharacterTableProvider { spec.descriptor.characterTableProvider }
 
     public func elementOrder(_ a: Int) -> Int {
         var k = 1, x = a
-        while x != 0 { x = multiply(x, a); k += 1 }
+        while x != identity { x = multiply(x, a); k += 1 }
         return k
     }
 

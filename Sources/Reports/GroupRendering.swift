@@ -32,11 +32,17 @@ static func jsonNumber(_ v: Double) -> String {
 
 /// Writes the JSON form of a character table; the values are formatted row by row on all
 /// cores and streamed in order (the S_30 table, 5604 × 5604, is ~130 MB of JSON).
-public static func writeJSON(_ t: CharacterTable, _ out: ByteSink) {
-    out.write("{\"group\":\(jsonQuoted(t.groupName)),\"order\":\(t.order),\"classes\":[")
+/// `identifiedAs`: the named group a group given by data was recognised as (written as
+/// "identified_as" after "order"); a class of a Cayley-table group has its row index as
+/// representative (docs/groups-from-data.md §3).
+public static func writeJSON(_ t: CharacterTable, identifiedAs: String? = nil, _ out: ByteSink) {
+    out.write("{\"group\":\(jsonQuoted(t.groupName)),\"order\":\(t.order),")
+    if let name = identifiedAs { out.write("\"identified_as\":\(jsonQuoted(name)),") }
+    out.write("\"classes\":[")
     for (i, c) in t.classes.enumerated() {
         var s = i > 0 ? "," : ""
-        s += "{\"label\":\(jsonQuoted(c.label)),\"size\":\(c.size),\"centralizer\":\(c.centralizer),\"representative\":\(jsonIntArray(c.representative))"
+        let rep = c.tableElement.map(String.init) ?? jsonIntArray(c.representative)
+        s += "{\"label\":\(jsonQuoted(c.label)),\"size\":\(c.size),\"centralizer\":\(c.centralizer),\"representative\":\(rep)"
         if let ct = c.cycleType { s += ",\"cycle_type\":\(jsonIntArray(ct))" }
         out.write(s + "}")
     }
@@ -89,10 +95,16 @@ public static func writeJSON(_ t: CharacterTable, _ out: ByteSink) {
     out.write("]}\n")
 }
 
-public static func writeText(_ t: CharacterTable, _ out: ByteSink) {
-    out.write("\(t.groupName): order \(t.order), \(t.classCount) classes\n\n")
+/// `exact`: cells hold the exact values as GAP prints them ("E(5)+E(5)^4"), as for the
+/// groups given by data (docs/groups-from-data.md §3); otherwise decimals with the exact
+/// forms listed below the table. `identifiedAs` adds a line naming the recognised group.
+public static func writeText(_ t: CharacterTable, exact: Bool = false, identifiedAs: String? = nil, _ out: ByteSink) {
+    out.write("\(t.groupName): order \(t.order), \(t.classCount) classes\n")
+    if let name = identifiedAs { out.write("identified as \(name) (same class sizes, element orders and character table)\n") }
+    out.write("\n")
     func cell(_ i: Int, _ c: Int) -> String {
         if let v = t.integerValue(i, c) { return String(v) }
+        if exact { return t.exactForm(i, c) }
         let (re, im) = t.value(i, c)
         if im == 0 { return TextFormat.fixed(re, 3) }
         return TextFormat.fixed(re, 3) + (im < 0 ? "-" : "+") + TextFormat.fixed(abs(im), 3) + "i"
@@ -132,7 +144,7 @@ public static func writeText(_ t: CharacterTable, _ out: ByteSink) {
         out.write(bytes: buf)
     }
     var notes: [String] = []
-    if t.integerValues == nil { for i in 0..<t.irrepCount { for c in 0..<t.classCount {
+    if t.integerValues == nil && !exact { for i in 0..<t.irrepCount { for c in 0..<t.classCount {
         let e = t.exactForm(i, c)
         if t.integerValue(i, c) == nil, e.contains("√") || e.contains("E(") { notes.append("\(t.irreps[i].label) on \(t.classes[c].label) = \(e)") }
     } } }

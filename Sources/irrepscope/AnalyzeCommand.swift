@@ -112,7 +112,7 @@ struct AnalysisOptions: ParsableArguments {
     @Option(help: "Composition of the labels: right-to-left ((g·h)(x) = g(h(x)), default) or left-to-right.")
     var composition: String = "right-to-left"
 
-    @Option(help: "JSON list of permutations giving the group element of each row, in the trainer's row order.")
+    @Option(help: "JSON list of permutations giving the group element of each row, in the trainer's row order; or infer: read the order from the network's own predictions (100% accuracy needed; docs/groups-from-data.md).")
     var elements: String?
 
     @Option(help: "Tensor holding u (left input).") var u: String?
@@ -184,7 +184,9 @@ struct AnalysisOptions: ParsableArguments {
         var r = AnalysisRequest(task: isParity ? .parity(n: n!, k: k!, support: try supportList()) : (group.map { .group($0) } ?? .inferredGroup))
         r.activation = activation.flatMap(Activation.init(name:))
         r.composition = Composition(spelling: composition) ?? .rightToLeft
-        if let elements {
+        if elements == "infer" {
+            r.inferElementOrder = true
+        } else if let elements {
             let rows = try ElementOrder.readPermutations(elements)
             r.elementOrder = rows.perms
             r.elementOrderOneBased = rows.oneBased

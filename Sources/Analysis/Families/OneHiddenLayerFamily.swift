@@ -25,9 +25,17 @@ public struct OneHiddenLayerFamily: NetworkFamily {
         if let b = NetworkLocator.bias(of: layout.w.name, length: g.order, in: checkpoint) {
             throw FamilyRejection(family: name, reason: "its output layer has a bias '\(b.name)' (not the paper's bias-free form)")
         }
-        let (rowOfElement, orderSource) = try ElementOrder.rowOfElement(request, group: g, checkpoint: checkpoint)
-        layout.elementOrder = orderSource
+        var (rowOfElement, orderSource): ([Int]?, String?) = request.inferElementOrder ? (nil, nil)
+            : try ElementOrder.rowOfElement(request, group: g, checkpoint: checkpoint)
         try layout.requireNeurons(path: checkpoint.path)
+        if request.inferElementOrder {
+            let (fu, fv) = try NetworkLocator.inputs(layout, in: checkpoint, rowOfElement: nil)
+            let fw = try NetworkLocator.elementMajor(layout.w, in: checkpoint, rowOfElement: nil)
+            let fileOrder = GroupNetwork(order: g.order, width: layout.width, activation: request.activation ?? .quadratic, u: fu, v: fv, w: fw)
+            rowOfElement = try ElementOrder.inferredRowOfElement(network: fileOrder, group: g, path: checkpoint.path)
+            orderSource = "the network's own predictions (--elements infer)"
+        }
+        layout.elementOrder = orderSource
         let (uw, vw) = try NetworkLocator.inputs(layout, in: checkpoint, rowOfElement: rowOfElement)
         let ww = try NetworkLocator.elementMajor(layout.w, in: checkpoint, rowOfElement: rowOfElement)
         let m = layout.width

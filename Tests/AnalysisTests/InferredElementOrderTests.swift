@@ -1,0 +1,86 @@
+import Checkpoints
+import Foundation
+import Groups
+import Testing
+@testable import Analysis
+
+/// `--elements infer` (docs/groups-from-data.md §4): the network's own predictions give the
+/// element order.
+@Suite struct InferredElementOrderTests {
+    /// data/s4-quadratic-final.pt with the rows of u, v and w permuted (new row r = old row
+    /// p[r]) and no stored element order, written as safetensors.
+    static func shuffledS4(_ p: [Int], corruptPairs: Bool = false) throws -> String {
+        let ck = try CheckpointLoader.load(path: TrainedData.path("s4-quadratic-final.pt"))
+        var out: [Tensor] = []
+        for name in ["model.embed_a.weight", "model.embed_b.weight", "model.unembed.weight"] {
+            let t = try ck.tensor(named: name)
+            let v = try t.doubleValues()
+            let (n, m) = (t.shape[0], t.shape[1])
+            var w = [Double](repeating: 0, count: n * m)
+            for r in 0..<n { for i in 0..<m { w[r * m + i] = v[p[r] * m + i] } }
+            if corruptPairs && name == "model.unembed.weight" { for i in 0..<m { w[i] = 0 } }   // row 0 never wins
+            let bytes = w.withUnsafeBytes { Array($0) }
+            out.append(try Tensor(name: name, dtype: .float64, shape: [n, m], source: ByteSource(bytes: bytes, path: name),
+                                  storageStart: 0, storageLength: bytes.count))
+        }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("s4-shuffled-\(ProcessInfo.processInfo.processIdentifier)-\(corruptPairs).safetensors").path
+        try CheckpointWriter.writeSafetensors(out, to: path)
+        return path
+    }
+
+    @Test("a trained S_4 network in a shuffled row order, --elements infer: the numbers of its true order")
+    func inferredOrderGivesTheTrueNumbers() throws {
+        var rng = SeededGenerator14(seed: 4)
+        let p = Array(0..<24).shuffled(using: &rng)
+        let path = try Self.shuffledS4(p)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let truth = try TrainedData.analyze("s4-quadratic-final.pt", group: "S4")
+        var request = AnalysisRequest(task: .group("S4"))
+        request.activation = .quadratic
+        request.inferElementOrder = true
+        guard case .group(let a, _) = try Analyzer.analyze(path: path, request) else { Issue.record("not a group analysis"); return }
+        #expect(a.accuracy == 1)
+        #expect(a.neuronsPerComponent == truth.neuronsPerComponent)
+        #expect(a.normalizedMargin == truth.normalizedMargin)
+        #expect(a.marginRatio == truth.marginRatio)
+        for (x, y) in zip(a.neurons, truth.neurons) {
+            // The isomorphism found may differ from the true order by an (inner) automorphism,
+            // which fixes every power; only the summation order differs (last bits).
+            for (px, py) in zip(x.parts, y.parts) { #expect(abs(px.maxNormalizedPower! - py.maxNormalizedPower!) < 1e-12) }
+            #expect(x.parts.map(\.dominant) == y.parts.map(\.dominant))
+        }
+        // Without infer the shuffled file is not at 100%.
+        var plain = AnalysisRequest(task: .group("S4"))
+        plain.activation = .quadratic
+        guard case .group(let b, _) = try Analyzer.analyze(path: path, plain) else { return }
+        #expect(b.accuracy < 1)
+    }
+
+    @Test("below 100% accuracy --elements infer refuses, naming the pairs that break the axioms")
+    func refusesBelowFullAccuracy() throws {
+        let path = try Self.shuffledS4(Array(0..<24), corruptPairs: true)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var request = AnalysisRequest(task: .group("S4"))
+        request.activation = .quadratic
+        request.inferElementOrder = true
+        do {
+            _ = try Analyzer.analyze(path: path, request)
+            Issue.record("expected a refusal")
+        } catch let e as CheckpointError {
+            #expect(e.message.contains("do not form a group table"))
+            #expect(e.message.contains("below 100%"))
+        }
+    }
+}
+
+struct SeededGenerator14: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
