@@ -12,6 +12,7 @@ S_4 (classes by cycle type), not from IrrepScope.
 Usage (torch is needed here only to read the .pt files):
 
     python3 scripts/attribution_reference.py            # writes data/expected/attribution-*.json
+    python3 scripts/attribution_reference.py s5-quadratic-final   # only the runs named
     python3 scripts/attribution_reference.py --time FILE.npz S5   # benchmark peer (no output)
 
 The pairs subset used for the "on pairs" losses is data/attribution-pairs-c71.json (written
@@ -266,8 +267,12 @@ def main():
         ("c71-quadratic-final", "quadratic", cyclic(71), True, True),
         ("c71-relu-final", "relu", cyclic(71), True, False),
         ("s4-quadratic-final", "quadratic", symmetric(4), False, False),
+        ("s5-quadratic-final", "quadratic", symmetric(5), False, False),
     ]
+    only = set(sys.argv[1:])   # e.g. s5-quadratic-final: only those
     for name, act, (mul, chars, labels), cyc, with_pairs in runs:
+        if only and name not in only:
+            continue
         u, v, w = load(os.path.join(ROOT, "data", name + ".pt"))
         pairs = pairs_fixture(len(mul)) if with_pairs else None
         labels_out = [int(l) for l in labels] if cyc else labels

@@ -277,6 +277,9 @@ func attribution(_ net: any GroupTaskNetwork, _ g: FiniteGroup, threshold: Doubl
     @Test func c71Quadratic() throws { try Self.check("c71-quadratic-final", group: "C71", activation: .quadratic, pairs: "attribution-pairs-c71.json") }
     @Test func c71ReLU() throws { try Self.check("c71-relu-final", group: "C71", activation: .relu, pairs: nil) }
     @Test func s4Quadratic() throws { try Self.check("s4-quadratic-final", group: "S4", activation: .quadratic, pairs: nil) }
+    /// The S_5 network of the paper (issue 16): [3,1,1] is the dominant irrep of 531 neurons
+    /// but not key by function (s = 0.0043 < τ; its neurons hold 0.4% of ‖θ‖^3).
+    @Test func s5Quadratic() throws { try Self.check("s5-quadratic-final", group: "S5", activation: .quadratic, pairs: nil) }
 
     /// The pairs as a .npy integer array (k, 2) give the same losses as the JSON list.
     @Test func npyPairsMatchJSONPairs() throws {

@@ -61,7 +61,8 @@ enum TrainedData {
     /// every pair (measured here: 1–10 of C_71's 5041 pairs and 2 of S_4's 576 recomputed;
     /// other CPUs round the sgemm differently, hence the 1% allowance).
     @Test(arguments: [("c71-quadratic-final.pt", "C71", Activation.quadratic), ("c71-quadratic-init.pt", "C71", .quadratic),
-                      ("c71-relu-final.pt", "C71", .relu), ("s4-quadratic-final.pt", "S4", .quadratic)])
+                      ("c71-relu-final.pt", "C71", .relu), ("s4-quadratic-final.pt", "S4", .quadratic),
+                      ("s5-quadratic-final.pt", "S5", .quadratic)])
     func trainedNetworksAreSettledInSinglePrecision(file: String, group: String, activation: Activation) throws {
         let g = try FiniteGroup.named(group)
         let net = try TrainedData.network(file, group: g, activation: activation)
@@ -110,6 +111,53 @@ enum TrainedData {
             let maxShare = nonTrivial.map(\.element).max()! / nonTrivial.map(\.element).reduce(0, +)
             #expect(abs(a.part("u", of: n)!.maxNormalizedPower! - maxShare) < 1e-5)
         }
+    }
+
+    /// The paper's S_5 experiment (m = 2000, 75k steps of SGD with batch 1000; data/README.md)
+    /// against numpy (data/expected/s5-quadratic-final.json, the published S_5 character table).
+    @Test func s5UsesEveryNonTrivialIrrepOnePerNeuron() throws {
+        let a = try TrainedData.analyze("s5-quadratic-final.pt", group: "S5")
+        let e = try TrainedData.expected("s5-quadratic-final")
+        #expect(a.width == 2000)
+        #expect(a.accuracy == 1)
+        #expect(a.unusedComponents.isEmpty, "every non-trivial irrep is some neuron's")
+        #expect(a.fractionAgree == 1, "u, v, w in the same irrep for every neuron")
+        // Theorem 9's γ* for S_5 (its character condition holds): 2 / (3√360) / Σ d^{5/2}.
+        #expect(a.bound.theorem == "Theorem 9")
+        #expect(abs(a.bound.value! - 1.32598e-4) < 5e-10)
+        #expect(abs(a.bound.value! - (e["gamma_star"] as! Double)) < 1e-9 * a.bound.value!)   // numpy, 10 digits
+        #expect(abs(a.marginRatio! - (e["normalized_margin_over_gamma_star"] as! Double)) < 1e-5)
+        #expect(abs(a.normalizedMargin - (e["normalized_margin"] as! Double)) / a.normalizedMargin < 1e-6)
+        let order = e["irrep_order"] as! [String]
+        for role in a.roles {
+            let summary = e["summary_\(role)"] as! [String: Any]
+            #expect(abs(a.statistics(role)!.fractionAtLeast090! - (summary["fraction_max_share_ge_0.9"] as! Double)) < 1e-9)
+            let per = (e["per_neuron"] as! [String: Any])[role] as! [String: Any]
+            let shares = per["max_nontrivial_share"] as! [Double]
+            let dominant = per["dominant_irrep"] as! [String]
+            for n in a.neurons {
+                #expect(abs(a.part(role, of: n)!.maxNormalizedPower! - shares[n.index]) < 1e-6)
+                #expect(a.componentLabels[a.part(role, of: n)!.dominant!] == dominant[n.index])
+            }
+        }
+        let counts = (e["summary_u"] as! [String: Any])["neurons_per_irrep"] as! [String: Int]
+        for label in order.dropFirst() {
+            let c = try #require(a.componentLabels.firstIndex(of: label))
+            #expect(a.neuronsPerComponent[c] == counts[label], "\(label)")
+        }
+    }
+
+    /// The margin trajectory of the S_5 run: the initial and final checkpoints (float32) and
+    /// three intermediate ones stored in float16 (data/README.md: the precision lost), each
+    /// against numpy's numbers for the very file.
+    @Test(arguments: ["s5-quadratic-init", "s5-quadratic-run/s5-quadratic-step003512", "s5-quadratic-run/s5-quadratic-step009743",
+                      "s5-quadratic-run/s5-quadratic-step027032", "s5-quadratic-final"])
+    func s5TrajectoryMatchesNumpy(file: String) throws {
+        let a = try TrainedData.analyze(file + ".pt", group: "S5")
+        let e = try TrainedData.expected(file.replacingOccurrences(of: "/", with: "--"))
+        #expect(abs(a.accuracy - (e["accuracy"] as! Double)) < 1e-9)
+        #expect(abs(a.marginRatio! - (e["normalized_margin_over_gamma_star"] as! Double)) < 1e-5 * max(1, abs(a.marginRatio!)))
+        #expect(abs(a.statistics("u")!.mean! - ((e["summary_u"] as! [String: Any])["mean_max_share"] as! Double)) < 1e-6)
     }
 
     @Test func parityMatchesTheorem8() throws {
