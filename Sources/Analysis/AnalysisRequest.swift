@@ -38,6 +38,10 @@ public struct AnalysisRequest: Sendable {
     /// `--elements infer`: the element order is read from the network's own predictions,
     /// which must form a group table (docs/groups-from-data.md §4).
     public var inferElementOrder = false
+    /// `--elements table:FILE`: the trainer's multiplication table (file rows, 0-based, row a
+    /// column b = the row of a·b), whose isomorphism onto the named group gives the element of
+    /// each row (docs/groups-from-data.md §4); the source text `table:FILE`.
+    public var elementTable: String?
     /// Tensors named by the user (and their element axes, the instance of an instance axis).
     public var tensors = LayoutRequest()
     /// Transformers: the `=` token's id (nil: |G|, docs/networks.md §6).

@@ -66,6 +66,9 @@ public enum ElementOrder {
     /// default order. `source` says where a non-default order came from.
     static func rowOfElement(_ request: AnalysisRequest, group g: FiniteGroup, checkpoint: Checkpoint) throws
         -> (rowOfElement: [Int]?, source: String?) {
+        if let table = request.elementTable {
+            return (try tableRowOfElement(table, group: g), "the multiplication table \(table.dropFirst("table:".count)) (--elements table:FILE; its products are a·b right-to-left in the order found)")
+        }
         var perms = request.elementOrder, oneBased = request.elementOrderOneBased, source: String? = nil
         if perms == nil, let s = stored(in: checkpoint, order: g.order) {
             let values = s.perms.flatMap { $0 }
@@ -89,6 +92,27 @@ public enum ElementOrder {
 }
 
 extension ElementOrder {
+    /// `--elements table:FILE` (docs/groups-from-data.md §4): the trainer's Cayley table over its
+    /// own row order (the same file formats as `--group table:FILE`) and an isomorphism of it
+    /// onto `g` (`GroupIdentification.isomorphism`) give `rowOfElement[g]`. An isomorphism φ
+    /// with φ(T[a][b]) = φ(a)·φ(b) makes the table's products the right-to-left products of
+    /// `g`; a table written in the other convention is the opposite group's, isomorphic to `g`
+    /// too (by inversion), so one isomorphism always serves and the labels follow it. The
+    /// order is unique up to an automorphism of `g` (inner automorphisms fix every irrep).
+    public static func tableRowOfElement(_ source: String, group g: FiniteGroup) throws -> [Int] {
+        let path = String(source.dropFirst("table:".count))
+        let table = try GroupSource.concrete(source)
+        guard table.order == g.order else {
+            throw CheckpointError(path: path, "--elements: the table has \(table.order) rows, but \(g.name) has order \(g.order)")
+        }
+        guard let phi = GroupIdentification.isomorphism(from: table, to: g) else {
+            throw CheckpointError(path: path, "--elements: the table is a group table, but of a group not isomorphic to \(g.name)")
+        }
+        var rowOfElement = [Int](repeating: 0, count: g.order)
+        for (row, e) in phi.enumerated() { rowOfElement[e] = row }
+        return rowOfElement
+    }
+
     /// `--elements infer` (docs/groups-from-data.md §4): the network's predictions
     /// argmax_c f(a, b)[c] over all pairs of file rows form the trainer's Cayley table when
     /// the network is at 100% accuracy; an isomorphism of that table onto `g`

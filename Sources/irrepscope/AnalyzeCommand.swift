@@ -112,7 +112,7 @@ struct AnalysisOptions: ParsableArguments {
     @Option(help: "Composition of the labels: right-to-left ((g·h)(x) = g(h(x)), default) or left-to-right.")
     var composition: String = "right-to-left"
 
-    @Option(help: "JSON list of permutations giving the group element of each row, in the trainer's row order; or infer: read the order from the network's own predictions (100% accuracy needed; docs/groups-from-data.md).")
+    @Option(help: "JSON list of permutations giving the group element of each row, in the trainer's row order; table:FILE, the trainer's multiplication table over its rows (JSON, .npy, .pt, safetensors), matched to --group by an isomorphism; or infer: read the order from the network's own predictions (100% accuracy needed; docs/groups-from-data.md).")
     var elements: String?
 
     @Option(help: "Tensor holding u (left input).") var u: String?
@@ -186,6 +186,8 @@ struct AnalysisOptions: ParsableArguments {
         r.composition = Composition(spelling: composition) ?? .rightToLeft
         if elements == "infer" {
             r.inferElementOrder = true
+        } else if let elements, elements.hasPrefix("table:") {
+            r.elementTable = elements
         } else if let elements {
             let rows = try ElementOrder.readPermutations(elements)
             r.elementOrder = rows.perms

@@ -56,6 +56,52 @@ import Testing
         #expect(b.accuracy < 1)
     }
 
+    /// `--elements table:FILE`: the trainer's multiplication table over its shuffled rows gives
+    /// the numbers of the true order; a table of another group or size is refused by name.
+    @Test func trainersTableGivesTheTrueNumbers() throws {
+        var rng = SeededGenerator14(seed: 11)
+        let p = Array(0..<24).shuffled(using: &rng)
+        let path = try Self.shuffledS4(p)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let g = try FiniteGroup.named("S4")
+        var rowOf = [Int](repeating: 0, count: 24)
+        for (r, e) in p.enumerated() { rowOf[e] = r }
+        // Row r holds element p[r]; the trainer's table: T[r][s] = the row of p[r]·p[s].
+        let table = (0..<24).map { r in (0..<24).map { s in rowOf[g.multiply(p[r], p[s])] } }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mult-\(ProcessInfo.processInfo.processIdentifier)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let tablePath = dir.appendingPathComponent("mult_table.json").path
+        try JSONSerialization.data(withJSONObject: table).write(to: URL(fileURLWithPath: tablePath))
+        let truth = try TrainedData.analyze("s4-quadratic-final.pt", group: "S4")
+        var request = AnalysisRequest(task: .group("S4"))
+        request.activation = .quadratic
+        request.elementTable = "table:" + tablePath
+        guard case .group(let a, let layout) = try Analyzer.analyze(path: path, request) else { Issue.record("not a group analysis"); return }
+        #expect(a.accuracy == 1)
+        #expect(a.neuronsPerComponent == truth.neuronsPerComponent)
+        #expect(a.normalizedMargin == truth.normalizedMargin)
+        #expect(a.marginRatio == truth.marginRatio)
+        #expect(layout.elementOrder?.contains("mult_table.json") == true)
+        for (x, y) in zip(a.neurons, truth.neurons) {
+            for (px, py) in zip(x.parts, y.parts) { #expect(abs(px.maxNormalizedPower! - py.maxNormalizedPower!) < 1e-12) }
+        }
+        // C_24's table (a + b mod 24) is a group table, of another group; a 6-row table has the wrong size.
+        for (rows, message) in [((0..<24).map { a in (0..<24).map { (a + $0) % 24 } }, "not isomorphic to S4"),
+                                ((0..<6).map { a in (0..<6).map { (a + $0) % 6 } }, "has 6 rows")] {
+            let bad = dir.appendingPathComponent("bad.json").path
+            try JSONSerialization.data(withJSONObject: rows).write(to: URL(fileURLWithPath: bad))
+            request.elementTable = "table:" + bad
+            do {
+                _ = try Analyzer.analyze(path: path, request)
+                Issue.record("expected a refusal: \(message)")
+            } catch let e as CheckpointError {
+                #expect(e.message.contains(message), "\(e.message)")
+                #expect(e.path == bad)
+            }
+        }
+    }
+
     @Test("below 100% accuracy --elements infer refuses, naming the pairs that break the axioms")
     func refusesBelowFullAccuracy() throws {
         let path = try Self.shuffledS4(Array(0..<24), corruptPairs: true)
