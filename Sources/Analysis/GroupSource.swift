@@ -31,6 +31,8 @@ public enum GroupSource {
         do { _ = try kind.characterTableProvider.characterTable() } catch let e as GroupError {
             throw GroupError("\(text): \(e.description)")
         }
+        // A group isomorphic to a named one takes its labels (partitions for S_n, …).
+        GroupIdentification.adoptNamedLabels(kind)
         let g = FiniteGroup(kind: kind)
         cache.lock(); loaded[text] = g; cache.unlock()
         return g

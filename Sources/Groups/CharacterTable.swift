@@ -209,6 +209,16 @@ public struct CharacterTable: Sendable {
     }
 
     /// A copy with the class of every element attached.
+    /// The same table with its irreps renamed (docs/groups-from-data.md §4): `irreps[i]` for
+    /// irrep i (same degree and indicator), each real component labelled by `componentLabel`.
+    public func relabelled(irreps new: [Irrep], componentLabel: (RealComponent) -> String) -> CharacterTable {
+        precondition(new.count == irreps.count)
+        let comps = realComponents.map { c -> RealComponent in var c = c; c.label = componentLabel(c); return c }
+        return CharacterTable(groupName: groupName, order: order, classes: classes, irreps: new,
+                              integerValues: integerValues, realParts: realParts, imagParts: imagParts,
+                              symbolic: symbolic, elementClasses: elementClasses, precomputed: (comps, conjugateIrreps))
+    }
+
     func withElementClasses(_ ec: [Int32]) -> CharacterTable {
         CharacterTable(groupName: groupName, order: order, classes: classes, irreps: irreps,
                        integerValues: integerValues, realParts: realParts, imagParts: imagParts,

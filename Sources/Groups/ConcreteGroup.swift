@@ -28,6 +28,13 @@ public struct ConcreteGroup: GroupKind {
         /// Classes and the Dixon–Schneider table, computed once per group.
         let classCache = LockedCache<Int, DixonSchneider.ClassData>()
         let tableCache = LockedCache<Int, DixonSchneider.TableResult>()
+        /// The table with a named group's labels, once an isomorphism onto it is known.
+        private let labelLock = NSLock()
+        nonisolated(unsafe) private var labelledTable: CharacterTable?
+        var labelled: CharacterTable? {
+            get { labelLock.lock(); defer { labelLock.unlock() }; return labelledTable }
+            set { labelLock.lock(); labelledTable = newValue; labelLock.unlock() }
+        }
 
         init(name: String, n: Int, identity: Int, table: [Int32]?, perms: [UInt16]?, degree: Int,
              index: PermIndex, inverses: [Int32], gens: [Int], validation: String) {

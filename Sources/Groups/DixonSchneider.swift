@@ -45,6 +45,7 @@ public struct DixonSchneider: CharacterTableProvider {
     }
 
     public func characterTable() throws -> CharacterTable {
+        if let t = kind.storage.labelled { return t }
         let r = kind.storage.tableCache.value(0) {
             do { return .table(try DixonSchneider.compute(kind)) } catch let e as GroupError { return .failure(e.description) } catch {
                 return .failure("\(error)")

@@ -134,4 +134,44 @@ extension GroupIdentification {
         }
         return search(0)
     }
+
+    /// Gives a group given by data the labels of the named group it is isomorphic to
+    /// (docs/groups-from-data.md §4): when `identify` names a candidate and `isomorphism` finds
+    /// an explicit isomorphism φ onto it, irrep i of `kind` takes the label (and partition) of
+    /// the named irrep whose character agrees with it on φ of every class representative, and
+    /// the real components those of the named group's components. Returns the named group's
+    /// name when the labels were adopted; nil (labels X.1, … kept) otherwise.
+    @discardableResult
+    public static func adoptNamedLabels(_ kind: ConcreteGroup) -> String? {
+        let provisional = FiniteGroup(kind: kind)
+        guard let name = identify(provisional), let named = try? FiniteGroup.named(name),
+              let phi = isomorphism(from: kind, to: named) else { return nil }
+        let ct = provisional.characterTable, nt = named.characterTable
+        let r = ct.classes.count
+        guard nt.classes.count == r, nt.irreps.count == ct.irreps.count else { return nil }
+        // A representative element of each class of `kind`, and the named class of its image.
+        var rep = [Int](repeating: -1, count: r)
+        for x in 0..<kind.order where rep[ct.classOf(x)] < 0 { rep[ct.classOf(x)] = x }
+        let image = rep.map { named.classOf(phi[$0]) }
+        var match = [Int](repeating: -1, count: ct.irreps.count), used = Set<Int>()
+        for i in 0..<ct.irreps.count {
+            for j in 0..<nt.irreps.count where !used.contains(j) {
+                let same = (0..<r).allSatisfy { l in
+                    let (a, b) = (ct.value(i, l), nt.value(j, image[l]))
+                    return abs(a.0 - b.0) < 1e-9 && abs(a.1 - b.1) < 1e-9
+                }
+                if same { match[i] = j; used.insert(j); break }
+            }
+            if match[i] < 0 { return nil }
+        }
+        let irreps = (0..<ct.irreps.count).map { i -> CharacterTable.Irrep in
+            let o = ct.irreps[i], t = nt.irreps[match[i]]
+            return CharacterTable.Irrep(label: t.label, degree: o.degree, indicator: o.indicator, partition: t.partition)
+        }
+        let componentOf = Dictionary(nt.realComponents.flatMap { c in c.irreps.map { ($0, c.label) } }, uniquingKeysWith: { a, _ in a })
+        kind.storage.labelled = try? kind.characterTableProvider.characterTable().relabelled(irreps: irreps) { c in
+            componentOf[match[c.irreps[0]]] ?? irreps[c.irreps[0]].label
+        }
+        return kind.storage.labelled == nil ? nil : name
+    }
 }

@@ -100,7 +100,12 @@ public static func writeJSON(_ t: CharacterTable, identifiedAs: String? = nil, _
 /// forms listed below the table. `identifiedAs` adds a line naming the recognised group.
 public static func writeText(_ t: CharacterTable, exact: Bool = false, identifiedAs: String? = nil, _ out: ByteSink) {
     out.write("\(t.groupName): order \(t.order), \(t.classCount) classes\n")
-    if let name = identifiedAs { out.write("identified as \(name) (same class sizes, element orders and character table)\n") }
+    if let name = identifiedAs {
+        // Labels other than X.1, … were adopted through an explicit isomorphism
+        // (GroupIdentification.adoptNamedLabels, docs/groups-from-data.md §4).
+        let proven = !(t.irreps.first?.label.hasPrefix("X.") ?? true)
+        out.write("identified as \(name) (" + (proven ? "an explicit isomorphism onto \(name); its irrep labels are \(name)'s" : "same class sizes, element orders and character table") + ")\n")
+    }
     out.write("\n")
     func cell(_ i: Int, _ c: Int) -> String {
         if let v = t.integerValue(i, c) { return String(v) }

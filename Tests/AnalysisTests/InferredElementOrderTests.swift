@@ -8,7 +8,8 @@ import Testing
 /// element order.
 @Suite struct InferredElementOrderTests {
     /// data/s4-quadratic-final.pt with the rows of u, v and w permuted (new row r = old row
-    /// p[r]) and no stored element order, written as safetensors.
+    /// p[r]) and no stored element order, written as safetensors (one file per permutation:
+    /// the tests of this suite run in parallel).
     static func shuffledS4(_ p: [Int], corruptPairs: Bool = false) throws -> String {
         let ck = try CheckpointLoader.load(path: TrainedData.path("s4-quadratic-final.pt"))
         var out: [Tensor] = []
@@ -23,7 +24,7 @@ import Testing
             out.append(try Tensor(name: name, dtype: .float64, shape: [n, m], source: ByteSource(bytes: bytes, path: name),
                                   storageStart: 0, storageLength: bytes.count))
         }
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("s4-shuffled-\(ProcessInfo.processInfo.processIdentifier)-\(corruptPairs).safetensors").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("s4-shuffled-\(ProcessInfo.processInfo.processIdentifier)-\(corruptPairs)-\(p.prefix(6).map(String.init).joined(separator: "_")).safetensors").path
         try CheckpointWriter.writeSafetensors(out, to: path)
         return path
     }

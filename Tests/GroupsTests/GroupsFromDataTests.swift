@@ -142,6 +142,37 @@ struct GroupsFromDataTests {
         }
     }
 
+    /// A group isomorphic to a named one takes the named group's irrep labels through an
+    /// explicit isomorphism; the characters agree label by label on φ of each class (the
+    /// published tables of S_4 and A_5, as the named kinds hold them); Q_8 keeps X.1, … .
+    @Test("identified groups carry the named group's labels", arguments: [("(0 1 2 3),(0 1)", "S4"), ("(0 1 2 3 4),(0 1 2)", "A5"),
+                                                                         ("(0 1 2 3 4 5),(0 5)(1 4)(2 3)", "D6")])
+    func namedLabelsThroughAnIsomorphism(generators: String, name: String) throws {
+        let kind = try ConcreteGroup.fromGenerators(Permutation.parseCycleGenerators(generators), name: "perm:" + generators)
+        #expect(GroupIdentification.adoptNamedLabels(kind) == name)
+        let g = FiniteGroup(kind: kind), named = try FiniteGroup.named(name)
+        let t = g.characterTable, nt = named.characterTable
+        #expect(Set(t.irreps.map(\.label)) == Set(nt.irreps.map(\.label)))
+        #expect(Set(t.realComponents.map(\.label)) == Set(nt.realComponents.map(\.label)))
+        let phi = try #require(GroupIdentification.isomorphism(from: kind, to: named))
+        for (i, irrep) in t.irreps.enumerated() {
+            let j = try #require(nt.irrepIndex(label: irrep.label))
+            for x in 0..<g.order {
+                let (a, b) = (t.value(i, t.classOf(x)), nt.value(j, nt.classOf(phi[x])))
+                #expect(abs(a.0 - b.0) < 1e-9 && abs(a.1 - b.1) < 1e-9, "\(irrep.label) at element \(x)")
+            }
+        }
+    }
+
+    @Test("a group that matches no named group keeps the labels X.1, …")
+    func quaternionKeepsItsLabels() throws {
+        // Q_8 as permutations of its 8 elements (left multiplication by i and j).
+        let kind = try ConcreteGroup.fromGenerators(Permutation.parseCycleGenerators("(0 2 1 3)(4 6 5 7),(0 4 1 5)(2 7 3 6)"), name: "Q8")
+        #expect(kind.order == 8)
+        #expect(GroupIdentification.adoptNamedLabels(kind) == nil)
+        #expect(FiniteGroup(kind: kind).characterTable.irreps.allSatisfy { $0.label.hasPrefix("X.") })
+    }
+
     @Test("GAP's normal form of cyclotomics (Zumbroich basis, smallest conductor)")
     func cyclotomicNormalForm() {
         func cyc(_ n: Int, _ terms: [Int: Int]) -> String {
