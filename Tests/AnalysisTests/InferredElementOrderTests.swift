@@ -87,6 +87,20 @@ import Testing
         for (x, y) in zip(a.neurons, truth.neurons) {
             for (px, py) in zip(x.parts, y.parts) { #expect(abs(px.maxNormalizedPower! - py.maxNormalizedPower!) < 1e-12) }
         }
+        // --pairs in the file's rows are the element pairs (p[r], p[s]) of the true order.
+        let rows = (0..<24).flatMap { r in (0..<24).filter { ($0 * 7 + r) % 5 == 0 }.map { (r, $0) } }
+        var withPairs = request
+        withPairs.attribution?.pairs = PairList(rows)
+        var truthRequest = AnalysisRequest(task: .group("S4"))
+        truthRequest.activation = .quadratic
+        truthRequest.attribution?.pairs = PairList(rows.map { (p[$0.0], p[$0.1]) })
+        guard case .group(let ap, _) = try Analyzer.analyze(path: path, withPairs),
+              case .group(let tp, _) = try Analyzer.analyze(path: TrainedData.path("s4-quadratic-final.pt"), truthRequest) else { return }
+        let (x, y) = (try #require(ap.attribution?.onPairs), try #require(tp.attribution?.onPairs))
+        #expect(x.count == rows.count && y.count == rows.count)
+        #expect(abs(x.loss - y.loss) < 1e-12 * max(1, y.loss))
+        #expect(abs(x.restrictedLoss - y.restrictedLoss) < 1e-12 * max(1, y.restrictedLoss))
+        #expect(abs(x.excludedLoss - y.excludedLoss) < 1e-12 * max(1, y.excludedLoss))
         // C_24's table (a + b mod 24) is a group table, of another group; a 6-row table has the wrong size.
         for (rows, message) in [((0..<24).map { a in (0..<24).map { (a + $0) % 24 } }, "not isomorphic to S4"),
                                 ((0..<6).map { a in (0..<6).map { (a + $0) % 6 } }, "has 6 rows")] {

@@ -56,7 +56,7 @@ public struct MLPFamily: NetworkFamily {
         }
         let net = MLPNetwork(order: n, width: m, activation: request.activation ?? .quadratic, u: u, v: v, w: w,
                              hiddenBias: beta, outputBias: betaOut)
-        let options = GroupAnalysisOptions(request)
+        let options = GroupAnalysisOptions(request.pairsInElementOrder(rowOfElement: rowOfElement))
         return .group(GroupAnalysis.run(network: net, group: g, groupName: groupName, options: options), layout)
     }
 

@@ -41,7 +41,7 @@ public struct OneHiddenLayerFamily: NetworkFamily {
         let m = layout.width
         let activation = request.activation ?? .quadratic
         let net = GroupNetwork(order: g.order, width: m, activation: activation, u: uw, v: vw, w: ww)
-        let options = GroupAnalysisOptions(request)
+        let options = GroupAnalysisOptions(request.pairsInElementOrder(rowOfElement: rowOfElement))
         var a = GroupAnalysis.run(network: net, group: g, groupName: groupName, options: options)
         // Square matrices (m = |G|): also try them with element and neuron axes swapped.
         func swapped(_ t: TensorUse) -> TensorUse? {

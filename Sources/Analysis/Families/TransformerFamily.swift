@@ -36,7 +36,7 @@ public struct TransformerFamily: NetworkFamily {
         }
         var layout = found.layout
         layout.elementOrder = orderSource
-        var analysis = GroupAnalysis.run(network: net, group: g, groupName: groupName, options: GroupAnalysisOptions(request))
+        var analysis = GroupAnalysis.run(network: net, group: g, groupName: groupName, options: GroupAnalysisOptions(request.pairsInElementOrder(rowOfElement: rowOfElement)))
         var summary = found.summary
         summary.loss = net.statistics.loss
         summary.headAttention = net.statistics.headAttention.enumerated().map {
