@@ -124,12 +124,11 @@ def projection(mul, inv, chi, d):
     return np.array([[d / n * chi[mul[inv[y], x]] for y in range(n)] for x in range(n)])
 
 
-def analyze(u, v, w, act, mul, chars, labels_of, pairs=None, cyclic_group=False):
-    n, m = u.shape
-    sigma = activation(act)
+def logit_level(L, mul, chars, labels_of, pairs=None):
+    """The logit-level attribution of logits L (a, b, c): similarities, key components,
+    restricted and excluded losses (all pairs and on `pairs`)."""
+    n = len(mul)
     inv = np.array([int(np.where(mul[a] == 0)[0][0]) for a in range(n)])
-    H = sigma(u[:, None, :] + v[None, :, :])           # (a, b, i)
-    L = H @ w.T                                          # (a, b, c)
     Lc = L - L.mean(axis=2, keepdims=True)
     label = mul                                          # c = a·b (right-to-left: mul[a, b])
     g_c_inv = mul[:, inv]                                # [g, c] = g·c^-1
@@ -162,6 +161,16 @@ def analyze(u, v, w, act, mul, chars, labels_of, pairs=None, cyclic_group=False)
             "restricted_loss": float(cross_entropy(restricted[pa, pb], lab).mean()),
             "excluded_loss": float(cross_entropy(excluded[pa, pb], lab).mean()),
         }
+    return out, comps, key, Lc, label
+
+
+def analyze(u, v, w, act, mul, chars, labels_of, pairs=None, cyclic_group=False):
+    n, m = u.shape
+    sigma = activation(act)
+    inv = np.array([int(np.where(mul[a] == 0)[0][0]) for a in range(n)])
+    H = sigma(u[:, None, :] + v[None, :, :])           # (a, b, i)
+    L = H @ w.T                                          # (a, b, c)
+    out, comps, key, Lc, label = logit_level(L, mul, chars, labels_of, pairs)
     # Embedding shares with explicit projections.
     P = [projection(mul, inv, chi, d) for (chi, d) in chars]
     def share(X):
@@ -270,6 +279,27 @@ def main():
         ("s5-quadratic-final", "quadratic", symmetric(5), False, False),
     ]
     only = set(sys.argv[1:])   # e.g. s5-quadratic-final: only those
+    if not only or "transformer-p53-final" in only:
+        # The transformer of issue 12: logits from scripts/transformer_expected.py's numpy
+        # forward pass; the logit-level measures only (its hidden layer is inside a residual
+        # stream: no closed reference here).
+        sys.path.insert(0, os.path.join(ROOT, "scripts"))
+        import transformer_expected
+        logits, p, _ = transformer_expected.forward(os.path.join(ROOT, "data", "transformer-p53-final.pt"))
+        mul, chars, labels = cyclic(p)
+        res, comps, key, Lc, label = logit_level(logits.reshape(p, p, p), mul, chars, list(range(p // 2 + 1)))
+        for r, c in enumerate(comps):
+            rl = c["alpha"] * c["cube"]
+            res["components"].append({"label": r, "logit_similarity": float(c["s"]), "key": bool(key[r]),
+                                      "restricted_loss": float(cross_entropy(rl, label).mean()),
+                                      "excluded_loss": float(cross_entropy(Lc - rl, label).mean())})
+        res.update(file="data/transformer-p53-final.pt", threshold=THRESHOLD,
+                   made_by="python3 scripts/attribution_reference.py (numpy %s)" % np.__version__)
+        path = os.path.join(ROOT, "data", "expected", "attribution-transformer-p53-final.json")
+        with open(path, "w") as fh:
+            json.dump(res, fh, indent=1)
+            fh.write("\n")
+        print("wrote", path, "key:", res["key_components"])
     for name, act, (mul, chars, labels), cyc, with_pairs in runs:
         if only and name not in only:
             continue

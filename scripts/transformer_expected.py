@@ -15,7 +15,8 @@ import numpy as np
 import torch
 
 
-def analyze(path):
+def forward(path):
+    """The logits over the group outputs, (p^2, p) with row a*p + b, and p."""
     sd = torch.load(path, weights_only=True)["model"]
     g = {k: v.double().numpy() for k, v in sd.items()}
     p = g["embed.W_E"].shape[1] - 1
@@ -33,6 +34,13 @@ def analyze(path):
     x = x + z @ g[P + "attn.W_O"].T
     x = x + np.maximum(x @ g[P + "mlp.W_in"].T + g[P + "mlp.b_in"], 0) @ g[P + "mlp.W_out"].T + g[P + "mlp.b_out"]
     logits = (x[:, -1] @ g["unembed.W_U"])[:, :p]
+    return logits, p, g
+
+
+def analyze(path):
+    logits, p, g = forward(path)
+    WE = g["embed.W_E"].T
+    a = np.repeat(np.arange(p), p); b = np.tile(np.arange(p), p)
     acc = float((logits.argmax(1) == (a + b) % p).mean())
     F = np.fft.fft(WE[:p], axis=0)                      # (p, d)
     power = (np.abs(F) ** 2).sum(1)
@@ -47,7 +55,8 @@ def analyze(path):
     return {"accuracy": acc, "key_frequencies": key, "key_shares": [per[f - 1] / total for f in key]}
 
 
-out = {"provenance": "scripts/transformer_expected.py (numpy " + np.__version__ + ")",
-       "final": analyze("data/transformer-p53-final.pt"), "init": analyze("data/transformer-p53-init.pt")}
-json.dump(out, open("data/expected/transformer-p53.json", "w"), indent=1)
-print(json.dumps(out))
+if __name__ == "__main__":
+    out = {"provenance": "scripts/transformer_expected.py (numpy " + np.__version__ + ")",
+           "final": analyze("data/transformer-p53-final.pt"), "init": analyze("data/transformer-p53-init.pt")}
+    json.dump(out, open("data/expected/transformer-p53.json", "w"), indent=1)
+    print(json.dumps(out))

@@ -276,6 +276,30 @@ func attribution(_ net: any GroupTaskNetwork, _ g: FiniteGroup, threshold: Doubl
 
     @Test func c71Quadratic() throws { try Self.check("c71-quadratic-final", group: "C71", activation: .quadratic, pairs: "attribution-pairs-c71.json") }
     @Test func c71ReLU() throws { try Self.check("c71-relu-final", group: "C71", activation: .relu, pairs: nil) }
+
+    /// The trained transformer of issue 12 (data/transformer-p53-final.pt): the logit-level
+    /// measures against numpy's forward pass (scripts/transformer_expected.py) and brute-force
+    /// cubes: key frequencies 4, 14, 15, 20 — those its W_E holds.
+    @Test func transformerP53() throws {
+        let ref = try TrainedData.expected("attribution-transformer-p53-final")
+        guard case .group(let a, _) = try Analyzer.analyze(path: TrainedData.path("transformer-p53-final.pt"), AnalysisRequest(task: .group("C53"))),
+              let r = a.attribution else { Issue.record("no attribution"); return }
+        func close(_ x: Double, _ y: Any?, _ what: String) {
+            let e = (y as! NSNumber).doubleValue
+            #expect(abs(x - e) <= 1e-9 * max(1, abs(e)), "\(what): \(x) vs \(e)")
+        }
+        close(r.loss, ref["loss"], "loss")
+        close(r.restrictedLoss, ref["restricted_loss"], "restricted loss")
+        close(r.excludedLoss, ref["excluded_loss"], "excluded loss")
+        #expect(r.keyComponents == (ref["key_components"] as! [Int]))
+        #expect(r.keyComponents == [4, 14, 15, 20])
+        for (c, e) in zip(r.components, ref["components"] as! [[String: Any]]) {
+            #expect(c.component == e["label"] as! Int)
+            close(c.logitSimilarity, e["logit_similarity"], "s \(c.component)")
+            close(c.restrictedLoss, e["restricted_loss"], "restricted \(c.component)")
+            close(c.excludedLoss, e["excluded_loss"], "excluded \(c.component)")
+        }
+    }
     @Test func s4Quadratic() throws { try Self.check("s4-quadratic-final", group: "S4", activation: .quadratic, pairs: nil) }
     /// The S_5 network of the paper (issue 16): [3,1,1] is the dominant irrep of 531 neurons
     /// but not key by function (s = 0.0043 < τ; its neurons hold 0.4% of ‖θ‖^3).
