@@ -407,7 +407,7 @@ extension Attribution {
                 note = "the hidden-layer measures were skipped: |G|²·m = \(n * n * m) activations exceed the limit"
             } else if var h = network.neuronActivations(rows: 0..<n) {
                 let r = hiddenLayer(&h, n: n, m: m, group: group, cyclic: cyclic, T: T, degrees: degrees, label: label,
-                                    table: table, threads: workers)
+                                    table: table, threads: workers, quadratic: network.quadraticNeuronTerms)
                 hidden = r.neurons; blocks = r.blocks
             } else {
                 note = "this network family gives no hidden activations: no hidden-layer measures"
@@ -441,7 +441,8 @@ extension Attribution {
     /// The hidden-layer measures from the activations h (layout of `neuronActivations`),
     /// centered in place.
     static func hiddenLayer(_ h: inout [Double], n: Int, m: Int, group: FiniteGroup, cyclic: Bool, T: [[Double]], degrees: [Int],
-                            label: [Int32], table: MultiplicationTable, threads: Int)
+                            label: [Int32], table: MultiplicationTable, threads: Int,
+                            quadratic: (p: [Double], q: [Double])? = nil)
         -> (neurons: [HiddenNeuronAttribution], blocks: [Double]) {
         let K = T.count
         var mean = [Double](repeating: 0, count: m)
@@ -461,7 +462,9 @@ extension Attribution {
         } }
         // Blocks (ρ, σ) of the power over G × G.
         var blocks: [Double]
-        if cyclic {
+        if let quadratic, quadratic.p.count == n * m, quadratic.q.count == n * m {
+            blocks = quadraticBlocks(p: quadratic.p, q: quadratic.q, n: n, m: m, T: T, degrees: degrees, table: table)
+        } else if cyclic {
             blocks = h.withUnsafeBufferPointer { TwoDimensionalSpectra.blockPowers($0.baseAddress!, order: n, count: m, stride: m) }
         } else {
             blocks = productGroupBlocks(h, n: n, m: m, basis: isotypicBasis(group, T: T, degrees: degrees), K: K, threads: threads)
@@ -488,6 +491,67 @@ extension Attribution {
             neurons.append(HiddenNeuronAttribution(component: best, fraction: best.map { _ in bestValue / v }, productShares: shares))
         }
         return (neurons, blocks)
+    }
+
+    /// The blocks (ρ, σ) of the power over G × G of h̃_i = h_i − mean, h_i(a, b) = (p_i[a] + q_i[b])²,
+    /// in closed form (docs/attribution.md §6). With Q_ρ an orthonormal basis of the isotypic
+    /// subspace of ρ (Q_1 = 1/√|G| for the trivial one), Q_ρᵀ 1 = 0 for ρ ≠ 1, so of
+    /// h = p²1ᵀ + 2pqᵀ + 1(q²)ᵀ only 2pqᵀ reaches the blocks with ρ, σ ≠ 1:
+    /// ‖Q_ρᵀ h̃ Q_σ‖² = 4 P_ρ(p) P_σ(q); the block (ρ, 1) is |G| P_ρ(p² + 2 q̄ p) and (1, σ) is
+    /// |G| P_σ(q² + 2 p̄ q) (p̄, q̄ the means); (1, 1) is 0 since h̃ sums to zero. P_ρ(x) = ‖Q_ρᵀx‖²
+    /// = (d_ρ/|G|) Σ_h T_ρ(h) Σ_y x(y) x(y·h). The same numbers as the 2-D transforms or the
+    /// products with the isotypic basis, up to rounding, at O(|G|²·m) instead of O(|G|³·m).
+    /// Component 0 must be the trivial one (as everywhere here).
+    static func quadraticBlocks(p: [Double], q: [Double], n: Int, m: Int, T: [[Double]], degrees: [Int],
+                                table: MultiplicationTable) -> [Double] {
+        let K = T.count
+        var out = [Double](repeating: 0, count: m * K * K)
+        guard m > 0, K > 0 else { return out }
+        var pMean = [Double](repeating: 0, count: m), qMean = [Double](repeating: 0, count: m)
+        for y in 0..<n { for i in 0..<m { pMean[i] += p[y * m + i]; qMean[i] += q[y * m + i] } }
+        for i in 0..<m { pMean[i] /= Double(n); qMean[i] /= Double(n) }
+        // The four functions per neuron, element-major with stride 4m: p, q, p² + 2q̄p, q² + 2p̄q.
+        let s = 4 * m
+        var x = [Double](repeating: 0, count: n * s)
+        for y in 0..<n { for i in 0..<m {
+            let a = p[y * m + i], b = q[y * m + i]
+            x[y * s + i] = a; x[y * s + m + i] = b
+            x[y * s + 2 * m + i] = a * a + 2 * qMean[i] * a
+            x[y * s + 3 * m + i] = b * b + 2 * pMean[i] * b
+        } }
+        // Autocorrelations c(h) = Σ_y x(y) x(y·h), then P_ρ = (d_ρ/|G|) Σ_h T_ρ(h) c(h).
+        var power = [Double](repeating: 0, count: K * s)
+        var c = [Double](repeating: 0, count: s)
+        x.withUnsafeBufferPointer { xb in c.withUnsafeMutableBufferPointer { cb in power.withUnsafeMutableBufferPointer { pb in
+            let X = xb.baseAddress!, C = cb.baseAddress!, P = pb.baseAddress!
+            for hh in 0..<n {
+                for j in 0..<s { C[j] = 0 }
+                for y in 0..<n {
+                    let r0 = X + y * s, r1 = X + table[y, hh] * s
+                    for j in 0..<s { C[j] += r0[j] * r1[j] }
+                }
+                for r in 0..<K {
+                    let t = T[r][hh]
+                    let row = P + r * s
+                    for j in 0..<s { row[j] += t * C[j] }
+                }
+            }
+            for r in 0..<K {
+                let scale = Double(degrees[r]) / Double(n)
+                for j in 0..<s { P[r * s + j] = max(0, scale * P[r * s + j]) }
+            }
+        } } }
+        let nn = Double(n)
+        for i in 0..<m {
+            let base = i * K * K
+            for r in 1..<K {
+                out[base + r * K] = nn * power[r * s + 2 * m + i]
+                out[base + r] = nn * power[r * s + 3 * m + i]
+                let pu = 4 * power[r * s + i]
+                for sg in 1..<K { out[base + r * K + sg] = pu * power[sg * s + m + i] }
+            }
+        }
+        return out
     }
 
     /// An orthonormal basis of real functions on G, its columns grouped by component (the

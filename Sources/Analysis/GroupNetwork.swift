@@ -61,6 +61,9 @@ public struct GroupNetwork: GroupTaskNetwork {
         return h
     }
 
+    /// (u, v) when σ is the quadratic: h_i(a, b) = (u_i[a] + v_i[b])².
+    public var quadraticNeuronTerms: (p: [Double], q: [Double])? { activation == .quadratic ? (u, v) : nil }
+
     /// ‖ω_i‖² split into its u, v and w parts, per neuron.
     public func neuronNormsSquared() -> [(u: Double, v: Double, w: Double)] {
         var out = [(u: Double, v: Double, w: Double)](repeating: (0, 0, 0), count: width)
