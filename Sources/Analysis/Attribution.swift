@@ -300,15 +300,18 @@ extension Attribution {
         // excluded logits x_c − r_c is then log Σ_c e^{x_c − max x} e^{−r_c} + max x, one exp per
         // class for all components together. Components (or pairs) whose range could overflow or
         // underflow take the direct route.
+        // Label-major, `expRows[(g·(K+1) + r)·n + c]`: one pair's K + 1 sums are then one
+        // matrix–vector product with the contiguous (K+1) × n block of its label.
         var expRows = [Double](repeating: 0, count: (K + 1) * n * n)
         var direct = [Bool](repeating: false, count: K + 1)
         for r in 0...K {
             var big = 0.0
-            for q in 0..<(n * n) {
+            for g in 0..<n { for c in 0..<n {
+                let q = g * n + c
                 let v = r < K ? alpha[r] * T[r][Int(quot[q])] : R[q]
                 big = max(big, abs(v))
-                expRows[r * n * n + q] = exp(-v)
-            }
+                expRows[(g * slots + r) * n + c] = exp(-v)
+            } }
             direct[r] = big > 300
         }
         excludedAll.withUnsafeMutableBufferPointer { eab in excludedSub.withUnsafeMutableBufferPointer { esb in
@@ -319,11 +322,13 @@ extension Attribution {
             let tasks = (n + rowsPerTask - 1) / rowsPerTask
             parallelWorkers(min(workers, tasks)) { wk in
                 var e = [Double](repeating: 0, count: n), z = [Double](repeating: 0, count: n)
+                var sums = [Double](repeating: 0, count: slots)
                 var t = wk
                 while t < tasks {
                     let rows = (t * rowsPerTask)..<min(n, (t + 1) * rowsPerTask)
                     let f = keep ? Array(cachedCopy[(rows.lowerBound * n * n)..<(rows.upperBound * n * n)]) : centeredRows(rows)
                     f.withUnsafeBufferPointer { fb in e.withUnsafeMutableBufferPointer { eb in z.withUnsafeMutableBufferPointer { zb in
+                    sums.withUnsafeMutableBufferPointer { sb in ex.withUnsafeBufferPointer { exb in
                         for a in rows { for b in 0..<n {
                             let x = fb.baseAddress! + ((a - rows.lowerBound) * n + b) * n
                             let g = Int(lab[a * n + b])
@@ -331,7 +336,12 @@ extension Attribution {
                             var mx = -Double.infinity, mn = Double.infinity
                             for c in 0..<n { mx = max(mx, x[c]); mn = min(mn, x[c]) }
                             let pairDirect = mx - mn > 300
-                            if !pairDirect { for c in 0..<n { zb[c] = exp(x[c] - mx) } }
+                            if !pairDirect {
+                                for c in 0..<n { zb[c] = exp(x[c] - mx) }
+                                // sums[r] = Σ_c e^{x_c − max x} e^{−r_c}, every component at once.
+                                cblas_dgemv(CblasRowMajor, CblasNoTrans, Int32(slots), Int32(n), 1, exb.baseAddress! + g * slots * n,
+                                            Int32(n), zb.baseAddress, 1, 0, sb.baseAddress, 1)
+                            }
                             for r in 0...K {
                                 // r_c at the label c = g: T_ρ(e) (or R(g, g)).
                                 let rg = r < K ? al[r] * Tc[r * n + Int(qu[g * n + g])] : Rc[g * n + g]
@@ -345,16 +355,13 @@ extension Attribution {
                                     }
                                     ce = crossEntropy(eb.baseAddress!, n, g)
                                 } else {
-                                    var s = 0.0
-                                    let row = r * n * n + g * n
-                                    for c in 0..<n { s += zb[c] * ex[row + c] }
-                                    ce = mx + log(s) - (x[g] - rg)
+                                    ce = mx + log(sb[r]) - (x[g] - rg)
                                 }
                                 ea.pointer[a * slots + r] += ce
                                 if weight > 0 { es.pointer[a * slots + r] += weight * ce }
                             }
                         } }
-                    } } }
+                    } } } } }
                     t += min(workers, tasks)
                 }
             }
@@ -405,9 +412,12 @@ extension Attribution {
         if options.hidden {
             if n * n * m * 16 > hiddenBytes {
                 note = "the hidden-layer measures were skipped: |G|²·m = \(n * n * m) activations exceed the limit"
+            } else if let quad = network.quadraticNeuronTerms, quad.p.count == n * m, quad.q.count == n * m {
+                let r = quadraticHiddenLayer(p: quad.p, q: quad.q, n: n, m: m, T: T, degrees: degrees, label: label, table: table)
+                hidden = r.neurons; blocks = r.blocks
             } else if var h = network.neuronActivations(rows: 0..<n) {
                 let r = hiddenLayer(&h, n: n, m: m, group: group, cyclic: cyclic, T: T, degrees: degrees, label: label,
-                                    table: table, threads: workers, quadratic: network.quadraticNeuronTerms)
+                                    table: table, threads: workers)
                 hidden = r.neurons; blocks = r.blocks
             } else {
                 note = "this network family gives no hidden activations: no hidden-layer measures"
@@ -441,8 +451,7 @@ extension Attribution {
     /// The hidden-layer measures from the activations h (layout of `neuronActivations`),
     /// centered in place.
     static func hiddenLayer(_ h: inout [Double], n: Int, m: Int, group: FiniteGroup, cyclic: Bool, T: [[Double]], degrees: [Int],
-                            label: [Int32], table: MultiplicationTable, threads: Int,
-                            quadratic: (p: [Double], q: [Double])? = nil)
+                            label: [Int32], table: MultiplicationTable, threads: Int)
         -> (neurons: [HiddenNeuronAttribution], blocks: [Double]) {
         let K = T.count
         var mean = [Double](repeating: 0, count: m)
@@ -454,21 +463,54 @@ extension Attribution {
         var f = [Double](repeating: 0, count: n * m)
         for p in 0..<(n * n) { let g = Int(label[p]); for i in 0..<m { f[g * m + i] += h[p * m + i] } }
         for q in 0..<(n * m) { f[q] /= Double(n) }
+        // Blocks (ρ, σ) of the power over G × G.
+        let blocks: [Double]
+        if cyclic {
+            blocks = h.withUnsafeBufferPointer { TwoDimensionalSpectra.blockPowers($0.baseAddress!, order: n, count: m, stride: m) }
+        } else {
+            blocks = productGroupBlocks(h, n: n, m: m, basis: isotypicBasis(group, T: T, degrees: degrees), K: K, threads: threads)
+        }
+        return (neuronMeasures(variance: variance, f: f, blocks: blocks, n: n, m: m, T: T, degrees: degrees, table: table), blocks)
+    }
+
+    /// The hidden-layer measures of quadratic neurons h_i(a, b) = (p_i[a] + q_i[b])²
+    /// (`GroupTaskNetwork.quadraticNeuronTerms`) without the |G|²·m activations: the blocks in
+    /// closed form (`quadraticBlocks`), each neuron's variance as their sum (Parseval), and the
+    /// means f_i over the pairs of one product accumulated pair by pair.
+    static func quadraticHiddenLayer(p: [Double], q: [Double], n: Int, m: Int, T: [[Double]], degrees: [Int],
+                                     label: [Int32], table: MultiplicationTable)
+        -> (neurons: [HiddenNeuronAttribution], blocks: [Double]) {
+        let K = T.count
+        let blocks = quadraticBlocks(p: p, q: q, n: n, m: m, T: T, degrees: degrees, table: table)
+        var variance = [Double](repeating: 0, count: m)
+        for i in 0..<m { for j in 0..<(K * K) { variance[i] += blocks[i * K * K + j] } }
+        var f = [Double](repeating: 0, count: n * m)
+        p.withUnsafeBufferPointer { pb in q.withUnsafeBufferPointer { qb in f.withUnsafeMutableBufferPointer { fb in
+            for a in 0..<n { for b in 0..<n {
+                let row = fb.baseAddress! + Int(label[a * n + b]) * m
+                let pa = pb.baseAddress! + a * m, qv = qb.baseAddress! + b * m
+                for i in 0..<m { let x = pa[i] + qv[i]; row[i] += x * x }
+            } }
+        } } }
+        // f_i(g) = (raw sum)/|G| − mean of h_i (each g is the product of |G| pairs).
+        var mean = [Double](repeating: 0, count: m)
+        for g in 0..<n { for i in 0..<m { mean[i] += f[g * m + i] } }
+        for i in 0..<m { mean[i] /= Double(n * n) }
+        for g in 0..<n { for i in 0..<m { f[g * m + i] = f[g * m + i] / Double(n) - mean[i] } }
+        return (neuronMeasures(variance: variance, f: f, blocks: blocks, n: n, m: m, T: T, degrees: degrees, table: table), blocks)
+    }
+
+    /// Each neuron's component, fraction and product shares from its variance, its means f over
+    /// the pairs of one product (`f[g·m + i]`) and its blocks.
+    static func neuronMeasures(variance: [Double], f: [Double], blocks: [Double], n: Int, m: Int, T: [[Double]], degrees: [Int],
+                               table: MultiplicationTable) -> [HiddenNeuronAttribution] {
+        let K = T.count
         // ‖P_ρ f_i‖² = (d_ρ/|G|) Σ_h T_ρ(h) c_i(h), c_i(h) = Σ_y f_i(y) f_i(y·h).
         var corr = [Double](repeating: 0, count: n * m)
         for hh in 0..<n { for y in 0..<n {
             let yh = table[y, hh]
             for i in 0..<m { corr[hh * m + i] += f[y * m + i] * f[yh * m + i] }
         } }
-        // Blocks (ρ, σ) of the power over G × G.
-        var blocks: [Double]
-        if let quadratic, quadratic.p.count == n * m, quadratic.q.count == n * m {
-            blocks = quadraticBlocks(p: quadratic.p, q: quadratic.q, n: n, m: m, T: T, degrees: degrees, table: table)
-        } else if cyclic {
-            blocks = h.withUnsafeBufferPointer { TwoDimensionalSpectra.blockPowers($0.baseAddress!, order: n, count: m, stride: m) }
-        } else {
-            blocks = productGroupBlocks(h, n: n, m: m, basis: isotypicBasis(group, T: T, degrees: degrees), K: K, threads: threads)
-        }
         var neurons: [HiddenNeuronAttribution] = []
         neurons.reserveCapacity(m)
         for i in 0..<m {
@@ -490,7 +532,7 @@ extension Attribution {
             }
             neurons.append(HiddenNeuronAttribution(component: best, fraction: best.map { _ in bestValue / v }, productShares: shares))
         }
-        return (neurons, blocks)
+        return neurons
     }
 
     /// The blocks (ρ, σ) of the power over G × G of h̃_i = h_i − mean, h_i(a, b) = (p_i[a] + q_i[b])²,
