@@ -383,14 +383,16 @@ extension Attribution {
         func rolePowers(_ names: [WeightRole]) -> [Double]? {
             guard !names.isEmpty else { return nil }
             var C = [Double](repeating: 0, count: n)
-            for role in names {
-                let x = role.values
+            // C(h) = Σ_y ⟨x_y, x_{y·h}⟩ from the Gram matrix X Xᵀ of the role's rows (one dgemm).
+            var gram = [Double](repeating: 0, count: n * n)
+            for role in names where role.values.count == n * m && m > 0 {
+                role.values.withUnsafeBufferPointer { xb in gram.withUnsafeMutableBufferPointer { gb in
+                    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(n), Int32(m), 1,
+                                xb.baseAddress, Int32(m), xb.baseAddress, Int32(m), 0, gb.baseAddress, Int32(n))
+                } }
                 for h in 0..<n {
                     var s = 0.0
-                    for y in 0..<n {
-                        let yh = table[y, h]
-                        for i in 0..<m { s += x[y * m + i] * x[yh * m + i] }
-                    }
+                    for y in 0..<n { s += gram[y * n + table[y, h]] }
                     C[h] += s
                 }
             }
