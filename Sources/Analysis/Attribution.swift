@@ -415,7 +415,8 @@ extension Attribution {
             if n * n * m * 16 > hiddenBytes {
                 note = "the hidden-layer measures were skipped: |G|²·m = \(n * n * m) activations exceed the limit"
             } else if let quad = network.quadraticNeuronTerms, quad.p.count == n * m, quad.q.count == n * m {
-                let r = quadraticHiddenLayer(p: quad.p, q: quad.q, n: n, m: m, T: T, degrees: degrees, label: label, table: table)
+                let r = quadraticHiddenLayer(p: quad.p, q: quad.q, n: n, m: m, T: T, degrees: degrees, label: label, table: table,
+                                             threads: workers)
                 hidden = r.neurons; blocks = r.blocks
             } else if var h = network.neuronActivations(rows: 0..<n) {
                 let r = hiddenLayer(&h, n: n, m: m, group: group, cyclic: cyclic, T: T, degrees: degrees, label: label,
@@ -480,19 +481,26 @@ extension Attribution {
     /// closed form (`quadraticBlocks`), each neuron's variance as their sum (Parseval), and the
     /// means f_i over the pairs of one product accumulated pair by pair.
     static func quadraticHiddenLayer(p: [Double], q: [Double], n: Int, m: Int, T: [[Double]], degrees: [Int],
-                                     label: [Int32], table: MultiplicationTable)
+                                     label: [Int32], table: MultiplicationTable, threads: Int = 1)
         -> (neurons: [HiddenNeuronAttribution], blocks: [Double]) {
         let K = T.count
-        let blocks = quadraticBlocks(p: p, q: q, n: n, m: m, T: T, degrees: degrees, table: table)
+        let blocks = quadraticBlocks(p: p, q: q, n: n, m: m, T: T, degrees: degrees, table: table, threads: threads)
         var variance = [Double](repeating: 0, count: m)
         for i in 0..<m { for j in 0..<(K * K) { variance[i] += blocks[i * K * K + j] } }
         var f = [Double](repeating: 0, count: n * m)
+        // Neurons split over the workers (disjoint outputs, the same order of sums per neuron).
+        let w = max(1, min(threads, m / 64))
         p.withUnsafeBufferPointer { pb in q.withUnsafeBufferPointer { qb in f.withUnsafeMutableBufferPointer { fb in
-            for a in 0..<n { for b in 0..<n {
-                let row = fb.baseAddress! + Int(label[a * n + b]) * m
-                let pa = pb.baseAddress! + a * m, qv = qb.baseAddress! + b * m
-                for i in 0..<m { let x = pa[i] + qv[i]; row[i] += x * x }
-            } }
+            let P = SharedMutablePointer(UnsafeMutablePointer(mutating: pb.baseAddress!))
+            let Q = SharedMutablePointer(UnsafeMutablePointer(mutating: qb.baseAddress!)), F = SharedMutablePointer(fb.baseAddress!)
+            parallelWorkers(w) { wk in
+                let i0 = wk * m / w, i1 = (wk + 1) * m / w
+                for a in 0..<n { for b in 0..<n {
+                    let row = F.pointer + Int(label[a * n + b]) * m
+                    let pa = P.pointer + a * m, qv = Q.pointer + b * m
+                    for i in i0..<i1 { let x = pa[i] + qv[i]; row[i] += x * x }
+                } }
+            }
         } } }
         // f_i(g) = (raw sum)/|G| − mean of h_i (each g is the product of |G| pairs).
         var mean = [Double](repeating: 0, count: m)
@@ -547,7 +555,7 @@ extension Attribution {
     /// products with the isotypic basis, up to rounding, at O(|G|²·m) instead of O(|G|³·m).
     /// Component 0 must be the trivial one (as everywhere here).
     static func quadraticBlocks(p: [Double], q: [Double], n: Int, m: Int, T: [[Double]], degrees: [Int],
-                                table: MultiplicationTable) -> [Double] {
+                                table: MultiplicationTable, threads: Int = 1) -> [Double] {
         let K = T.count
         var out = [Double](repeating: 0, count: m * K * K)
         guard m > 0, K > 0 else { return out }
@@ -564,27 +572,36 @@ extension Attribution {
             x[y * s + 3 * m + i] = b * b + 2 * pMean[i] * b
         } }
         // Autocorrelations c(h) = Σ_y x(y) x(y·h), then P_ρ = (d_ρ/|G|) Σ_h T_ρ(h) c(h).
+        // Columns j split over the workers: each column's sums run in the same order whatever
+        // the split, so the result does not depend on the number of threads.
         var power = [Double](repeating: 0, count: K * s)
-        var c = [Double](repeating: 0, count: s)
-        x.withUnsafeBufferPointer { xb in c.withUnsafeMutableBufferPointer { cb in power.withUnsafeMutableBufferPointer { pb in
-            let X = xb.baseAddress!, C = cb.baseAddress!, P = pb.baseAddress!
-            for hh in 0..<n {
-                for j in 0..<s { C[j] = 0 }
-                for y in 0..<n {
-                    let r0 = X + y * s, r1 = X + table[y, hh] * s
-                    for j in 0..<s { C[j] += r0[j] * r1[j] }
+        let w = max(1, min(threads, s / 64))
+        x.withUnsafeBufferPointer { xb in power.withUnsafeMutableBufferPointer { pb in
+            let X = SharedMutablePointer(UnsafeMutablePointer(mutating: xb.baseAddress!)), P = SharedMutablePointer(pb.baseAddress!)
+            parallelWorkers(w) { wk in
+                let j0 = wk * s / w, j1 = (wk + 1) * s / w
+                var c = [Double](repeating: 0, count: j1 - j0)
+                c.withUnsafeMutableBufferPointer { cb in
+                    let C = cb.baseAddress! - j0
+                    for hh in 0..<n {
+                        for j in j0..<j1 { C[j] = 0 }
+                        for y in 0..<n {
+                            let r0 = X.pointer + y * s, r1 = X.pointer + table[y, hh] * s
+                            for j in j0..<j1 { C[j] += r0[j] * r1[j] }
+                        }
+                        for r in 0..<K {
+                            let t = T[r][hh]
+                            let row = P.pointer + r * s
+                            for j in j0..<j1 { row[j] += t * C[j] }
+                        }
+                    }
                 }
                 for r in 0..<K {
-                    let t = T[r][hh]
-                    let row = P + r * s
-                    for j in 0..<s { row[j] += t * C[j] }
+                    let scale = Double(degrees[r]) / Double(n)
+                    for j in j0..<j1 { P.pointer[r * s + j] = max(0, scale * P.pointer[r * s + j]) }
                 }
             }
-            for r in 0..<K {
-                let scale = Double(degrees[r]) / Double(n)
-                for j in 0..<s { P[r * s + j] = max(0, scale * P[r * s + j]) }
-            }
-        } } }
+        } }
         let nn = Double(n)
         for i in 0..<m {
             let base = i * K * K
