@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-50}; CKPTS=${CKPTS:-2}; M=${M:-128}
 [ "${NO_BUILD:-0}" = 1 ] || swift build -c release --static-swift-stdlib --product irrepscope >&2
-BIN=.build/release/irrepscope
+BIN=${BIN:-.build/release/irrepscope}
 DIR=.build/bench-data/s5-sweep-$RUNS-$CKPTS-$M
 if [ ! -f "$DIR/.complete" ]; then
   python3 - "$DIR" "$RUNS" "$CKPTS" "$M" <<'PY'
@@ -24,7 +24,7 @@ for r in range(runs):
 open(os.path.join(d, ".complete"), "w").close()
 PY
 fi
-ls -d "$DIR"/run* > "$DIR.runs"
+ls -d "$PWD/$DIR"/run* > "$DIR.runs"
 N=$((RUNS * CKPTS))
 rate() {
   rm -rf "$DIR.out"

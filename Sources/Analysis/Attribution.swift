@@ -228,10 +228,9 @@ extension Attribution {
         let tasks1 = (n + rowsPerTask - 1) / rowsPerTask
         var partialM = [Double](repeating: 0, count: tasks1 * n * n)
         cached.withUnsafeMutableBufferPointer { cb in partialM.withUnsafeMutableBufferPointer { pm in
-        rowNormSq.withUnsafeMutableBufferPointer { rn in ownLoss.withUnsafeMutableBufferPointer { ol in
+        rowNormSq.withUnsafeMutableBufferPointer { rn in
             let cache = SharedMutablePointer(cb.baseAddress!)
             let part = SharedMutablePointer(pm.baseAddress!), norms = SharedMutablePointer(rn.baseAddress!)
-            let own = SharedMutablePointer(ol.baseAddress!)
             let lab = label
             let w1 = min(workers, tasks1)
             parallelWorkers(w1) { wk in
@@ -247,14 +246,13 @@ extension Attribution {
                             var s = 0.0
                             for c in 0..<n { s += x[c] * x[c]; Mt[g * n + c] += x[c] }
                             norms.pointer[a] += s
-                            own.pointer[a * n + b] = crossEntropy(x, n, g)
                         } }
                         if keep { (cache.pointer + rows.lowerBound * n * n).update(from: fb.baseAddress!, count: f.count) }
                     }
                     t += w1
                 }
             }
-        } } } }
+        } } }
         for t in 0..<tasks1 { for q in 0..<(n * n) { M[q] += partialM[t * n * n + q] } }
         let normL = rowNormSq.reduce(0, +).squareRoot()
 
@@ -314,8 +312,12 @@ extension Attribution {
             } }
             direct[r] = big > 300
         }
+        // The network's own loss per pair is taken here too, from the same e^{x_c − max x} (the
+        // sums of `crossEntropy`, in its order).
         excludedAll.withUnsafeMutableBufferPointer { eab in excludedSub.withUnsafeMutableBufferPointer { esb in
+        ownLoss.withUnsafeMutableBufferPointer { ol in
             let ea = SharedMutablePointer(eab.baseAddress!), es = SharedMutablePointer(esb.baseAddress!)
+            let own = SharedMutablePointer(ol.baseAddress!)
             let cachedCopy = cached, pw = pairWeight, lab = label, qu = quot, al = alpha, Rc = R, Tc = Tflat
             let ex = expRows, dr = direct
             let rowsPerTask = keep ? 1 : block
@@ -336,8 +338,12 @@ extension Attribution {
                             var mx = -Double.infinity, mn = Double.infinity
                             for c in 0..<n { mx = max(mx, x[c]); mn = min(mn, x[c]) }
                             let pairDirect = mx - mn > 300
-                            if !pairDirect {
-                                for c in 0..<n { zb[c] = exp(x[c] - mx) }
+                            if pairDirect {
+                                own.pointer[a * n + b] = crossEntropy(x, n, g)
+                            } else {
+                                var total = 0.0
+                                for c in 0..<n { let z = exp(x[c] - mx); zb[c] = z; total += z }
+                                own.pointer[a * n + b] = mx + log(total) - x[g]
                                 // sums[r] = Σ_c e^{x_c − max x} e^{−r_c}, every component at once.
                                 cblas_dgemv(CblasRowMajor, CblasNoTrans, Int32(slots), Int32(n), 1, exb.baseAddress! + g * slots * n,
                                             Int32(n), zb.baseAddress, 1, 0, sb.baseAddress, 1)
@@ -365,7 +371,7 @@ extension Attribution {
                     t += min(workers, tasks)
                 }
             }
-        } }
+        } } }
         let pairs = Double(n * n)
         func columnSum(_ v: [Double], _ r: Int) -> Double { (0..<n).reduce(0.0) { $0 + v[$1 * slots + r] } }
         let subCount = Double(options.pairs?.count ?? 0)
