@@ -479,7 +479,8 @@ extension Attribution {
         } else {
             blocks = productGroupBlocks(h, n: n, m: m, basis: isotypicBasis(group, T: T, degrees: degrees), K: K, threads: threads)
         }
-        return (neuronMeasures(variance: variance, f: f, blocks: blocks, n: n, m: m, T: T, degrees: degrees, table: table), blocks)
+        return (neuronMeasures(variance: variance, f: f, blocks: blocks, n: n, m: m, T: T, degrees: degrees, table: table,
+                               threads: threads), blocks)
     }
 
     /// The hidden-layer measures of quadratic neurons h_i(a, b) = (p_i[a] + q_i[b])²
@@ -513,19 +514,28 @@ extension Attribution {
         for g in 0..<n { for i in 0..<m { mean[i] += f[g * m + i] } }
         for i in 0..<m { mean[i] /= Double(n * n) }
         for g in 0..<n { for i in 0..<m { f[g * m + i] = f[g * m + i] / Double(n) - mean[i] } }
-        return (neuronMeasures(variance: variance, f: f, blocks: blocks, n: n, m: m, T: T, degrees: degrees, table: table), blocks)
+        return (neuronMeasures(variance: variance, f: f, blocks: blocks, n: n, m: m, T: T, degrees: degrees, table: table,
+                               threads: threads), blocks)
     }
 
     /// Each neuron's component, fraction and product shares from its variance, its means f over
     /// the pairs of one product (`f[g·m + i]`) and its blocks.
     static func neuronMeasures(variance: [Double], f: [Double], blocks: [Double], n: Int, m: Int, T: [[Double]], degrees: [Int],
-                               table: MultiplicationTable) -> [HiddenNeuronAttribution] {
+                               table: MultiplicationTable, threads: Int = 1) -> [HiddenNeuronAttribution] {
         let K = T.count
-        // ‖P_ρ f_i‖² = (d_ρ/|G|) Σ_h T_ρ(h) c_i(h), c_i(h) = Σ_y f_i(y) f_i(y·h).
+        // ‖P_ρ f_i‖² = (d_ρ/|G|) Σ_h T_ρ(h) c_i(h), c_i(h) = Σ_y f_i(y) f_i(y·h); neurons split
+        // over the workers (disjoint outputs, each neuron's sums in the same order).
         var corr = [Double](repeating: 0, count: n * m)
-        for hh in 0..<n { for y in 0..<n {
-            let yh = table[y, hh]
-            for i in 0..<m { corr[hh * m + i] += f[y * m + i] * f[yh * m + i] }
+        let w = max(1, min(threads, m / 64))
+        f.withUnsafeBufferPointer { fb in corr.withUnsafeMutableBufferPointer { cb in
+            let F = SharedMutablePointer(UnsafeMutablePointer(mutating: fb.baseAddress!)), C = SharedMutablePointer(cb.baseAddress!)
+            parallelWorkers(w) { wk in
+                let i0 = wk * m / w, i1 = (wk + 1) * m / w
+                for hh in 0..<n { for y in 0..<n {
+                    let out = C.pointer + hh * m, f0 = F.pointer + y * m, f1 = F.pointer + table[y, hh] * m
+                    for i in i0..<i1 { out[i] += f0[i] * f1[i] }
+                } }
+            }
         } }
         var neurons: [HiddenNeuronAttribution] = []
         neurons.reserveCapacity(m)
