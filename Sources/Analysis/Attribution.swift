@@ -228,10 +228,9 @@ extension Attribution {
         let tasks1 = (n + rowsPerTask - 1) / rowsPerTask
         var partialM = [Double](repeating: 0, count: tasks1 * n * n)
         cached.withUnsafeMutableBufferPointer { cb in partialM.withUnsafeMutableBufferPointer { pm in
-        rowNormSq.withUnsafeMutableBufferPointer { rn in ownLoss.withUnsafeMutableBufferPointer { ol in
+        rowNormSq.withUnsafeMutableBufferPointer { rn in
             let cache = SharedMutablePointer(cb.baseAddress!)
             let part = SharedMutablePointer(pm.baseAddress!), norms = SharedMutablePointer(rn.baseAddress!)
-            let own = SharedMutablePointer(ol.baseAddress!)
             let lab = label
             let w1 = min(workers, tasks1)
             parallelWorkers(w1) { wk in
@@ -247,14 +246,13 @@ extension Attribution {
                             var s = 0.0
                             for c in 0..<n { s += x[c] * x[c]; Mt[g * n + c] += x[c] }
                             norms.pointer[a] += s
-                            own.pointer[a * n + b] = crossEntropy(x, n, g)
                         } }
                         if keep { (cache.pointer + rows.lowerBound * n * n).update(from: fb.baseAddress!, count: f.count) }
                     }
                     t += w1
                 }
             }
-        } } } }
+        } } }
         for t in 0..<tasks1 { for q in 0..<(n * n) { M[q] += partialM[t * n * n + q] } }
         let normL = rowNormSq.reduce(0, +).squareRoot()
 
@@ -300,30 +298,39 @@ extension Attribution {
         // excluded logits x_c − r_c is then log Σ_c e^{x_c − max x} e^{−r_c} + max x, one exp per
         // class for all components together. Components (or pairs) whose range could overflow or
         // underflow take the direct route.
+        // Label-major, `expRows[(g·(K+1) + r)·n + c]`: one pair's K + 1 sums are then one
+        // matrix–vector product with the contiguous (K+1) × n block of its label.
         var expRows = [Double](repeating: 0, count: (K + 1) * n * n)
         var direct = [Bool](repeating: false, count: K + 1)
         for r in 0...K {
             var big = 0.0
-            for q in 0..<(n * n) {
+            for g in 0..<n { for c in 0..<n {
+                let q = g * n + c
                 let v = r < K ? alpha[r] * T[r][Int(quot[q])] : R[q]
                 big = max(big, abs(v))
-                expRows[r * n * n + q] = exp(-v)
-            }
+                expRows[(g * slots + r) * n + c] = exp(-v)
+            } }
             direct[r] = big > 300
         }
+        // The network's own loss per pair is taken here too, from the same e^{x_c − max x} (the
+        // sums of `crossEntropy`, in its order).
         excludedAll.withUnsafeMutableBufferPointer { eab in excludedSub.withUnsafeMutableBufferPointer { esb in
+        ownLoss.withUnsafeMutableBufferPointer { ol in
             let ea = SharedMutablePointer(eab.baseAddress!), es = SharedMutablePointer(esb.baseAddress!)
+            let own = SharedMutablePointer(ol.baseAddress!)
             let cachedCopy = cached, pw = pairWeight, lab = label, qu = quot, al = alpha, Rc = R, Tc = Tflat
             let ex = expRows, dr = direct
             let rowsPerTask = keep ? 1 : block
             let tasks = (n + rowsPerTask - 1) / rowsPerTask
             parallelWorkers(min(workers, tasks)) { wk in
                 var e = [Double](repeating: 0, count: n), z = [Double](repeating: 0, count: n)
+                var sums = [Double](repeating: 0, count: slots)
                 var t = wk
                 while t < tasks {
                     let rows = (t * rowsPerTask)..<min(n, (t + 1) * rowsPerTask)
                     let f = keep ? Array(cachedCopy[(rows.lowerBound * n * n)..<(rows.upperBound * n * n)]) : centeredRows(rows)
                     f.withUnsafeBufferPointer { fb in e.withUnsafeMutableBufferPointer { eb in z.withUnsafeMutableBufferPointer { zb in
+                    sums.withUnsafeMutableBufferPointer { sb in ex.withUnsafeBufferPointer { exb in
                         for a in rows { for b in 0..<n {
                             let x = fb.baseAddress! + ((a - rows.lowerBound) * n + b) * n
                             let g = Int(lab[a * n + b])
@@ -331,7 +338,16 @@ extension Attribution {
                             var mx = -Double.infinity, mn = Double.infinity
                             for c in 0..<n { mx = max(mx, x[c]); mn = min(mn, x[c]) }
                             let pairDirect = mx - mn > 300
-                            if !pairDirect { for c in 0..<n { zb[c] = exp(x[c] - mx) } }
+                            if pairDirect {
+                                own.pointer[a * n + b] = crossEntropy(x, n, g)
+                            } else {
+                                var total = 0.0
+                                for c in 0..<n { let z = exp(x[c] - mx); zb[c] = z; total += z }
+                                own.pointer[a * n + b] = mx + log(total) - x[g]
+                                // sums[r] = Σ_c e^{x_c − max x} e^{−r_c}, every component at once.
+                                cblas_dgemv(CblasRowMajor, CblasNoTrans, Int32(slots), Int32(n), 1, exb.baseAddress! + g * slots * n,
+                                            Int32(n), zb.baseAddress, 1, 0, sb.baseAddress, 1)
+                            }
                             for r in 0...K {
                                 // r_c at the label c = g: T_ρ(e) (or R(g, g)).
                                 let rg = r < K ? al[r] * Tc[r * n + Int(qu[g * n + g])] : Rc[g * n + g]
@@ -345,20 +361,17 @@ extension Attribution {
                                     }
                                     ce = crossEntropy(eb.baseAddress!, n, g)
                                 } else {
-                                    var s = 0.0
-                                    let row = r * n * n + g * n
-                                    for c in 0..<n { s += zb[c] * ex[row + c] }
-                                    ce = mx + log(s) - (x[g] - rg)
+                                    ce = mx + log(sb[r]) - (x[g] - rg)
                                 }
                                 ea.pointer[a * slots + r] += ce
                                 if weight > 0 { es.pointer[a * slots + r] += weight * ce }
                             }
                         } }
-                    } } }
+                    } } } } }
                     t += min(workers, tasks)
                 }
             }
-        } }
+        } } }
         let pairs = Double(n * n)
         func columnSum(_ v: [Double], _ r: Int) -> Double { (0..<n).reduce(0.0) { $0 + v[$1 * slots + r] } }
         let subCount = Double(options.pairs?.count ?? 0)
@@ -376,14 +389,16 @@ extension Attribution {
         func rolePowers(_ names: [WeightRole]) -> [Double]? {
             guard !names.isEmpty else { return nil }
             var C = [Double](repeating: 0, count: n)
-            for role in names {
-                let x = role.values
+            // C(h) = Σ_y ⟨x_y, x_{y·h}⟩ from the Gram matrix X Xᵀ of the role's rows (one dgemm).
+            var gram = [Double](repeating: 0, count: n * n)
+            for role in names where role.values.count == n * m && m > 0 {
+                role.values.withUnsafeBufferPointer { xb in gram.withUnsafeMutableBufferPointer { gb in
+                    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(n), Int32(m), 1,
+                                xb.baseAddress, Int32(m), xb.baseAddress, Int32(m), 0, gb.baseAddress, Int32(n))
+                } }
                 for h in 0..<n {
                     var s = 0.0
-                    for y in 0..<n {
-                        let yh = table[y, h]
-                        for i in 0..<m { s += x[y * m + i] * x[yh * m + i] }
-                    }
+                    for y in 0..<n { s += gram[y * n + table[y, h]] }
                     C[h] += s
                 }
             }
@@ -405,6 +420,10 @@ extension Attribution {
         if options.hidden {
             if n * n * m * 16 > hiddenBytes {
                 note = "the hidden-layer measures were skipped: |G|²·m = \(n * n * m) activations exceed the limit"
+            } else if let quad = network.quadraticNeuronTerms, quad.p.count == n * m, quad.q.count == n * m {
+                let r = quadraticHiddenLayer(p: quad.p, q: quad.q, n: n, m: m, T: T, degrees: degrees, label: label, table: table,
+                                             threads: workers)
+                hidden = r.neurons; blocks = r.blocks
             } else if var h = network.neuronActivations(rows: 0..<n) {
                 let r = hiddenLayer(&h, n: n, m: m, group: group, cyclic: cyclic, T: T, degrees: degrees, label: label,
                                     table: table, threads: workers)
@@ -453,19 +472,71 @@ extension Attribution {
         var f = [Double](repeating: 0, count: n * m)
         for p in 0..<(n * n) { let g = Int(label[p]); for i in 0..<m { f[g * m + i] += h[p * m + i] } }
         for q in 0..<(n * m) { f[q] /= Double(n) }
-        // ‖P_ρ f_i‖² = (d_ρ/|G|) Σ_h T_ρ(h) c_i(h), c_i(h) = Σ_y f_i(y) f_i(y·h).
-        var corr = [Double](repeating: 0, count: n * m)
-        for hh in 0..<n { for y in 0..<n {
-            let yh = table[y, hh]
-            for i in 0..<m { corr[hh * m + i] += f[y * m + i] * f[yh * m + i] }
-        } }
         // Blocks (ρ, σ) of the power over G × G.
-        var blocks: [Double]
+        let blocks: [Double]
         if cyclic {
             blocks = h.withUnsafeBufferPointer { TwoDimensionalSpectra.blockPowers($0.baseAddress!, order: n, count: m, stride: m) }
         } else {
             blocks = productGroupBlocks(h, n: n, m: m, basis: isotypicBasis(group, T: T, degrees: degrees), K: K, threads: threads)
         }
+        return (neuronMeasures(variance: variance, f: f, blocks: blocks, n: n, m: m, T: T, degrees: degrees, table: table,
+                               threads: threads), blocks)
+    }
+
+    /// The hidden-layer measures of quadratic neurons h_i(a, b) = (p_i[a] + q_i[b])²
+    /// (`GroupTaskNetwork.quadraticNeuronTerms`) without the |G|²·m activations: the blocks in
+    /// closed form (`quadraticBlocks`), each neuron's variance as their sum (Parseval), and the
+    /// means f_i over the pairs of one product accumulated pair by pair.
+    static func quadraticHiddenLayer(p: [Double], q: [Double], n: Int, m: Int, T: [[Double]], degrees: [Int],
+                                     label: [Int32], table: MultiplicationTable, threads: Int = 1)
+        -> (neurons: [HiddenNeuronAttribution], blocks: [Double]) {
+        let K = T.count
+        let blocks = quadraticBlocks(p: p, q: q, n: n, m: m, T: T, degrees: degrees, table: table, threads: threads)
+        var variance = [Double](repeating: 0, count: m)
+        for i in 0..<m { for j in 0..<(K * K) { variance[i] += blocks[i * K * K + j] } }
+        var f = [Double](repeating: 0, count: n * m)
+        // Neurons split over the workers (disjoint outputs, the same order of sums per neuron).
+        let w = max(1, min(threads, m / 64))
+        p.withUnsafeBufferPointer { pb in q.withUnsafeBufferPointer { qb in f.withUnsafeMutableBufferPointer { fb in
+            let P = SharedMutablePointer(UnsafeMutablePointer(mutating: pb.baseAddress!))
+            let Q = SharedMutablePointer(UnsafeMutablePointer(mutating: qb.baseAddress!)), F = SharedMutablePointer(fb.baseAddress!)
+            parallelWorkers(w) { wk in
+                let i0 = wk * m / w, i1 = (wk + 1) * m / w
+                for a in 0..<n { for b in 0..<n {
+                    let row = F.pointer + Int(label[a * n + b]) * m
+                    let pa = P.pointer + a * m, qv = Q.pointer + b * m
+                    for i in i0..<i1 { let x = pa[i] + qv[i]; row[i] += x * x }
+                } }
+            }
+        } } }
+        // f_i(g) = (raw sum)/|G| − mean of h_i (each g is the product of |G| pairs).
+        var mean = [Double](repeating: 0, count: m)
+        for g in 0..<n { for i in 0..<m { mean[i] += f[g * m + i] } }
+        for i in 0..<m { mean[i] /= Double(n * n) }
+        for g in 0..<n { for i in 0..<m { f[g * m + i] = f[g * m + i] / Double(n) - mean[i] } }
+        return (neuronMeasures(variance: variance, f: f, blocks: blocks, n: n, m: m, T: T, degrees: degrees, table: table,
+                               threads: threads), blocks)
+    }
+
+    /// Each neuron's component, fraction and product shares from its variance, its means f over
+    /// the pairs of one product (`f[g·m + i]`) and its blocks.
+    static func neuronMeasures(variance: [Double], f: [Double], blocks: [Double], n: Int, m: Int, T: [[Double]], degrees: [Int],
+                               table: MultiplicationTable, threads: Int = 1) -> [HiddenNeuronAttribution] {
+        let K = T.count
+        // ‖P_ρ f_i‖² = (d_ρ/|G|) Σ_h T_ρ(h) c_i(h), c_i(h) = Σ_y f_i(y) f_i(y·h); neurons split
+        // over the workers (disjoint outputs, each neuron's sums in the same order).
+        var corr = [Double](repeating: 0, count: n * m)
+        let w = max(1, min(threads, m / 64))
+        f.withUnsafeBufferPointer { fb in corr.withUnsafeMutableBufferPointer { cb in
+            let F = SharedMutablePointer(UnsafeMutablePointer(mutating: fb.baseAddress!)), C = SharedMutablePointer(cb.baseAddress!)
+            parallelWorkers(w) { wk in
+                let i0 = wk * m / w, i1 = (wk + 1) * m / w
+                for hh in 0..<n { for y in 0..<n {
+                    let out = C.pointer + hh * m, f0 = F.pointer + y * m, f1 = F.pointer + table[y, hh] * m
+                    for i in i0..<i1 { out[i] += f0[i] * f1[i] }
+                } }
+            }
+        } }
         var neurons: [HiddenNeuronAttribution] = []
         neurons.reserveCapacity(m)
         for i in 0..<m {
@@ -487,7 +558,77 @@ extension Attribution {
             }
             neurons.append(HiddenNeuronAttribution(component: best, fraction: best.map { _ in bestValue / v }, productShares: shares))
         }
-        return (neurons, blocks)
+        return neurons
+    }
+
+    /// The blocks (ρ, σ) of the power over G × G of h̃_i = h_i − mean, h_i(a, b) = (p_i[a] + q_i[b])²,
+    /// in closed form (docs/attribution.md §6). With Q_ρ an orthonormal basis of the isotypic
+    /// subspace of ρ (Q_1 = 1/√|G| for the trivial one), Q_ρᵀ 1 = 0 for ρ ≠ 1, so of
+    /// h = p²1ᵀ + 2pqᵀ + 1(q²)ᵀ only 2pqᵀ reaches the blocks with ρ, σ ≠ 1:
+    /// ‖Q_ρᵀ h̃ Q_σ‖² = 4 P_ρ(p) P_σ(q); the block (ρ, 1) is |G| P_ρ(p² + 2 q̄ p) and (1, σ) is
+    /// |G| P_σ(q² + 2 p̄ q) (p̄, q̄ the means); (1, 1) is 0 since h̃ sums to zero. P_ρ(x) = ‖Q_ρᵀx‖²
+    /// = (d_ρ/|G|) Σ_h T_ρ(h) Σ_y x(y) x(y·h). The same numbers as the 2-D transforms or the
+    /// products with the isotypic basis, up to rounding, at O(|G|²·m) instead of O(|G|³·m).
+    /// Component 0 must be the trivial one (as everywhere here).
+    static func quadraticBlocks(p: [Double], q: [Double], n: Int, m: Int, T: [[Double]], degrees: [Int],
+                                table: MultiplicationTable, threads: Int = 1) -> [Double] {
+        let K = T.count
+        var out = [Double](repeating: 0, count: m * K * K)
+        guard m > 0, K > 0 else { return out }
+        var pMean = [Double](repeating: 0, count: m), qMean = [Double](repeating: 0, count: m)
+        for y in 0..<n { for i in 0..<m { pMean[i] += p[y * m + i]; qMean[i] += q[y * m + i] } }
+        for i in 0..<m { pMean[i] /= Double(n); qMean[i] /= Double(n) }
+        // The four functions per neuron, element-major with stride 4m: p, q, p² + 2q̄p, q² + 2p̄q.
+        let s = 4 * m
+        var x = [Double](repeating: 0, count: n * s)
+        for y in 0..<n { for i in 0..<m {
+            let a = p[y * m + i], b = q[y * m + i]
+            x[y * s + i] = a; x[y * s + m + i] = b
+            x[y * s + 2 * m + i] = a * a + 2 * qMean[i] * a
+            x[y * s + 3 * m + i] = b * b + 2 * pMean[i] * b
+        } }
+        // Autocorrelations c(h) = Σ_y x(y) x(y·h), then P_ρ = (d_ρ/|G|) Σ_h T_ρ(h) c(h).
+        // Columns j split over the workers: each column's sums run in the same order whatever
+        // the split, so the result does not depend on the number of threads.
+        var power = [Double](repeating: 0, count: K * s)
+        let w = max(1, min(threads, s / 64))
+        x.withUnsafeBufferPointer { xb in power.withUnsafeMutableBufferPointer { pb in
+            let X = SharedMutablePointer(UnsafeMutablePointer(mutating: xb.baseAddress!)), P = SharedMutablePointer(pb.baseAddress!)
+            parallelWorkers(w) { wk in
+                let j0 = wk * s / w, j1 = (wk + 1) * s / w
+                var c = [Double](repeating: 0, count: j1 - j0)
+                c.withUnsafeMutableBufferPointer { cb in
+                    let C = cb.baseAddress! - j0
+                    for hh in 0..<n {
+                        for j in j0..<j1 { C[j] = 0 }
+                        for y in 0..<n {
+                            let r0 = X.pointer + y * s, r1 = X.pointer + table[y, hh] * s
+                            for j in j0..<j1 { C[j] += r0[j] * r1[j] }
+                        }
+                        for r in 0..<K {
+                            let t = T[r][hh]
+                            let row = P.pointer + r * s
+                            for j in j0..<j1 { row[j] += t * C[j] }
+                        }
+                    }
+                }
+                for r in 0..<K {
+                    let scale = Double(degrees[r]) / Double(n)
+                    for j in j0..<j1 { P.pointer[r * s + j] = max(0, scale * P.pointer[r * s + j]) }
+                }
+            }
+        } }
+        let nn = Double(n)
+        for i in 0..<m {
+            let base = i * K * K
+            for r in 1..<K {
+                out[base + r * K] = nn * power[r * s + 2 * m + i]
+                out[base + r] = nn * power[r * s + 3 * m + i]
+                let pu = 4 * power[r * s + i]
+                for sg in 1..<K { out[base + r * K + sg] = pu * power[sg * s + m + i] }
+            }
+        }
+        return out
     }
 
     /// An orthonormal basis of real functions on G, its columns grouped by component (the

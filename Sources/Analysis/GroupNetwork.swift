@@ -38,15 +38,32 @@ public struct GroupNetwork: GroupTaskNetwork {
     public func logits(rows: Range<Int>) -> [Double] {
         let n = order, m = width, pairs = rows.count * n
         guard pairs > 0, m > 0 else { return [Double](repeating: 0, count: pairs * n) }
-        var h = [Double](repeating: 0, count: pairs * m)
-        for (r, a) in rows.enumerated() { for b in 0..<n { for i in 0..<m {
-            h[(r * n + b) * m + i] = activation.apply(u[a * m + i] + v[b * m + i])
-        } } }
         var out = [Double](repeating: 0, count: pairs * n)
-        h.withUnsafeBufferPointer { hb in w.withUnsafeBufferPointer { wb in out.withUnsafeMutableBufferPointer { ob in
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(pairs), Int32(n), Int32(m), 1,
-                        hb.baseAddress, Int32(m), wb.baseAddress, Int32(m), 0, ob.baseAddress, Int32(n))
-        } } }
+        // Chunks of pairs (about 4 MB of activations, reused): each pair's logits are the same
+        // dot products over i whatever the chunk, without faulting in |rows|·n·m fresh doubles.
+        let chunk = max(1, min(pairs, (1 << 19) / m))
+        var h = [Double](repeating: 0, count: chunk * m)
+        let quadratic = activation == .quadratic
+        h.withUnsafeMutableBufferPointer { hb in u.withUnsafeBufferPointer { ub in v.withUnsafeBufferPointer { vb in
+        w.withUnsafeBufferPointer { wb in out.withUnsafeMutableBufferPointer { ob in
+            var first = 0
+            while first < pairs {
+                let count = min(chunk, pairs - first)
+                for k in 0..<count {
+                    let p = first + k, a = rows.lowerBound + p / n, b = p % n
+                    let row = hb.baseAddress! + k * m, ua = ub.baseAddress! + a * m, vb0 = vb.baseAddress! + b * m
+                    if quadratic {
+                        // The same values as `apply`, without its switch in the inner loop.
+                        for i in 0..<m { let x = ua[i] + vb0[i]; row[i] = x * x }
+                    } else {
+                        for i in 0..<m { row[i] = activation.apply(ua[i] + vb0[i]) }
+                    }
+                }
+                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(count), Int32(n), Int32(m), 1,
+                            hb.baseAddress, Int32(m), wb.baseAddress, Int32(m), 0, ob.baseAddress! + first * n, Int32(n))
+                first += count
+            }
+        } } } } }
         return out
     }
 
@@ -60,6 +77,9 @@ public struct GroupNetwork: GroupTaskNetwork {
         } } }
         return h
     }
+
+    /// (u, v) when σ is the quadratic: h_i(a, b) = (u_i[a] + v_i[b])².
+    public var quadraticNeuronTerms: (p: [Double], q: [Double])? { activation == .quadratic ? (u, v) : nil }
 
     /// ‖ω_i‖² split into its u, v and w parts, per neuron.
     public func neuronNormsSquared() -> [(u: Double, v: Double, w: Double)] {

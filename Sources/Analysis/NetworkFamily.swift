@@ -72,6 +72,12 @@ public protocol GroupTaskNetwork: Sendable {
     /// MLP neurons at the last position). nil (the default) when the family has no hidden layer
     /// whose neurons are the `width` neurons of `roles`.
     func neuronActivations(rows: Range<Int>) -> [Double]?
+    /// When every hidden neuron of `neuronActivations` is h_i(a, b) = (p_i[a] + q_i[b])² (the
+    /// quadratic σ of one term per input, biases folded in), the terms p and q, element-major
+    /// |G| × width each; nil (the default) otherwise. The attribution then takes each neuron's
+    /// power over G × G from the spectra of p, q, p² and q² in closed form (docs/attribution.md §6)
+    /// instead of transforming |G|² values per neuron.
+    var quadraticNeuronTerms: (p: [Double], q: [Double])? { get }
 }
 
 /// One weight role of a network: its name and element-major values.
@@ -86,6 +92,7 @@ extension GroupTaskNetwork {
     public var phaseRelation: (plus: [String], minus: [String])? { nil }
     public var notOfThePapersForm: String? { nil }
     public func neuronActivations(rows: Range<Int>) -> [Double]? { nil }
+    public var quadraticNeuronTerms: (p: [Double], q: [Double])? { nil }
 
     public func normPowerNu(squaredNorms: [Double]) -> Double {
         let nu = Double(activation.nu)

@@ -127,6 +127,13 @@ public struct MLPNetwork: GroupTaskNetwork {
         return h
     }
 
+    /// (u + β, v) when σ is the quadratic: h_i(a, b) = (u_i[a] + β_i + v_i[b])².
+    public var quadraticNeuronTerms: (p: [Double], q: [Double])? {
+        guard activation == .quadratic else { return nil }
+        let m = width
+        return ((0..<(order * m)).map { u[$0] + hiddenBias[$0 % m] }, v)
+    }
+
     public func logits(rows: Range<Int>) -> [Double] {
         let n = order, m = width, pairs = rows.count * n
         guard pairs > 0 else { return [] }
