@@ -25,7 +25,10 @@ struct AnalyzeCommand: ParsableCommand {
         whether u, v, w agree, and for cyclic groups the phase residual θ_u + θ_v − θ_w. Over the \
         network: histograms, components used, accuracy on all |G|² pairs, the normalized margin \
         h(θ)/‖θ‖_{2,ν}^ν and the theoretical maximum γ* (docs/theory.md §3) when the theorem's \
-        conditions hold.
+        conditions hold. Which components the network's function uses (docs/attribution.md): each \
+        component's logit similarity, the key components (--key-threshold), restricted and excluded \
+        loss (also on --pairs), the hidden neurons over G × G; --no-attribution skips it. --out DIR \
+        writes the report, with the paper's neuron panels (--neurons K).
 
         Sparse parity (--task parity --n N --k K): u_i on the support, the sign condition, margin \
         against Theorem 8.
@@ -85,7 +88,7 @@ final class RenderedNeurons: @unchecked Sendable {
 
 /// The analysis options shared by `analyze` and `batch`.
 struct AnalysisOptions: ParsableArguments {
-    @Option(help: "Group of the task: C71 (= Z71), D5, S4, A5, S3xC2 … (default: the group the checkpoint's metadata names, or C_p when its weights have an axis of prime length p).")
+    @Option(help: "Group of the task: C71 (= Z71), D5, S4, A5, S3xC2 …, table:FILE (a Cayley table) or perm:'(0 1 2),(0 1)' / perm:FILE (permutation generators; docs/groups-from-data.md) (default: the group the checkpoint's metadata names, or C_p when its weights have an axis of prime length p).")
     var group: String?
 
     @Option(help: "Task: group (default when --group is given) or parity.")
