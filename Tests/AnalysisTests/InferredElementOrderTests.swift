@@ -117,6 +117,23 @@ import Testing
         }
     }
 
+    /// `--elements infer` in the other families: the trained transformer (100% on C_53) in its
+    /// own order is mapped onto C_53 by an automorphism a ↦ k·a, which permutes the frequencies:
+    /// accuracy, loss and the multiset of neurons per frequency stay those of the file's order.
+    @Test func inferWorksForTransformers() throws {
+        let path = TrainedData.path("transformer-p53-final.pt")
+        var request = AnalysisRequest(task: .group("C53"))
+        request.attribution = nil
+        guard case .group(let truth, _) = try Analyzer.analyze(path: path, request) else { Issue.record("not a group analysis"); return }
+        request.inferElementOrder = true
+        guard case .group(let a, let layout) = try Analyzer.analyze(path: path, request) else { Issue.record("not a group analysis"); return }
+        #expect(a.accuracy == 1)
+        #expect(layout.elementOrder?.contains("--elements infer") == true)
+        #expect(abs(a.transformer!.loss! - truth.transformer!.loss!) <= 1e-12 * truth.transformer!.loss!)
+        #expect(a.neuronsPerComponent.sorted() == truth.neuronsPerComponent.sorted())
+        #expect(abs(a.normalizedMargin - truth.normalizedMargin) <= 1e-12 * abs(truth.normalizedMargin))
+    }
+
     @Test("below 100% accuracy --elements infer refuses, naming the pairs that break the axioms")
     func refusesBelowFullAccuracy() throws {
         let path = try Self.shuffledS4(Array(0..<24), corruptPairs: true)

@@ -25,37 +25,49 @@ public struct MLPFamily: NetworkFamily {
             throw FamilyRejection(family: name, reason: "not a group task")
         }
         let n = g.order
-        let (rowOfElement, orderSource) = try ElementOrder.rowOfElement(request, group: g, checkpoint: checkpoint)
-        var layout: NetworkLayout
-        var u: [Double], v: [Double]
-        if let found = try Self.concatenated(in: checkpoint, order: n, request: request.tensors) {
-            layout = found
-            u = try NetworkLocator.elementMajor(layout.u, in: checkpoint, rowOfElement: rowOfElement, count: n)
-            v = try NetworkLocator.elementMajor(layout.v!, in: checkpoint, rowOfElement: rowOfElement, count: n)
-        } else {
-            // The two-embedding layouts, when their output layer has a bias.
-            let l = try NetworkLocator.locate(in: checkpoint, order: n, request: request.tensors)
-            guard l.hidden == nil, NetworkLocator.bias(of: l.w.name, length: n, in: checkpoint) != nil else {
-                throw FamilyRejection(family: name, reason: "no concatenated (\(2 * n)-wide) input matrix and no output bias")
+        // The network with its rows taken as elements through `rowOfElement` (nil: file order).
+        func build(_ rowOfElement: [Int]?, _ orderSource: String?) throws -> (MLPNetwork, NetworkLayout) {
+            var layout: NetworkLayout
+            var u: [Double], v: [Double]
+            if let found = try Self.concatenated(in: checkpoint, order: n, request: request.tensors) {
+                layout = found
+                u = try NetworkLocator.elementMajor(layout.u, in: checkpoint, rowOfElement: rowOfElement, count: n)
+                v = try NetworkLocator.elementMajor(layout.v!, in: checkpoint, rowOfElement: rowOfElement, count: n)
+            } else {
+                // The two-embedding layouts, when their output layer has a bias.
+                let l = try NetworkLocator.locate(in: checkpoint, order: n, request: request.tensors)
+                guard l.hidden == nil, NetworkLocator.bias(of: l.w.name, length: n, in: checkpoint) != nil else {
+                    throw FamilyRejection(family: name, reason: "no concatenated (\(2 * n)-wide) input matrix and no output bias")
+                }
+                layout = l
+                (u, v) = try NetworkLocator.inputs(l, in: checkpoint, rowOfElement: rowOfElement)
             }
-            layout = l
-            (u, v) = try NetworkLocator.inputs(l, in: checkpoint, rowOfElement: rowOfElement)
+            layout.elementOrder = orderSource
+            try layout.requireNeurons(path: checkpoint.path)
+            let m = layout.width
+            let w = try NetworkLocator.elementMajor(layout.w, in: checkpoint, rowOfElement: rowOfElement)
+            var beta = [Double](repeating: 0, count: m), betaOut = [Double](repeating: 0, count: n)
+            if let t = NetworkLocator.bias(of: layout.u.name, length: m, in: checkpoint), layout.v?.name == layout.u.name {
+                beta = try t.doubleValues(); layout.biases["hidden"] = t.name
+            }
+            if let t = NetworkLocator.bias(of: layout.w.name, length: n, in: checkpoint) {
+                let values = try t.doubleValues()
+                betaOut = (0..<n).map { values[rowOfElement?[$0] ?? $0] }
+                layout.biases["output"] = t.name
+            }
+            let net = MLPNetwork(order: n, width: m, activation: request.activation ?? .quadratic, u: u, v: v, w: w,
+                                 hiddenBias: beta, outputBias: betaOut)
+            return (net, layout)
         }
-        layout.elementOrder = orderSource
-        try layout.requireNeurons(path: checkpoint.path)
-        let m = layout.width
-        let w = try NetworkLocator.elementMajor(layout.w, in: checkpoint, rowOfElement: rowOfElement)
-        var beta = [Double](repeating: 0, count: m), betaOut = [Double](repeating: 0, count: n)
-        if let t = NetworkLocator.bias(of: layout.u.name, length: m, in: checkpoint), layout.v?.name == layout.u.name {
-            beta = try t.doubleValues(); layout.biases["hidden"] = t.name
+        var rowOfElement: [Int]?, orderSource: String?
+        if request.inferElementOrder {
+            // `--elements infer`: the predictions of the network in file order (docs/groups-from-data.md §4).
+            rowOfElement = try ElementOrder.inferredRowOfElement(network: try build(nil, nil).0, group: g, path: checkpoint.path)
+            orderSource = "the network's own predictions (--elements infer)"
+        } else {
+            (rowOfElement, orderSource) = try ElementOrder.rowOfElement(request, group: g, checkpoint: checkpoint)
         }
-        if let t = NetworkLocator.bias(of: layout.w.name, length: n, in: checkpoint) {
-            let values = try t.doubleValues()
-            betaOut = (0..<n).map { values[rowOfElement?[$0] ?? $0] }
-            layout.biases["output"] = t.name
-        }
-        let net = MLPNetwork(order: n, width: m, activation: request.activation ?? .quadratic, u: u, v: v, w: w,
-                             hiddenBias: beta, outputBias: betaOut)
+        let (net, layout) = try build(rowOfElement, orderSource)
         let options = GroupAnalysisOptions(request.pairsInElementOrder(rowOfElement: rowOfElement))
         return .group(GroupAnalysis.run(network: net, group: g, groupName: groupName, options: options), layout)
     }

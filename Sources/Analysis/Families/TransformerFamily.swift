@@ -29,7 +29,14 @@ public struct TransformerFamily: NetworkFamily {
         }
         let found = try Self.load(checkpoint, order: g.order, request: request)
         var net = found.network
-        let (rowOfElement, orderSource) = try ElementOrder.rowOfElement(request, group: g, checkpoint: checkpoint)
+        var rowOfElement: [Int]?, orderSource: String?
+        if request.inferElementOrder {
+            // `--elements infer`: the predictions of the network in file order (docs/groups-from-data.md §4).
+            rowOfElement = try ElementOrder.inferredRowOfElement(network: net, group: g, path: checkpoint.path)
+            orderSource = "the network's own predictions (--elements infer)"
+        } else {
+            (rowOfElement, orderSource) = try ElementOrder.rowOfElement(request, group: g, checkpoint: checkpoint)
+        }
         if let rowOfElement {
             net = TransformerNetwork(order: g.order, weights: net.weights, activation: net.activation, tokenOfElement: rowOfElement,
                                      equalsToken: net.equalsToken)
