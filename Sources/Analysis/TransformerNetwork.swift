@@ -115,6 +115,8 @@ public struct TransformerNetwork: GroupTaskNetwork {
     private let wUsel: [Double]   // d × n: W_U's columns of the group elements
     private let bUsel: [Double]
     private let block0: Block0Tables
+    /// `roles`, computed once (the analysis and the attribution both read them).
+    private var cachedRoles: [WeightRole] = []
 
     public init(order: Int, weights: TransformerWeights, activation: Activation, tokenOfElement: [Int], equalsToken: Int?) {
         precondition(tokenOfElement.count == order && !weights.blocks.isEmpty)
@@ -126,12 +128,15 @@ public struct TransformerNetwork: GroupTaskNetwork {
         wUsel = wu
         bUsel = (0..<n).map { weights.unembedBias[tokenOfElement[$0]] }
         block0 = Block0Tables(weights, tokenOfElement: tokenOfElement, equalsToken: equalsToken)
+        cachedRoles = computeRoles()
     }
 
     public var width: Int { weights.dMLP }
     var contextLength: Int { equalsToken == nil ? 2 : 3 }
 
-    public var roles: [WeightRole] {
+    public var roles: [WeightRole] { cachedRoles }
+
+    private func computeRoles() -> [WeightRole] {
         let n = order, m = weights.dMLP, d = weights.dModel
         let last = weights.blocks[weights.blocks.count - 1]
         var u = [Double](repeating: 0, count: n * m), w = [Double](repeating: 0, count: n * m)
