@@ -17,6 +17,8 @@ public struct AttributionOptions: Sendable {
     /// gives neuron activations.
     public var hidden = true
     public init() {}
+    /// Threshold τ and an optional pairs file (read once the group is known).
+    public init(threshold: Double, pairsFile: String?) { self.threshold = threshold; self.pairsFile = pairsFile }
 }
 
 /// A list of input pairs (a, b), element indices in the group's default order.

@@ -144,3 +144,20 @@ extension ElementOrder {
         return rowOfElement
     }
 }
+
+extension AnalysisRequest {
+    /// What `--elements SPEC` asks for (docs/conventions.md, docs/groups-from-data.md §4): `infer`
+    /// (the network's own predictions), `table:FILE` (the trainer's multiplication table) or a
+    /// JSON file of permutations, 0- or 1-based, giving the element of each row.
+    public mutating func setElementOrder(_ spec: String) throws {
+        if spec == "infer" {
+            inferElementOrder = true
+        } else if spec.hasPrefix("table:") {
+            elementTable = spec
+        } else {
+            let rows = try ElementOrder.readPermutations(spec)
+            elementOrder = rows.perms
+            elementOrderOneBased = rows.oneBased
+        }
+    }
+}

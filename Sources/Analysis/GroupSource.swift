@@ -38,6 +38,14 @@ public enum GroupSource {
         return g
     }
 
+    /// The character table `text` names and, for a group given by data, the named group it
+    /// was identified as (`GroupIdentification.identify`), for `characters`.
+    public static func characterTable(_ text: String) throws -> (table: CharacterTable, identifiedAs: String?) {
+        guard isData(text) else { return (try GroupSpec.parse(text).characterTable(), nil) }
+        let g = try group(text)
+        return (g.characterTable, GroupIdentification.identify(g))
+    }
+
     /// The concrete group of a `table:` or `perm:` source.
     public static func concrete(_ text: String) throws -> ConcreteGroup {
         if text.hasPrefix("table:") {

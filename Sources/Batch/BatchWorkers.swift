@@ -34,6 +34,14 @@ public struct WorkerOptions: Sendable {
         self.executable = executable; self.arguments = arguments
     }
 
+    /// Workers that run this process's own command line again with `command` (e.g. `batch`)
+    /// replaced by `worker` (its hidden worker subcommand, which takes the same options); nil
+    /// when the command line does not start with `command` (then analyze in process).
+    public static func rerunning(_ arguments: [String], command: String, as worker: String) -> WorkerOptions? {
+        guard arguments.first == command else { return nil }
+        return WorkerOptions(executable: currentExecutable, arguments: [worker] + arguments.dropFirst())
+    }
+
     /// The running binary's path (`/proc/self/exe` on Linux).
     public static var currentExecutable: String {
         var buf = [CChar](repeating: 0, count: 4096)

@@ -9,6 +9,14 @@ public enum DisplayText {
     public static let defaultLimit = 200
 
     /// `s` with every control character (C0, DEL, C1) written as an escape.
+    /// `text` with control characters escaped except line breaks and tabs, for a terminal
+    /// (docs/formats.md §13): every message and note of the command line.
+    public static func terminalSafe(_ text: String) -> String {
+        text.split(separator: "\n", omittingEmptySubsequences: false)
+            .map { $0.split(separator: "\t", omittingEmptySubsequences: false).map { escaped(String($0)) }.joined(separator: "\t") }
+            .joined(separator: "\n")
+    }
+
     public static func escaped(_ s: String) -> String {
         guard s.unicodeScalars.contains(where: isControl) else { return s }
         var out = ""

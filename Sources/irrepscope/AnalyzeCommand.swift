@@ -187,15 +187,7 @@ struct AnalysisOptions: ParsableArguments {
         var r = AnalysisRequest(task: isParity ? .parity(n: n!, k: k!, support: try supportList()) : (group.map { .group($0) } ?? .inferredGroup))
         r.activation = activation.flatMap(Activation.init(name:))
         r.composition = Composition(spelling: composition) ?? .rightToLeft
-        if elements == "infer" {
-            r.inferElementOrder = true
-        } else if let elements, elements.hasPrefix("table:") {
-            r.elementTable = elements
-        } else if let elements {
-            let rows = try ElementOrder.readPermutations(elements)
-            r.elementOrder = rows.perms
-            r.elementOrderOneBased = rows.oneBased
-        }
+        if let elements { try r.setElementOrder(elements) }
         r.tensors.u = u; r.tensors.v = v; r.tensors.w = w
         r.tensors.uAxis = uAxis; r.tensors.vAxis = vAxis; r.tensors.wAxis = wAxis
         r.tensors.instance = instance
@@ -204,14 +196,7 @@ struct AnalysisOptions: ParsableArguments {
         r.includeTrivial = includeTrivial
         r.top = top
         r.bins = bins
-        if noAttribution || isParity {
-            r.attribution = nil
-        } else {
-            var a = AttributionOptions()
-            a.threshold = keyThreshold
-            a.pairsFile = pairs
-            r.attribution = a
-        }
+        r.attribution = noAttribution || isParity ? nil : AttributionOptions(threshold: keyThreshold, pairsFile: pairs)
         r.note = { diagnostic("irrepscope: note: " + $0) }
         return r
     }

@@ -37,10 +37,7 @@ struct BatchCommand: ParsableCommand {
     func run() throws {
         var request = try options.request()
         if !options.inProcess {
-            var args = Array(CommandLine.arguments.dropFirst())
-            if args.first == "batch" {
-                args[0] = "batch-worker"
-                var w = WorkerOptions(executable: WorkerOptions.currentExecutable, arguments: args)
+            if var w = WorkerOptions.rerunning(Array(CommandLine.arguments.dropFirst()), command: "batch", as: "batch-worker") {
                 w.memoryLimit = options.memoryLimitBytes
                 w.timeout = options.timeout
                 request.workers = w
@@ -54,19 +51,9 @@ struct BatchCommand: ParsableCommand {
         let inputs = try options.paths + (options.runs.map { try BatchInputs.runList($0) } ?? [])
         let outcome = try BatchRunner.run(inputs, request)
         bar.finish()
-        // The last checkpoint's neuron panels: that checkpoint (analyzed successfully already)
-        // is read again, with its largest neurons profiled, after results.jsonl is complete.
-        var last: AnalysisRecord? = nil
-        do {
-            if let found = try BatchRunner.lastCheckpoint(outcome.records, request: request.analysis,
-                                                          profiledNeurons: options.analysis.neurons ?? AnalysisOptions.defaultProfiledNeurons) {
-                last = found.record
-                try AnalysisRendering.jsonData(found.record).write(to: URL(fileURLWithPath: out + "/" + lastCheckpointFile), options: .atomic)
-            }
-        } catch {
-            diagnostic("irrepscope: note: the last checkpoint's neuron panels are left out: \(error)")
-        }
-        try AnalysisReport.trajectory(outcome.records, title: "IrrepScope batch: \(inputs.joined(separator: " "))", last: last).write(to: out)
+        try BatchReport.write(outcome.records, title: "IrrepScope batch: \(inputs.joined(separator: " "))", request: request.analysis,
+                              profiledNeurons: options.analysis.neurons ?? AnalysisOptions.defaultProfiledNeurons, to: out,
+                              note: { diagnostic("irrepscope: note: " + $0) })
         try finish(outcome.records, summary: "\(outcome.records.count - outcome.failed.count) checkpoints analyzed, \(outcome.failed.count) failed; results in \(outcome.resultsPath), report in \(out)/report.html")
     }
 }
@@ -142,9 +129,6 @@ struct BatchArguments: ParsableArguments {
     }
 }
 
-/// The full record of a batch's last checkpoint, next to results.jsonl (its profiled neurons).
-let lastCheckpointFile = "last-checkpoint.json"
-
 /// Prints the summary and the failures; exit status 1 if any checkpoint failed.
 func finish(_ records: [BatchRecord], summary: String) throws {
     let failed = records.filter { !$0.ok }
@@ -196,11 +180,7 @@ struct ReportCommand: ParsableCommand {
     func run() throws {
         let dir = out ?? URL(fileURLWithPath: input).deletingLastPathComponent().path
         if input.hasSuffix(".jsonl") {
-            guard FileManager.default.fileExists(atPath: input) else { throw AnalysisError("\(input): no such file") }
-            let records = BatchResults.sorted(Array(try BatchResults.read(input, note: { diagnostic("irrepscope: note: " + $0) }).values))
-            let lastPath = URL(fileURLWithPath: input).deletingLastPathComponent().appendingPathComponent(lastCheckpointFile).path
-            let last = FileManager.default.fileExists(atPath: lastPath) ? try AnalysisRecord.read(lastPath) : nil
-            try AnalysisReport.trajectory(records, title: "IrrepScope batch", last: last).write(to: dir)
+            try BatchReport.rerender(results: input, to: dir, note: { diagnostic("irrepscope: note: " + $0) })
         } else {
             let record = try AnalysisRecord.read(input)
             let ini = try initial.map { try AnalysisRecord.read($0) }
@@ -208,21 +188,4 @@ struct ReportCommand: ParsableCommand {
         }
         diagnostic("irrepscope: wrote \(dir)/report.html and report.md")
     }
-}
-
-/// A progress bar on stderr (only when it is a terminal): count, rate, ETA.
-final class ProgressBar: @unchecked Sendable {
-    let enabled: Bool
-    let start = Date()
-    init(enabled: Bool) { self.enabled = enabled }
-    func show(done: Int, total: Int, failed: Int) {
-        guard enabled else { return }
-        let elapsed = Date().timeIntervalSince(start)
-        let rate = Double(done) / max(elapsed, 1e-9)
-        let eta = rate > 0 ? Double(total - done) / rate : 0
-        let width = 30, filled = total > 0 ? width * done / total : width
-        let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
-        FileHandle.standardError.write(Data(String(format: "\r[%@] %d/%d  %.1f/s  ETA %.0fs  failed %d ", bar, done, total, rate, eta, failed).utf8))
-    }
-    func finish() { if enabled { FileHandle.standardError.write(Data("\n".utf8)) } }
 }

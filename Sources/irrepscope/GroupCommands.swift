@@ -33,15 +33,7 @@ struct CharactersCommand: ParsableCommand {
     }
 
     func run() throws {
-        let table: CharacterTable, identified: String?
-        if GroupSource.isData(group) {
-            let g = try GroupSource.group(group)
-            table = g.characterTable
-            identified = GroupIdentification.identify(g)
-        } else {
-            table = try GroupSpec.parse(group).characterTable()
-            identified = nil
-        }
+        let (table, identified) = try GroupSource.characterTable(group)
         let out = ByteSink()
         switch format {
         case .json: GroupRendering.writeJSON(table, identifiedAs: identified, out)

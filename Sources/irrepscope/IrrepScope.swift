@@ -19,6 +19,13 @@ struct IrrepScope: ParsableCommand {
     )
 
     /// Exit statuses: 0 success, 1 a failure on the input (bad file, bad data), 2 bad arguments.
+    /// Help and version on stdout (status 0); usage errors on stderr (status 2).
+    static func exitForArgumentParser(_ error: Error) -> Never {
+        if exitCode(for: error) == .success { print(fullMessage(for: error)); Foundation.exit(0) }
+        FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+        Foundation.exit(2)
+    }
+
     static func main() {
         // Every command runs its own worker threads; OpenBLAS's pool, started when the
         // library loads, would only spin on sched_yield against them.
@@ -27,13 +34,7 @@ struct IrrepScope: ParsableCommand {
         do {
             command = try parseAsRoot()
         } catch {
-            let code = exitCode(for: error)
-            if code == .success {
-                print(fullMessage(for: error))
-                Foundation.exit(0)
-            }
-            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-            Foundation.exit(2)
+            exitForArgumentParser(error)
         }
         do {
             var c = command
@@ -49,15 +50,7 @@ struct IrrepScope: ParsableCommand {
         } catch {
             // Help and version requests and parser errors surface here through the parsed
             // (built-in) help command; everything else is a failure on the input.
-            let code = exitCode(for: error)
-            if code == .success {
-                print(fullMessage(for: error))
-                Foundation.exit(0)
-            }
-            if code == .validationFailure {
-                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-                Foundation.exit(2)
-            }
+            if [.success, .validationFailure].contains(exitCode(for: error)) { exitForArgumentParser(error) }
             FileHandle.standardError.write(Data("irrepscope: error: \(terminalSafe("\(error)"))\n".utf8))
             Foundation.exit(1)
         }
@@ -70,12 +63,8 @@ func diagnostic(_ message: String) {
     FileHandle.standardError.write(Data((terminalSafe(message) + "\n").utf8))
 }
 
-/// `text` with control characters escaped except line breaks and tabs (docs/formats.md §13).
-func terminalSafe(_ text: String) -> String {
-    text.split(separator: "\n", omittingEmptySubsequences: false)
-        .map { $0.split(separator: "\t", omittingEmptySubsequences: false).map { DisplayText.escaped(String($0)) }.joined(separator: "\t") }
-        .joined(separator: "\n")
-}
+/// `DisplayText.terminalSafe`: control characters escaped except line breaks and tabs.
+func terminalSafe(_ text: String) -> String { DisplayText.terminalSafe(text) }
 
 /// An error in the user's data or request that is not about argument syntax.
 struct UsageError: Error, CustomStringConvertible {
