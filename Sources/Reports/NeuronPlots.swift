@@ -80,26 +80,10 @@ public enum NeuronPlots {
         """
     }
 
-    /// Axes of a sub-panel starting at `x0`, `width` wide.
+    /// Axes of a sub-panel starting at `x0`, `width` wide (SVGPlot's axes in that frame).
     static func axes(x0: Double, width: Double, xLabel: String, yLabel: String, xTicks: [(Double, String)], yTicks: [(Double, String)]) -> String {
-        var s = "<g class=\"axes\" stroke=\"#333\" stroke-width=\"1\">\n"
-        s += "<line x1=\"\(num(x0))\" y1=\"\(num(y(0)))\" x2=\"\(num(x0 + width))\" y2=\"\(num(y(0)))\"/>\n"
-        s += "<line x1=\"\(num(x0))\" y1=\"\(num(y(0)))\" x2=\"\(num(x0))\" y2=\"\(num(y(1)))\"/>\n"
-        for (t, label) in xTicks {
-            let x = x0 + t * width
-            s += "<line x1=\"\(num(x))\" y1=\"\(num(y(0)))\" x2=\"\(num(x))\" y2=\"\(num(y(0) + 5))\"/>"
-            s += "<text x=\"\(num(x))\" y=\"\(num(y(0) + 18))\" text-anchor=\"middle\" stroke=\"none\" fill=\"#333\">\(SVGPlot.esc(label))</text>\n"
-        }
-        for (t, label) in yTicks {
-            s += "<line x1=\"\(num(x0 - 5))\" y1=\"\(num(y(t)))\" x2=\"\(num(x0))\" y2=\"\(num(y(t)))\"/>"
-            s += "<line x1=\"\(num(x0))\" y1=\"\(num(y(t)))\" x2=\"\(num(x0 + width))\" y2=\"\(num(y(t)))\" stroke=\"#ddd\"/>"
-            s += "<text x=\"\(num(x0 - 8))\" y=\"\(num(y(t) + 4))\" text-anchor=\"end\" stroke=\"none\" fill=\"#333\">\(SVGPlot.esc(label))</text>\n"
-        }
-        s += "</g>\n"
-        s += "<text x=\"\(num(x0 + width / 2))\" y=\"\(num(height - 12))\" text-anchor=\"middle\">\(SVGPlot.esc(xLabel))</text>\n"
-        let ly = y(0.5), lx = x0 - 50
-        s += "<text x=\"\(num(lx))\" y=\"\(num(ly))\" text-anchor=\"middle\" transform=\"rotate(-90 \(num(lx)) \(num(ly)))\">\(SVGPlot.esc(yLabel))</text>\n"
-        return s
+        let frame = SVGPlot.Frame(width: x0 + width + 24, height: height, left: x0, right: 24, top: top, bottom: bottom)
+        return SVGPlot.axes(frame, xLabel: xLabel, yLabel: yLabel, xTicks: xTicks, yTicks: yTicks)
     }
 
     /// A one-line legend above the plot, starting at `x`.

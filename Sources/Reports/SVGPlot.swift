@@ -10,8 +10,8 @@ public enum SVGPlot {
 
     /// Plot frame: width, height and margins in px.
     struct Frame {
-        let width = 640.0, height = 360.0
-        let left = 72.0, right = 24.0, top = 40.0, bottom = 56.0
+        var width = 640.0, height = 360.0
+        var left = 72.0, right = 24.0, top = 40.0, bottom = 56.0
         var plotWidth: Double { width - left - right }
         var plotHeight: Double { height - top - bottom }
         func x(_ t: Double) -> Double { left + t * plotWidth }      // t ∈ [0, 1]
@@ -67,7 +67,9 @@ public enum SVGPlot {
         }
         s += "</g>\n"
         s += "<text x=\"\(num(f.x(0.5)))\" y=\"\(num(f.height - 12))\" text-anchor=\"middle\">\(esc(xLabel))</text>\n"
-        s += "<text x=\"14\" y=\"\(num(f.y(0.5)))\" text-anchor=\"middle\" transform=\"rotate(-90 14 \(num(f.y(0.5))))\">\(esc(yLabel))</text>\n"
+        // The y label 58 px left of the axis (x = 14 in the standard frame).
+        let lx = f.left - 58, lxs = lx == lx.rounded() ? String(Int(lx)) : num(lx)
+        s += "<text x=\"\(lxs)\" y=\"\(num(f.y(0.5)))\" text-anchor=\"middle\" transform=\"rotate(-90 \(lxs) \(num(f.y(0.5))))\">\(esc(yLabel))</text>\n"
         return s
     }
 
