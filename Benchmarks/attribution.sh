@@ -10,17 +10,8 @@ BIN=.build/release/irrepscope
 DIR=.build/bench-data
 mkdir -p "$DIR"
 python3 Benchmarks/make_analyze_data.py "$DIR"
-best() {
-  python3 - "$@" <<'PY'
-import subprocess, sys, time
-best = float("inf")
-for _ in range(3):
-    t = time.perf_counter()
-    subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    best = min(best, time.perf_counter() - t)
-print(best)
-PY
-}
+REPS=${REPS:-3}
+source Benchmarks/common.sh   # best()
 for case in "c113-m512 C113" "s5-m2000 S5"; do
   set -- $case
   f="$DIR/$1.npz"

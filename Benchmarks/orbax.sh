@@ -50,18 +50,7 @@ fi
 BYTES=$(du -sb "$CKPT" | cut -f1)
 cat "$CKPT"/*/* > /dev/null 2>&1 || true   # page cache
 
-best() {  # best wall time in seconds of REPS runs of "$@"
-    python3 - "$REPS" "$@" <<'PY'
-import subprocess, sys, time
-reps, cmd = int(sys.argv[1]), sys.argv[2:]
-best = float("inf")
-for _ in range(reps):
-    t = time.perf_counter()
-    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-    best = min(best, time.perf_counter() - t)
-print(f"{best:.6f}")
-PY
-}
+source Benchmarks/common.sh   # best()
 calc() { python3 -c "print($1)"; }
 
 t_inspect=$(best "$BIN" inspect "$CKPT" --format json)

@@ -11,17 +11,8 @@ DIR=.build/bench-data
 mkdir -p "$DIR"
 python3 Benchmarks/make_transformer_data.py "$DIR"
 f="$DIR/transformer-p113.npz"
-best() {
-  python3 - "$@" <<'PY'
-import subprocess, sys, time
-best = float("inf")
-for _ in range(5):
-    t = time.perf_counter()
-    subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    best = min(best, time.perf_counter() - t)
-print(best)
-PY
-}
+REPS=${REPS:-5}
+source Benchmarks/common.sh   # best()
 o=$(best $BIN analyze "$f" --group C113 --format json)
 p64=$(best python3 Benchmarks/transformer_peer.py "$f" float64)
 p32=$(best python3 Benchmarks/transformer_peer.py "$f" float32)
