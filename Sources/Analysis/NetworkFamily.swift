@@ -78,6 +78,13 @@ public protocol GroupTaskNetwork: Sendable {
     /// power over G × G from the spectra of p, q, p² and q² in closed form (docs/attribution.md §6)
     /// instead of transforming |G|² values per neuron.
     var quadraticNeuronTerms: (p: [Double], q: [Double])? { get }
+    /// One forward pass over the pairs with a in `rows`, single-threaded (callers run blocks of
+    /// rows on their own workers): the logits in the layout of `logits(rows:)` and, when
+    /// `activations` is true, the hidden activations in the layout of
+    /// `neuronActivations(rows:)` (nil when the family has none). The default calls the two;
+    /// a family whose hidden activations are an intermediate of its logits (a transformer's MLP
+    /// neurons) computes both in one pass.
+    func forward(rows: Range<Int>, activations: Bool) -> (logits: [Double], activations: [Double]?)
 }
 
 /// One weight role of a network: its name and element-major values.
@@ -93,6 +100,9 @@ extension GroupTaskNetwork {
     public var notOfThePapersForm: String? { nil }
     public func neuronActivations(rows: Range<Int>) -> [Double]? { nil }
     public var quadraticNeuronTerms: (p: [Double], q: [Double])? { nil }
+    public func forward(rows: Range<Int>, activations: Bool) -> (logits: [Double], activations: [Double]?) {
+        (logits(rows: rows), activations ? neuronActivations(rows: rows) : nil)
+    }
 
     public func normPowerNu(squaredNorms: [Double]) -> Double {
         let nu = Double(activation.nu)
