@@ -1,4 +1,5 @@
 import CBLAS
+import CKernels
 import Checkpoints
 import Foundation
 import Fourier
@@ -186,12 +187,30 @@ extension Attribution {
         return mx + log(s) - x[y]
     }
 
+    /// The same with the exponentials in the vectorized kernel (`irrepscope_exp_shifted`,
+    /// about 2 ulp) into `scratch` (n values), for finite logits; else as above.
+    @inline(__always)
+    static func crossEntropy(_ x: UnsafePointer<Double>, _ n: Int, _ y: Int, scratch: UnsafeMutablePointer<Double>) -> Double {
+        var mx = -Double.infinity
+        for c in 0..<n { mx = max(mx, x[c]) }
+        guard mx.isFinite else { return crossEntropy(x, n, y) }
+        let s = irrepscope_exp_shifted(x, n, mx, scratch)
+        return mx + log(s) - x[y]
+    }
+
     /// Computes the attribution of `network` on `group` (docs/attribution.md): labels c = a·b
     /// under `composition`, components in the order of the analysis (frequencies for a cyclic
     /// group, real irreducible components otherwise). Deterministic: the result does not depend
     /// on `threads`.
     public static func compute(network: any GroupTaskNetwork, group: FiniteGroup, composition: Composition,
                                options: AttributionOptions, threads: Int) -> Attribution? {
+        compute(network: network, group: group, composition: composition, options: options, threads: threads, pass: nil)
+    }
+
+    /// The same, reading the logits (and the hidden activations, when it kept them) from a
+    /// forward pass the analysis already ran (`LogitPass`) instead of running the network again.
+    static func compute(network: any GroupTaskNetwork, group: FiniteGroup, composition: Composition,
+                        options: AttributionOptions, threads: Int, pass: LogitPass?) -> Attribution? {
         let n = network.order, m = network.width
         guard n >= 1, n <= maximumOrder, n == group.order else { return nil }
         let cyclic = group.isCyclic
@@ -208,8 +227,11 @@ extension Attribution {
         let workers = max(1, min(threads, n))
 
         // Pass 1: centered logits, their norm, M(g, c) and the network's own loss per pair.
-        let keep = n * n * n * 8 <= logitCacheBytes
-        var cached = [Double](repeating: 0, count: keep ? n * n * n : 1)
+        let given = pass.map { $0.centered.count == n * n * n } ?? false
+        let keep = given || n * n * n * 8 <= logitCacheBytes
+        // A given pass's logits are read in place; otherwise they are kept here as computed.
+        let source = given ? pass!.centered : []
+        var store = [Double](repeating: 0, count: keep && !given ? n * n * n : 1)
         var M = [Double](repeating: 0, count: n * n)
         var ownLoss = [Double](repeating: 0, count: n * n)
         var rowNormSq = [Double](repeating: 0, count: n)
@@ -226,12 +248,13 @@ extension Attribution {
         }
         // Blocks of rows on the workers; M is summed from per-task parts in task order, so the
         // result does not depend on the number of threads.
-        let rowsPerTask = max(1, min(block, (n + 4 * workers - 1) / (4 * workers)))
+        let rowsPerTask = max(1, min(block, (n + 15) / 16))
         let tasks1 = (n + rowsPerTask - 1) / rowsPerTask
         var partialM = [Double](repeating: 0, count: tasks1 * n * n)
-        cached.withUnsafeMutableBufferPointer { cb in partialM.withUnsafeMutableBufferPointer { pm in
+        source.withUnsafeBufferPointer { sb in store.withUnsafeMutableBufferPointer { cb in partialM.withUnsafeMutableBufferPointer { pm in
         rowNormSq.withUnsafeMutableBufferPointer { rn in
             let cache = SharedMutablePointer(cb.baseAddress!)
+            nonisolated(unsafe) let kept = sb.baseAddress
             let part = SharedMutablePointer(pm.baseAddress!), norms = SharedMutablePointer(rn.baseAddress!)
             let lab = label
             let w1 = min(workers, tasks1)
@@ -239,9 +262,12 @@ extension Attribution {
                 var t = wk
                 while t < tasks1 {
                     let rows = (t * rowsPerTask)..<min(n, (t + 1) * rowsPerTask)
-                    let f = centeredRows(rows)
                     let Mt = part.pointer + t * n * n
-                    f.withUnsafeBufferPointer { fb in
+                    // The kept logits of a given pass, or this block's from the network.
+                    let own = given ? [] : centeredRows(rows)
+                    let view = given ? UnsafeBufferPointer(start: kept! + rows.lowerBound * n * n, count: rows.count * n * n) : nil
+                    own.withUnsafeBufferPointer { ob in
+                        let fb = view ?? ob
                         for a in rows { for b in 0..<n {
                             let x = fb.baseAddress! + ((a - rows.lowerBound) * n + b) * n
                             let g = Int(lab[a * n + b])
@@ -249,12 +275,13 @@ extension Attribution {
                             for c in 0..<n { s += x[c] * x[c]; Mt[g * n + c] += x[c] }
                             norms.pointer[a] += s
                         } }
-                        if keep { (cache.pointer + rows.lowerBound * n * n).update(from: fb.baseAddress!, count: f.count) }
+                        if keep && !given { (cache.pointer + rows.lowerBound * n * n).update(from: fb.baseAddress!, count: fb.count) }
                     }
                     t += w1
                 }
             }
-        } } }
+        } } } }
+        let cached = given ? source : store
         for t in 0..<tasks1 { for q in 0..<(n * n) { M[q] += partialM[t * n * n + q] } }
         let normL = rowNormSq.reduce(0, +).squareRoot()
 
@@ -279,7 +306,7 @@ extension Attribution {
         }
         // Restricted losses depend on the pair through its label only.
         var restrictedByLabel = [Double](repeating: 0, count: (K + 1) * n)   // [ρ or K (key set)][g]
-        var row = [Double](repeating: 0, count: n)
+        var row = [Double](repeating: 0, count: n), scratch = [Double](repeating: 0, count: n)
         for g in 0..<n {
             for r in 0...K {
                 if r < K {
@@ -287,12 +314,13 @@ extension Attribution {
                 } else {
                     for c in 0..<n { row[c] = R[g * n + c] }
                 }
-                restrictedByLabel[r * n + g] = row.withUnsafeBufferPointer { crossEntropy($0.baseAddress!, n, g) }
+                restrictedByLabel[r * n + g] = row.withUnsafeBufferPointer { rb in
+                    scratch.withUnsafeMutableBufferPointer { crossEntropy(rb.baseAddress!, n, g, scratch: $0.baseAddress!) }
+                }
             }
         }
 
-        // Pass 2: excluded losses per pair, in blocks of rows a on the workers; partial sums per
-        // row a, added in order (independent of the number of threads).
+        // Pass 2: excluded losses per pair, on the workers (by label, or by blocks of rows).
         let slots = K + 1
         var excludedAll = [Double](repeating: 0, count: n * slots), excludedSub = [Double](repeating: 0, count: n * slots)
         let Tflat = T.flatMap { $0 }
@@ -316,61 +344,109 @@ extension Attribution {
         }
         // The network's own loss per pair is taken here too, from the same e^{x_c − max x} (the
         // sums of `crossEntropy`, in its order).
+        //
+        // With the logits kept, the pairs are taken by label g (the n pairs (a, b) with a·b = g):
+        // their e^{x − max x} rows form an n × n matrix Z_g and all their sums are one dgemm
+        // Z_g · E_gᵀ with the (K+1) × n block E_g of the label; partial sums per label, added in
+        // label order. Otherwise rows a are recomputed block by block, one dgemv per pair; partial
+        // sums per row a. Either way the result does not depend on the number of threads.
+        var pairOfLabel = [Int32](repeating: 0, count: keep ? n * n : 0)   // [g·n + a] = b with label(a, b) = g
+        if keep { for a in 0..<n { for b in 0..<n { pairOfLabel[Int(label[a * n + b]) * n + a] = Int32(b) } } }
         excludedAll.withUnsafeMutableBufferPointer { eab in excludedSub.withUnsafeMutableBufferPointer { esb in
         ownLoss.withUnsafeMutableBufferPointer { ol in
             let ea = SharedMutablePointer(eab.baseAddress!), es = SharedMutablePointer(esb.baseAddress!)
             let own = SharedMutablePointer(ol.baseAddress!)
             let cachedCopy = cached, pw = pairWeight, lab = label, qu = quot, al = alpha, Rc = R, Tc = Tflat
-            let ex = expRows, dr = direct
-            let rowsPerTask = keep ? 1 : block
-            let tasks = (n + rowsPerTask - 1) / rowsPerTask
-            parallelWorkers(min(workers, tasks)) { wk in
-                var e = [Double](repeating: 0, count: n), z = [Double](repeating: 0, count: n)
-                var sums = [Double](repeating: 0, count: slots)
-                var t = wk
-                while t < tasks {
-                    let rows = (t * rowsPerTask)..<min(n, (t + 1) * rowsPerTask)
-                    let f = keep ? Array(cachedCopy[(rows.lowerBound * n * n)..<(rows.upperBound * n * n)]) : centeredRows(rows)
-                    f.withUnsafeBufferPointer { fb in e.withUnsafeMutableBufferPointer { eb in z.withUnsafeMutableBufferPointer { zb in
-                    sums.withUnsafeMutableBufferPointer { sb in ex.withUnsafeBufferPointer { exb in
-                        for a in rows { for b in 0..<n {
-                            let x = fb.baseAddress! + ((a - rows.lowerBound) * n + b) * n
-                            let g = Int(lab[a * n + b])
-                            let weight = Double(pw?[a * n + b] ?? 0)
-                            var mx = -Double.infinity, mn = Double.infinity
-                            for c in 0..<n { mx = max(mx, x[c]); mn = min(mn, x[c]) }
-                            let pairDirect = mx - mn > 300
-                            if pairDirect {
-                                own.pointer[a * n + b] = crossEntropy(x, n, g)
-                            } else {
-                                var total = 0.0
-                                for c in 0..<n { let z = exp(x[c] - mx); zb[c] = z; total += z }
-                                own.pointer[a * n + b] = mx + log(total) - x[g]
-                                // sums[r] = Σ_c e^{x_c − max x} e^{−r_c}, every component at once.
-                                cblas_dgemv(CblasRowMajor, CblasNoTrans, Int32(slots), Int32(n), 1, exb.baseAddress! + g * slots * n,
-                                            Int32(n), zb.baseAddress, 1, 0, sb.baseAddress, 1)
-                            }
-                            for r in 0...K {
-                                // r_c at the label c = g: T_ρ(e) (or R(g, g)).
-                                let rg = r < K ? al[r] * Tc[r * n + Int(qu[g * n + g])] : Rc[g * n + g]
-                                let ce: Double
-                                if pairDirect || dr[r] {
-                                    if r < K {
-                                        let tr = r * n
-                                        for c in 0..<n { eb[c] = x[c] - al[r] * Tc[tr + Int(qu[g * n + c])] }
-                                    } else {
-                                        for c in 0..<n { eb[c] = x[c] - Rc[g * n + c] }
-                                    }
-                                    ce = crossEntropy(eb.baseAddress!, n, g)
-                                } else {
-                                    ce = mx + log(sb[r]) - (x[g] - rg)
+            let ex = expRows, dr = direct, byLabel = pairOfLabel
+            /// The pair's K + 1 excluded losses, added to row `slot` of the partial sums; `sums`
+            /// holds Σ_c e^{x_c − mx} e^{−r_c} unless the pair takes the direct route.
+            @Sendable func finish(_ x: UnsafePointer<Double>, a: Int, b: Int, g: Int, mx: Double, pairDirect: Bool,
+                        sums: UnsafePointer<Double>, scratch eb: UnsafeMutablePointer<Double>, slot: Int) {
+                let weight = Double(pw?[a * n + b] ?? 0)
+                for r in 0...K {
+                    // r_c at the label c = g: T_ρ(e) (or R(g, g)).
+                    let rg = r < K ? al[r] * Tc[r * n + Int(qu[g * n + g])] : Rc[g * n + g]
+                    let ce: Double
+                    if pairDirect || dr[r] {
+                        if r < K {
+                            let tr = r * n
+                            for c in 0..<n { eb[c] = x[c] - al[r] * Tc[tr + Int(qu[g * n + c])] }
+                        } else {
+                            for c in 0..<n { eb[c] = x[c] - Rc[g * n + c] }
+                        }
+                        ce = crossEntropy(eb, n, g, scratch: eb + n)
+                    } else {
+                        ce = mx + log(sums[r]) - (x[g] - rg)
+                    }
+                    ea.pointer[slot * slots + r] += ce
+                    if weight > 0 { es.pointer[slot * slots + r] += weight * ce }
+                }
+            }
+            /// e^{x_c − max x} into z and the pair's own loss; whether it takes the direct route.
+            @Sendable func exponentials(_ x: UnsafePointer<Double>, a: Int, b: Int, g: Int, z: UnsafeMutablePointer<Double>) -> (mx: Double, direct: Bool) {
+                var mx = -Double.infinity, mn = Double.infinity
+                for c in 0..<n { mx = max(mx, x[c]); mn = min(mn, x[c]) }
+                if !(mx - mn <= 300) {
+                    // A wide range (or a non-finite logit): the direct route, libm's exp.
+                    own.pointer[a * n + b] = crossEntropy(x, n, g)
+                    for c in 0..<n { z[c] = 0 }
+                    return (mx, true)
+                }
+                let total = irrepscope_exp_shifted(x, n, mx, z)
+                own.pointer[a * n + b] = mx + log(total) - x[g]
+                return (mx, false)
+            }
+            if keep {
+                cachedCopy.withUnsafeBufferPointer { cb in ex.withUnsafeBufferPointer { exb in
+                    nonisolated(unsafe) let L = cb.baseAddress!, E = exb.baseAddress!
+                    let next = BlockTicket()
+                    parallelWorkers(min(workers, n)) { _ in
+                        var Z = [Double](repeating: 0, count: n * n), S = [Double](repeating: 0, count: n * slots)
+                        var e = [Double](repeating: 0, count: 2 * n), info = [(mx: Double, direct: Bool)](repeating: (0, false), count: n)
+                        Z.withUnsafeMutableBufferPointer { zb in S.withUnsafeMutableBufferPointer { sb in e.withUnsafeMutableBufferPointer { eb in
+                            while let g = next.take(below: n) {
+                                for a in 0..<n {
+                                    let b = Int(byLabel[g * n + a])
+                                    info[a] = exponentials(L + (a * n + b) * n, a: a, b: b, g: g, z: zb.baseAddress! + a * n)
                                 }
-                                ea.pointer[a * slots + r] += ce
-                                if weight > 0 { es.pointer[a * slots + r] += weight * ce }
+                                // S[a, r] = Σ_c Z[a, c] E_g[r, c].
+                                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(slots), Int32(n), 1,
+                                            zb.baseAddress, Int32(n), E + g * slots * n, Int32(n), 0, sb.baseAddress, Int32(slots))
+                                for a in 0..<n {
+                                    let b = Int(byLabel[g * n + a])
+                                    finish(L + (a * n + b) * n, a: a, b: b, g: g, mx: info[a].mx, pairDirect: info[a].direct,
+                                           sums: sb.baseAddress! + a * slots, scratch: eb.baseAddress!, slot: g)
+                                }
                             }
-                        } }
-                    } } } } }
-                    t += min(workers, tasks)
+                        } } }
+                    }
+                } }
+            } else {
+                let tasks = (n + block - 1) / block
+                parallelWorkers(min(workers, tasks)) { wk in
+                    var e = [Double](repeating: 0, count: 2 * n), z = [Double](repeating: 0, count: n)
+                    var sums = [Double](repeating: 0, count: slots)
+                    var t = wk
+                    while t < tasks {
+                        let rows = (t * block)..<min(n, (t + 1) * block)
+                        let f = centeredRows(rows)
+                        f.withUnsafeBufferPointer { fb in e.withUnsafeMutableBufferPointer { eb in z.withUnsafeMutableBufferPointer { zb in
+                        sums.withUnsafeMutableBufferPointer { sb in ex.withUnsafeBufferPointer { exb in
+                            for a in rows { for b in 0..<n {
+                                let x = fb.baseAddress! + ((a - rows.lowerBound) * n + b) * n
+                                let g = Int(lab[a * n + b])
+                                let (mx, pairDirect) = exponentials(x, a: a, b: b, g: g, z: zb.baseAddress!)
+                                if !pairDirect {
+                                    // sums[r] = Σ_c e^{x_c − max x} e^{−r_c}, every component at once.
+                                    cblas_dgemv(CblasRowMajor, CblasNoTrans, Int32(slots), Int32(n), 1, exb.baseAddress! + g * slots * n,
+                                                Int32(n), zb.baseAddress, 1, 0, sb.baseAddress, 1)
+                                }
+                                finish(x, a: a, b: b, g: g, mx: mx, pairDirect: pairDirect, sums: sb.baseAddress!, scratch: eb.baseAddress!,
+                                       slot: a)
+                            } }
+                        } } } } }
+                        t += min(workers, tasks)
+                    }
                 }
             }
         } } }
@@ -423,10 +499,10 @@ extension Attribution {
             if n * n * m * 16 > hiddenBytes {
                 note = "the hidden-layer measures were skipped: |G|²·m = \(n * n * m) activations exceed the limit"
             } else if let quad = network.quadraticNeuronTerms, quad.p.count == n * m, quad.q.count == n * m {
-                let r = quadraticHiddenLayer(p: quad.p, q: quad.q, n: n, m: m, T: T, degrees: degrees, label: label, table: table,
+                let r = quadraticHiddenLayer(p: quad.p, q: quad.q, n: n, m: m, group: group, T: T, degrees: degrees, label: label,
                                              threads: workers)
                 hidden = r.neurons; blocks = r.blocks
-            } else if var h = network.neuronActivations(rows: 0..<n) {
+            } else if var h = pass?.activations ?? network.neuronActivations(rows: 0..<n) {
                 let r = hiddenLayer(&h, n: n, m: m, group: group, cyclic: cyclic, T: T, degrees: degrees, label: label,
                                     table: table, threads: workers)
                 hidden = r.neurons; blocks = r.blocks
@@ -475,25 +551,26 @@ extension Attribution {
         for p in 0..<(n * n) { let g = Int(label[p]); for i in 0..<m { f[g * m + i] += h[p * m + i] } }
         for q in 0..<(n * m) { f[q] /= Double(n) }
         // Blocks (ρ, σ) of the power over G × G.
+        let basis = isotypicBasis(group, T: T, degrees: degrees)
         let blocks: [Double]
         if cyclic {
             blocks = h.withUnsafeBufferPointer { TwoDimensionalSpectra.blockPowers($0.baseAddress!, order: n, count: m, stride: m) }
         } else {
-            blocks = productGroupBlocks(h, n: n, m: m, basis: isotypicBasis(group, T: T, degrees: degrees), K: K, threads: threads)
+            blocks = productGroupBlocks(h, n: n, m: m, basis: basis, K: K, threads: threads)
         }
-        return (neuronMeasures(variance: variance, f: f, blocks: blocks, n: n, m: m, T: T, degrees: degrees, table: table,
-                               threads: threads), blocks)
+        return (neuronMeasures(variance: variance, f: f, blocks: blocks, n: n, m: m, K: K, basis: basis, threads: threads), blocks)
     }
 
     /// The hidden-layer measures of quadratic neurons h_i(a, b) = (p_i[a] + q_i[b])²
     /// (`GroupTaskNetwork.quadraticNeuronTerms`) without the |G|²·m activations: the blocks in
     /// closed form (`quadraticBlocks`), each neuron's variance as their sum (Parseval), and the
     /// means f_i over the pairs of one product accumulated pair by pair.
-    static func quadraticHiddenLayer(p: [Double], q: [Double], n: Int, m: Int, T: [[Double]], degrees: [Int],
-                                     label: [Int32], table: MultiplicationTable, threads: Int = 1)
+    static func quadraticHiddenLayer(p: [Double], q: [Double], n: Int, m: Int, group: FiniteGroup, T: [[Double]], degrees: [Int],
+                                     label: [Int32], threads: Int = 1)
         -> (neurons: [HiddenNeuronAttribution], blocks: [Double]) {
         let K = T.count
-        let blocks = quadraticBlocks(p: p, q: q, n: n, m: m, T: T, degrees: degrees, table: table, threads: threads)
+        let basis = isotypicBasis(group, T: T, degrees: degrees)
+        let blocks = quadraticBlocks(p: p, q: q, n: n, m: m, T: T, degrees: degrees, basis: basis, threads: threads)
         var variance = [Double](repeating: 0, count: m)
         for i in 0..<m { for j in 0..<(K * K) { variance[i] += blocks[i * K * K + j] } }
         var f = [Double](repeating: 0, count: n * m)
@@ -516,29 +593,15 @@ extension Attribution {
         for g in 0..<n { for i in 0..<m { mean[i] += f[g * m + i] } }
         for i in 0..<m { mean[i] /= Double(n * n) }
         for g in 0..<n { for i in 0..<m { f[g * m + i] = f[g * m + i] / Double(n) - mean[i] } }
-        return (neuronMeasures(variance: variance, f: f, blocks: blocks, n: n, m: m, T: T, degrees: degrees, table: table,
-                               threads: threads), blocks)
+        return (neuronMeasures(variance: variance, f: f, blocks: blocks, n: n, m: m, K: K, basis: basis, threads: threads), blocks)
     }
 
     /// Each neuron's component, fraction and product shares from its variance, its means f over
     /// the pairs of one product (`f[g·m + i]`) and its blocks.
-    static func neuronMeasures(variance: [Double], f: [Double], blocks: [Double], n: Int, m: Int, T: [[Double]], degrees: [Int],
-                               table: MultiplicationTable, threads: Int = 1) -> [HiddenNeuronAttribution] {
-        let K = T.count
-        // ‖P_ρ f_i‖² = (d_ρ/|G|) Σ_h T_ρ(h) c_i(h), c_i(h) = Σ_y f_i(y) f_i(y·h); neurons split
-        // over the workers (disjoint outputs, each neuron's sums in the same order).
-        var corr = [Double](repeating: 0, count: n * m)
-        let w = max(1, min(threads, m / 64))
-        f.withUnsafeBufferPointer { fb in corr.withUnsafeMutableBufferPointer { cb in
-            let F = SharedMutablePointer(UnsafeMutablePointer(mutating: fb.baseAddress!)), C = SharedMutablePointer(cb.baseAddress!)
-            parallelWorkers(w) { wk in
-                let i0 = wk * m / w, i1 = (wk + 1) * m / w
-                for hh in 0..<n { for y in 0..<n {
-                    let out = C.pointer + hh * m, f0 = F.pointer + y * m, f1 = F.pointer + table[y, hh] * m
-                    for i in i0..<i1 { out[i] += f0[i] * f1[i] }
-                } }
-            }
-        } }
+    static func neuronMeasures(variance: [Double], f: [Double], blocks: [Double], n: Int, m: Int, K: Int,
+                               basis: (q: [Double], componentOfColumn: [Int]), threads: Int = 1) -> [HiddenNeuronAttribution] {
+        // ‖P_ρ f_i‖² of every neuron (one dgemm per chunk of neurons).
+        let fPower = f.withUnsafeBufferPointer { componentPowers($0.baseAddress!, n: n, s: m, basis: basis, K: K, threads: threads) }
         var neurons: [HiddenNeuronAttribution] = []
         neurons.reserveCapacity(m)
         for i in 0..<m {
@@ -547,11 +610,7 @@ extension Attribution {
                 neurons.append(HiddenNeuronAttribution(component: nil, fraction: nil, productShares: []))
                 continue
             }
-            let shares = (0..<K).map { r -> Double in
-                var s = 0.0
-                for hh in 0..<n { s += T[r][hh] * corr[hh * m + i] }
-                return max(0, Double(n) * Double(degrees[r]) / Double(n) * s / v)
-            }
+            let shares = (0..<K).map { r in max(0, Double(n) * fPower[r * m + i] / v) }
             var best: Int? = nil, bestValue = -1.0
             let base = i * K * K
             for r in 1..<max(1, K) {
@@ -573,7 +632,7 @@ extension Attribution {
     /// products with the isotypic basis, up to rounding, at O(|G|²·m) instead of O(|G|³·m).
     /// Component 0 must be the trivial one (as everywhere here).
     static func quadraticBlocks(p: [Double], q: [Double], n: Int, m: Int, T: [[Double]], degrees: [Int],
-                                table: MultiplicationTable, threads: Int = 1) -> [Double] {
+                                basis: (q: [Double], componentOfColumn: [Int]), threads: Int = 1) -> [Double] {
         let K = T.count
         var out = [Double](repeating: 0, count: m * K * K)
         guard m > 0, K > 0 else { return out }
@@ -589,37 +648,8 @@ extension Attribution {
             x[y * s + 2 * m + i] = a * a + 2 * qMean[i] * a
             x[y * s + 3 * m + i] = b * b + 2 * pMean[i] * b
         } }
-        // Autocorrelations c(h) = Σ_y x(y) x(y·h), then P_ρ = (d_ρ/|G|) Σ_h T_ρ(h) c(h).
-        // Columns j split over the workers: each column's sums run in the same order whatever
-        // the split, so the result does not depend on the number of threads.
-        var power = [Double](repeating: 0, count: K * s)
-        let w = max(1, min(threads, s / 64))
-        x.withUnsafeBufferPointer { xb in power.withUnsafeMutableBufferPointer { pb in
-            let X = SharedMutablePointer(UnsafeMutablePointer(mutating: xb.baseAddress!)), P = SharedMutablePointer(pb.baseAddress!)
-            parallelWorkers(w) { wk in
-                let j0 = wk * s / w, j1 = (wk + 1) * s / w
-                var c = [Double](repeating: 0, count: j1 - j0)
-                c.withUnsafeMutableBufferPointer { cb in
-                    let C = cb.baseAddress! - j0
-                    for hh in 0..<n {
-                        for j in j0..<j1 { C[j] = 0 }
-                        for y in 0..<n {
-                            let r0 = X.pointer + y * s, r1 = X.pointer + table[y, hh] * s
-                            for j in j0..<j1 { C[j] += r0[j] * r1[j] }
-                        }
-                        for r in 0..<K {
-                            let t = T[r][hh]
-                            let row = P.pointer + r * s
-                            for j in j0..<j1 { row[j] += t * C[j] }
-                        }
-                    }
-                }
-                for r in 0..<K {
-                    let scale = Double(degrees[r]) / Double(n)
-                    for j in j0..<j1 { P.pointer[r * s + j] = max(0, scale * P.pointer[r * s + j]) }
-                }
-            }
-        } }
+        // P_ρ of the four functions of every neuron at once.
+        let power = x.withUnsafeBufferPointer { componentPowers($0.baseAddress!, n: n, s: s, basis: basis, K: K, threads: threads) }
         let nn = Double(n)
         for i in 0..<m {
             let base = i * K * K
@@ -631,6 +661,42 @@ extension Attribution {
             }
         }
         return out
+    }
+
+    /// P_ρ(x_j) = ‖Q_ρᵀ x_j‖² for every column j of the element-major |G| × s matrix x
+    /// (`x[y·s + j]`) and every component ρ: `power[ρ·s + j]`. Q is `isotypicBasis`, so
+    /// P_ρ(x) = (d_ρ/|G|) Σ_h T_ρ(h) Σ_y x(y) x(y·h) (docs/attribution.md §6), here as one dgemm
+    /// Qᵀx per fixed chunk of columns (the chunks, not the number of threads, fix the sums).
+    static func componentPowers(_ x: UnsafePointer<Double>, n: Int, s: Int, basis: (q: [Double], componentOfColumn: [Int]), K: Int,
+                                threads: Int) -> [Double] {
+        let cols = basis.componentOfColumn.count
+        var power = [Double](repeating: 0, count: K * s)
+        guard cols > 0, s > 0 else { return power }
+        useSingleThreadedBLAS()
+        let chunk = 256
+        let chunks = (s + chunk - 1) / chunk
+        let X = SharedMutablePointer(UnsafeMutablePointer(mutating: x))
+        basis.q.withUnsafeBufferPointer { qb in power.withUnsafeMutableBufferPointer { pb in
+            let Q = SharedMutablePointer(UnsafeMutablePointer(mutating: qb.baseAddress!)), P = SharedMutablePointer(pb.baseAddress!)
+            let owner = basis.componentOfColumn
+            let next = BlockTicket()
+            parallelWorkers(max(1, min(threads, chunks))) { _ in
+                var Y = [Double](repeating: 0, count: cols * chunk)
+                Y.withUnsafeMutableBufferPointer { yb in
+                    while let k = next.take(below: chunks) {
+                        let j0 = k * chunk, width = min(chunk, s - j0)
+                        // Y = Qᵀ x[:, j0 ..< j0 + width]  (cols × width).
+                        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(cols), Int32(width), Int32(n), 1,
+                                    Q.pointer, Int32(cols), X.pointer + j0, Int32(s), 0, yb.baseAddress, Int32(width))
+                        for c in 0..<cols {
+                            let row = P.pointer + owner[c] * s + j0, y = yb.baseAddress! + c * width
+                            for j in 0..<width { row[j] += y[j] * y[j] }
+                        }
+                    }
+                }
+            }
+        } }
+        return power
     }
 
     /// An orthonormal basis of real functions on G, its columns grouped by component (the
@@ -715,3 +781,4 @@ extension Attribution {
         return out
     }
 }
+

@@ -198,8 +198,22 @@ extension GroupAnalysis {
         // measured against both: labels[s·n² + a·n + b] = a·b in convention s (yours, then
         // the other).
         let labelling = Labelling(group: group, composition: options.composition, bothConventions: !cyclic)
-        let forward = BackgroundResult(inBackground: options.threads > 1) { [labelling] in
-            network.evaluate(threads: options.threads, labels: labelling.labels, sets: labelling.sets)
+        // With the attribution, one pass in double precision keeps every logit (and the hidden
+        // activations the attribution reads, unless it has them in closed form): the margins
+        // and the attribution both come from it. Without, the screened pass of the family.
+        let attributes = options.attribution != nil && n <= Attribution.maximumOrder
+            && n * n * n * 8 <= Attribution.logitCacheBytes
+        let activations = attributes && options.attribution!.hidden && network.quadraticNeuronTerms == nil
+            && n * n * m * 16 <= Attribution.hiddenBytes
+        let separateEvaluation = network.evaluateGathersStatistics
+        let forward = BackgroundResult(inBackground: options.threads > 1) { [labelling] () -> ([(accuracy: Double, margin: Double)], LogitPass?) in
+            guard attributes else { return (network.evaluate(threads: options.threads, labels: labelling.labels, sets: labelling.sets), nil) }
+            let pass = LogitPass.run(network: network, labels: labelling.labels, sets: labelling.sets, activations: activations,
+                                     threads: options.threads)
+            if separateEvaluation {
+                return (network.evaluate(threads: options.threads, labels: labelling.labels, sets: labelling.sets), pass)
+            }
+            return (pass.evaluation, pass)
         }
 
         // Per-role power tables over components. Explicit irreps (one dgemm per block of
@@ -283,7 +297,7 @@ extension GroupAnalysis {
         // Margins under both composition conventions.
         let normNu = network.normPowerNu(squaredNorms: squaredNorms)
         options.whileMarginsCompute?(GroupAnalysisDraft(roles: roles.map(\.name), neurons: findings, componentLabels: labels, isCyclic: cyclic))
-        let results = forward.wait()
+        let (results, pass) = forward.wait()
         let (acc, h) = results[0]
         let (accAlt, hAlt) = labelling.sets == 1 ? results[0] : results[1]
         var bound: MarginBound
@@ -321,7 +335,7 @@ extension GroupAnalysis {
                 options.note?("\(groupName): the function-level attribution is skipped for |G| = \(n) > \(Attribution.maximumOrder) (it costs |G|³ per component)")
             } else {
                 analysis.attribution = Attribution.compute(network: network, group: group, composition: options.composition,
-                                                           options: o, threads: options.threads)
+                                                           options: o, threads: options.threads, pass: pass)
             }
         }
         return analysis

@@ -132,6 +132,8 @@ public struct TransformerNetwork: GroupTaskNetwork {
     }
 
     public var width: Int { weights.dMLP }
+    /// `evaluate` measures the loss and the attention per head (`statistics`).
+    public var evaluateGathersStatistics: Bool { true }
     var contextLength: Int { equalsToken == nil ? 2 : 3 }
 
     public var roles: [WeightRole] { cachedRoles }

@@ -132,3 +132,47 @@ void irrepscope_row_summaries(const double *restrict rows, ptrdiff_t count, ptrd
         arg[j] = (int)bk;
     }
 }
+
+/* e^t for t in [-708, 0]: t = k ln 2 + r with k = round(t / ln 2) (Cody–Waite: ln 2 in two
+   parts, so r is exact to the last bits), |r| ≤ ln 2 / 2; e^r by its Taylor polynomial of
+   degree 13 (truncation below 4e-18 relative) in Horner form; 2^k built in the exponent
+   bits. Adds and products only, no fused multiply-adds (contraction off), so every
+   instruction set gives the same bits. */
+static inline double exp_nonpositive(double t) {
+#pragma clang fp contract(off)
+    const double log2e = 1.4426950408889634, ln2hi = 6.93147180369123816490e-01, ln2lo = 1.90821492927058770002e-10;
+    const double shifter = 6755399441055744.0; /* 0x1.8p52: adding it rounds to an integer in the low bits */
+    double kd = t * log2e + shifter;
+    union { double d; unsigned long long u; } kb = { kd };
+    kd -= shifter;
+    double r = (t - kd * ln2hi) - kd * ln2lo;
+    double p = 1.0 / 6227020800.0;          /* 1/13! */
+    p = p * r + 1.0 / 479001600.0;           /* 1/12! */
+    p = p * r + 1.0 / 39916800.0;
+    p = p * r + 1.0 / 3628800.0;
+    p = p * r + 1.0 / 362880.0;
+    p = p * r + 1.0 / 40320.0;
+    p = p * r + 1.0 / 5040.0;
+    p = p * r + 1.0 / 720.0;
+    p = p * r + 1.0 / 120.0;
+    p = p * r + 1.0 / 24.0;
+    p = p * r + 1.0 / 6.0;
+    p = p * r + 0.5;
+    p = p * r + 1.0;
+    p = p * r + 1.0;
+    union { unsigned long long u; double d; } scale = { (kb.u + 1023ull) << 52 };
+    return p * scale.d;
+}
+
+MULTIVERSION
+double irrepscope_exp_shifted(const double *restrict x, ptrdiff_t n, double shift, double *restrict out) {
+#pragma clang fp contract(off)
+    for (ptrdiff_t i = 0; i < n; i++) {
+        double t = x[i] - shift;
+        t = t < -708.0 ? -708.0 : (t > 0.0 ? 0.0 : t);
+        out[i] = exp_nonpositive(t);
+    }
+    double total = 0.0;
+    for (ptrdiff_t i = 0; i < n; i++) total += out[i];
+    return total;
+}

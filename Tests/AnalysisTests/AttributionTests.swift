@@ -338,7 +338,7 @@ func attribution(_ net: any GroupTaskNetwork, _ g: FiniteGroup, threshold: Doubl
 @Suite struct PairFiles {
     static func write(_ text: String) -> String {
         let path = NSTemporaryDirectory() + "pairs-\(UUID().uuidString).json"
-        FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
         return path
     }
 

@@ -28,6 +28,12 @@ void irrepscope_row_summaries(const double *rows, ptrdiff_t count, ptrdiff_t str
 void irrepscope_hidden_f32(const float *x, const float *y, ptrdiff_t m, float *h, int kind, int k);
 void irrepscope_hidden_f64(const double *x, const double *y, ptrdiff_t m, double *h, int kind, int k);
 
+/* out[i] = e^{x[i] − shift} for i < n, for arguments clamped to [−708, 0] (callers pass the
+   maximum of x, or more, as the shift), accurate to about 2 ulp (a degree-13 polynomial after
+   Cody–Waite reduction; no fused multiply-adds, so every instruction set gives the same bits);
+   returns Σ_i out[i] summed in index order. The caller keeps non-finite inputs away. */
+double irrepscope_exp_shifted(const double *x, ptrdiff_t n, double shift, double *out);
+
 /* Maps the pages of [p, p + bytes) in one system call instead of one fault per page
    (Linux ≥ 5.14: MADV_POPULATE_READ / MADV_POPULATE_WRITE). Page faults are costly (notably in VMs), and a fresh multi-megabyte array
    or a freshly mapped checkpoint otherwise takes thousands. Best effort: errors are ignored. */

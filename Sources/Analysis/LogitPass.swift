@@ -1,0 +1,102 @@
+import CKernels
+import Foundation
+import NeuronData
+
+/// One forward pass over all |G|² pairs in double precision whose outputs are kept, so that the
+/// analysis measures the margins and the attribution (docs/attribution.md) reads the logits
+/// from the same pass instead of running the network again.
+///
+/// For every pair (a, b), in the layout of `GroupTaskNetwork.logits(rows:)`, the pass keeps
+/// the logits centered over the |G| classes (L̃ of docs/attribution.md §2) and measures, from
+/// the uncentered logits, the accuracy (argmax strictly equal to the label) and the margin
+/// h = min over pairs of f[c] − max_{c'≠c} f[c'] (docs/theory.md §2) against each labeling.
+/// With `activations` it also keeps the hidden activations of every pair (the layout of
+/// `neuronActivations(rows:)` over all rows), taken from the same call of
+/// `GroupTaskNetwork.forward(rows:activations:)`.
+///
+/// The rows are split into blocks that depend only on |G| (not on the number of threads), and
+/// the tallies are exact (counts and minima), so the results do not depend on `threads`.
+struct LogitPass: Sendable {
+    /// Centered logits, `centered[(a·n + b)·n + c]`.
+    let centered: [Double]
+    /// Per labeling: accuracy and margin.
+    let evaluation: [(accuracy: Double, margin: Double)]
+    /// `activations[(a·n + b)·width + i]`, when asked for and the family has them.
+    let activations: [Double]?
+
+    /// Left inputs per block: at least 16 blocks when |G| ≥ 16 (work for every core), one
+    /// row at a time for small groups.
+    static func rowsPerBlock(_ n: Int) -> Int { max(1, (n + 15) / 16) }
+
+    /// Runs the pass. `labels[s·n² + a·n + b]` is the label of (a, b) in labeling s < `sets`.
+    static func run(network: any GroupTaskNetwork, labels: [Int32], sets: Int, activations wantActivations: Bool,
+                    threads: Int) -> LogitPass {
+        let n = network.order, m = network.width
+        precondition(labels.count == sets * n * n)
+        guard n > 0 else { return LogitPass(centered: [], evaluation: (0..<sets).map { _ in (0, .infinity) }, activations: nil) }
+        useSingleThreadedBLAS()
+        let step = rowsPerBlock(n)
+        let blocks = (n + step - 1) / step
+        // Every entry is written by its block: no zeroing; pages mapped in one call.
+        var centered = [Double](unsafeUninitializedCapacity: n * n * n) { buffer, initialized in
+            irrepscope_prefault(buffer.baseAddress, n * n * n * 8, 1)
+            initialized = n * n * n
+        }
+        var hidden = [Double](repeating: 0, count: wantActivations ? n * n * m : 0)
+        var tallies = [(correct: Int, margin: Double)](repeating: (0, .infinity), count: blocks * sets)
+        // Whether the family gave activations (every block answers alike).
+        let gave = UnsafeMutablePointer<Bool>.allocate(capacity: blocks)
+        gave.initialize(repeating: false, count: blocks)
+        defer { gave.deallocate() }
+        centered.withUnsafeMutableBufferPointer { cb in hidden.withUnsafeMutableBufferPointer { hb in
+        tallies.withUnsafeMutableBufferPointer { tb in labels.withUnsafeBufferPointer { lb in
+            let out = SharedMutablePointer(cb.baseAddress!), tally = SharedMutablePointer(tb.baseAddress!)
+            let act = hb.baseAddress.map(SharedMutablePointer.init), flags = SharedMutablePointer(gave)
+            let lab = lb.baseAddress!
+            nonisolated(unsafe) let labelsPointer = lab
+            let next = BlockTicket()
+            parallelWorkers(max(1, min(threads, blocks))) { _ in
+                while let k = next.take(below: blocks) {
+                    let rows = (k * step)..<min(n, (k + 1) * step)
+                    let (f, h) = network.forward(rows: rows, activations: wantActivations)
+                    precondition(f.count == rows.count * n * n)
+                    if let h, let act, h.count == rows.count * n * m {
+                        (act.pointer + rows.lowerBound * n * m).update(from: h, count: h.count)
+                        flags.pointer[k] = true
+                    }
+                    var t = [(correct: Int, margin: Double)](repeating: (0, .infinity), count: sets)
+                    f.withUnsafeBufferPointer { fb in
+                        for a in rows { for b in 0..<n {
+                            let x = fb.baseAddress! + ((a - rows.lowerBound) * n + b) * n
+                            // The two largest logits give every labeling's margin at once.
+                            var m1 = -Double.infinity, i1 = 0, m2 = -Double.infinity
+                            for c in 0..<n {
+                                let v = x[c]
+                                if v > m1 { m2 = m1; m1 = v; i1 = c } else if v > m2 { m2 = v }
+                            }
+                            for s in 0..<sets {
+                                let c = Int(labelsPointer[s * n * n + a * n + b])
+                                let g = x[c] - (c == i1 ? m2 : m1)
+                                if g > 0 { t[s].correct += 1 }
+                                t[s].margin = min(t[s].margin, g)
+                            }
+                            var mean = 0.0
+                            for c in 0..<n { mean += x[c] }
+                            mean /= Double(n)
+                            let y = out.pointer + (a * n + b) * n
+                            for c in 0..<n { y[c] = x[c] - mean }
+                        } }
+                    }
+                    for s in 0..<sets { tally.pointer[k * sets + s] = t[s] }
+                }
+            }
+        } } } }
+        let evaluation = (0..<sets).map { s -> (accuracy: Double, margin: Double) in
+            var correct = 0, margin = Double.infinity
+            for k in 0..<blocks { correct += tallies[k * sets + s].correct; margin = min(margin, tallies[k * sets + s].margin) }
+            return (Double(correct) / Double(n * n), margin)
+        }
+        let all = (0..<blocks).allSatisfy { gave[$0] }
+        return LogitPass(centered: centered, evaluation: evaluation, activations: wantActivations && all ? hidden : nil)
+    }
+}

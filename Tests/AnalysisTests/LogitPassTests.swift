@@ -1,0 +1,107 @@
+import CKernels
+import Foundation
+import Testing
+@testable import Analysis
+import Groups
+
+/// The single kept forward pass that the analysis runs when the attribution is on
+/// (`LogitPass`): its margins and accuracy against a direct triple loop written here, its
+/// logits and activations against the network's own, independence of the thread count, and
+/// the attribution read from it against the attribution that runs the network itself.
+@Suite struct LogitPassTests {
+    /// f(a, b)[c] = Σ_i σ(u_i[a] + v_i[b]) w_i[c] by the definition (docs/theory.md §1), and the
+    /// margin min over pairs of f[c] − max_{c'≠c} f[c'] with the accuracy.
+    static func direct(_ net: GroupNetwork, labels: [Int32], set s: Int) -> (accuracy: Double, margin: Double) {
+        let n = net.order, m = net.width
+        var correct = 0, margin = Double.infinity
+        for a in 0..<n { for b in 0..<n {
+            var f = [Double](repeating: 0, count: n)
+            for i in 0..<m {
+                let h = net.activation.apply(net.u[a * m + i] + net.v[b * m + i])
+                for c in 0..<n { f[c] += h * net.w[c * m + i] }
+            }
+            let y = Int(labels[s * n * n + a * n + b])
+            let other = (0..<n).filter { $0 != y }.map { f[$0] }.max()!
+            if f[y] - other > 0 { correct += 1 }
+            margin = min(margin, f[y] - other)
+        } }
+        return (Double(correct) / Double(n * n), margin)
+    }
+
+    @Test(arguments: [("C9", Activation.quadratic), ("S4", .relu), ("D5", .quadratic), ("A4", .relu)])
+    func marginsLogitsAndActivations(name: String, activation: Activation) throws {
+        let g = try FiniteGroup.named(name)
+        let n = g.order
+        let net = AttributionIdentities.randomNetwork(n, width: 11, activation: activation, seed: 21)
+        let labelling = Labelling(group: g, composition: .rightToLeft, bothConventions: true)
+        let pass = LogitPass.run(network: net, labels: labelling.labels, sets: labelling.sets, activations: true, threads: 2)
+        #expect(pass.evaluation.count == labelling.sets)
+        for s in 0..<labelling.sets {
+            let d = Self.direct(net, labels: labelling.labels, set: s)
+            #expect(pass.evaluation[s].accuracy == d.accuracy)
+            #expect(abs(pass.evaluation[s].margin - d.margin) <= 1e-12 * max(1, abs(d.margin)), "\(name) set \(s)")
+            // The family's own (screened) forward pass reports the same.
+            let own = net.evaluate(threads: 1, labels: labelling.labels, sets: labelling.sets)[s]
+            #expect(own.accuracy == pass.evaluation[s].accuracy)
+            #expect(abs(own.margin - pass.evaluation[s].margin) <= 1e-12 * max(1, abs(own.margin)))
+        }
+        let logits = net.logits(rows: 0..<n)
+        for p in 0..<(n * n) {
+            let mean = (0..<n).reduce(0.0) { $0 + logits[p * n + $1] } / Double(n)
+            for c in 0..<n { #expect(abs(pass.centered[p * n + c] - (logits[p * n + c] - mean)) <= 1e-12) }
+        }
+        #expect(pass.activations == net.neuronActivations(rows: 0..<n))
+        // The same bits on one thread or three.
+        for threads in [1, 3] {
+            let other = LogitPass.run(network: net, labels: labelling.labels, sets: labelling.sets, activations: true, threads: threads)
+            #expect(other.centered == pass.centered)
+            #expect(other.evaluation.map(\.margin) == pass.evaluation.map(\.margin))
+        }
+    }
+
+    /// The analysis reads the attribution from its pass; the library entry point without a
+    /// pass runs the network itself: the two agree to rounding.
+    @Test(arguments: ["C12", "S4", "D6"])
+    func attributionFromThePassEqualsTheDirectOne(name: String) throws {
+        let g = try FiniteGroup.named(name)
+        let n = g.order
+        for activation in [Activation.quadratic, .relu] {
+            let net = AttributionIdentities.randomNetwork(n, width: 9, activation: activation, seed: 5)
+            var o = GroupAnalysisOptions()
+            o.attribution = AttributionOptions()
+            o.threads = 2
+            let viaPass = GroupAnalysis.run(network: net, group: g, groupName: name, options: o).attribution!
+            let direct = Attribution.compute(network: net, group: g, composition: .rightToLeft, options: AttributionOptions(), threads: 1)!
+            func close(_ a: Double, _ b: Double) -> Bool { abs(a - b) <= 1e-11 * max(1, abs(b)) }
+            #expect(close(viaPass.loss, direct.loss))
+            #expect(close(viaPass.restrictedLoss, direct.restrictedLoss))
+            #expect(close(viaPass.excludedLoss, direct.excludedLoss))
+            #expect(viaPass.keyComponents == direct.keyComponents)
+            for (x, y) in zip(viaPass.components, direct.components) {
+                #expect(close(x.logitSimilarity, y.logitSimilarity) && close(x.excludedLoss, y.excludedLoss) && close(x.restrictedLoss, y.restrictedLoss))
+            }
+            #expect(viaPass.hidden?.map(\.component) == direct.hidden?.map(\.component))
+        }
+    }
+
+    /// The vectorized exponential of the attribution's log-sum-exp against libm over the range
+    /// it is used on, [−708, 0]: within 2 ulp, exact at 0, and the sum in index order.
+    @Test func exponentialKernel() {
+        var x = (0..<20_000).map { -708 * Double($0) / 19_999 }
+        x += [0, -0.0, -1e-300, -0.34657359027997264, -0.34657359027997265, -1, -2, -745, -1000]
+        var out = [Double](repeating: 0, count: x.count)
+        let total = irrepscope_exp_shifted(x, x.count, 0, &out)
+        var sum = 0.0
+        for (t, e) in zip(x, out) {
+            let reference = exp(max(t, -708))
+            #expect(abs(e - reference) <= 2 * reference.ulp, "e^\(t)")
+            sum += e
+        }
+        #expect(total == sum)
+        #expect(out[20_000] == 1 && out[20_001] == 1)
+        // The shift: e^{x − s}.
+        var shifted = [Double](repeating: 0, count: 3)
+        _ = irrepscope_exp_shifted([3, 2, 1], 3, 3, &shifted)
+        #expect(shifted[0] == 1 && abs(shifted[1] - exp(-1.0)) <= 2 * exp(-1.0).ulp && abs(shifted[2] - exp(-2.0)) <= 2 * exp(-2.0).ulp)
+    }
+}
