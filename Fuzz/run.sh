@@ -11,7 +11,7 @@ cd "$(dirname "$0")"
 EACH=${SECONDS_EACH:-600}
 JOBS=${JOBS:-2}
 PARSERS=("$@")
-[ ${#PARSERS[@]} -eq 0 ] && PARSERS=(Pickle Zip TorchZip TorchLegacy Safetensors NPY NPZ FlaxMsgpack)
+[ ${#PARSERS[@]} -eq 0 ] && PARSERS=(Pickle Zip TorchZip TorchLegacy Safetensors NPY NPZ FlaxMsgpack PicklePytree KerasHDF5)
 FIX=../Tests/CheckpointsTests/Fixtures
 
 swift build -c release -Xswiftc -sanitize=fuzzer,address -Xlinker --allow-multiple-definition >&2
@@ -28,6 +28,8 @@ seed() {  # parser → seed files copied into corpus/<parser>
         NPY) cp $FIX/*.npy "$dir"/ ;;
         NPZ) cp $FIX/*.npz "$dir"/ ;;
         FlaxMsgpack) cp $FIX/*.msgpack "$dir"/ ;;
+        PicklePytree) cp $FIX/pytrees/*.pkl $FIX/pytrees/*.pickle $FIX/pytrees/*.p "$dir"/ 2>/dev/null || true ;;
+        KerasHDF5) cp $FIX/keras/*.h5 "$dir"/ ;;
         Pickle)  # the data.pkl of every torch fixture and the plain pickles of expected.json
             python3 - "$FIX" "$dir" <<'PY' || cp $FIX/legacy.pt "$dir"/
 import json, os, sys, zipfile
