@@ -134,6 +134,16 @@ def hostile():
         d = g.create_group("dense")
         d.attrs["weight_names"] = [b"../../secret"]
         f.create_dataset("secret", data=np.ones(2, dtype="float32"))
+    cycle()
+
+
+def cycle():
+    # A hard link from a layer's vars group back to the group above it: the group walk would
+    # never end (the fuzzer found the like of it: a link with an empty name to its own group).
+    with h5py.File(os.path.join(OUT, "cycle.weights.h5"), "w") as f:
+        f.create_dataset("layers/dense/vars/0", data=np.ones((2, 2), dtype="float32"))
+        f["layers/dense/vars"].attrs["name"] = "dense"
+        f["layers/dense/vars/back"] = f["layers/dense"]
 
 
 def main():

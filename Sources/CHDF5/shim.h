@@ -36,6 +36,23 @@ static inline int irrep_h5_kind(hid_t loc, const char *name) {
     return t == H5I_GROUP ? 1 : t == H5I_DATASET ? 2 : 0;
 }
 
+/// A key of the object at `name` (its address in the file; HDF5 ≥ 1.12: the first bytes of its
+/// token, which hold that address): a group reached twice by hard links has one key. 0 when
+/// it cannot be read.
+static inline unsigned long long irrep_h5_object_key(hid_t loc, const char *name) {
+#if H5_VERSION_GE(1, 12, 0)
+    H5O_info2_t info;
+    if (H5Oget_info_by_name3(loc, name, &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0) return 0;
+    unsigned long long key = 0;
+    memcpy(&key, &info.token, sizeof key);
+    return key;
+#else
+    H5O_info_t info;
+    if (H5Oget_info_by_name2(loc, name, &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0) return 0;
+    return (unsigned long long)info.addr;
+#endif
+}
+
 static inline long long irrep_h5_nlinks(hid_t group) {
     H5G_info_t info;
     if (H5Gget_info(group, &info) < 0) return -1;

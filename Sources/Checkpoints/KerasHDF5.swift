@@ -69,13 +69,13 @@ final class HDF5File {
 
     func fail(_ m: String) -> CheckpointError { CheckpointError(path: path, "HDF5: \(m)") }
 
-    /// Names of the links in `group` (at most 1 000 000), in name order with numbers compared as numbers.
+    /// Names of the links in `group` (at most 100 000), in name order with numbers compared as numbers.
     func children(_ group: String) throws -> [String] {
         let g = H5Gopen2(id, group, 0)
         guard g >= 0 else { throw fail("group '\(group)' cannot be opened") }
         defer { H5Gclose(g) }
         let n = irrep_h5_nlinks(g)
-        guard n >= 0, n <= 1_000_000 else { throw fail("group '\(group)' claims \(n) members") }
+        guard n >= 0, n <= 100_000 else { throw fail("group '\(group)' claims \(n) members") }
         var names: [String] = []
         var buf = [CChar](repeating: 0, count: 1024)
         for i in 0..<UInt64(n) {
@@ -247,16 +247,25 @@ public enum KerasHDF5Format: CheckpointFormat {
         }
         if root.contains("layers") || root.contains("vars") {
             // Keras 3: walk groups; a `vars` group holds one layer's variables.
+            // Each group once: a group linked twice (a cycle of hard links, which Keras never
+            // writes) is refused, and so are absurd counts and depths.
             var order: [String] = []
-            var stack = ["/"]
+            var stack = [("/", 0)]
             var visited = 0
-            while let g = stack.popLast() {
+            var seen: Set<UInt64> = [irrep_h5_object_key(f.id, "/")]
+            while let (g, depth) = stack.popLast() {
                 visited += 1
-                guard visited <= 100_000 else { throw f.fail("more than 100000 groups") }
+                guard visited <= 10_000 else { throw f.fail("more than 10000 groups") }
                 let kids = try f.children(g)
                 for k in kids.reversed() {
                     let p = g == "/" ? "/" + k : g + "/" + k
-                    if f.kind(p) == 1 { stack.append(p) }
+                    guard f.kind(p) == 1 else { continue }
+                    let key = irrep_h5_object_key(f.id, p)
+                    guard key != 0, seen.insert(key).inserted else {
+                        throw f.fail("group '\(DisplayText.terminalSafe(p))' is a second link to a group already seen (a cycle)")
+                    }
+                    guard depth < 64 else { throw f.fail("groups nested more than 64 deep") }
+                    stack.append((p, depth + 1))
                 }
                 if g.hasSuffix("/vars") { order.append(g) }
             }
