@@ -7,7 +7,7 @@
 // See README.md for running them.
 import PackageDescription
 
-let parsers = ["Zip", "Pickle", "TorchZip", "TorchLegacy", "Safetensors", "NPY", "NPZ", "FlaxMsgpack"]
+let parsers = ["Zip", "Pickle", "TorchZip", "TorchLegacy", "Safetensors", "NPY", "NPZ", "FlaxMsgpack", "OCDBT"]
 
 let package = Package(
     name: "IrrepScopeFuzz",

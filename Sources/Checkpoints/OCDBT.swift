@@ -116,22 +116,25 @@ public final class OCDBTStore: @unchecked Sendable {
                       files: DataFiles(directory: directory, provider: nil), verify: true)
     }
 
-    /// A store decoded from memory, for the fuzz harness (Fuzz/Sources/OCDBT): `encoded` is a
-    /// manifest or a B+tree node (told apart by its magic), and every data file it refers to
-    /// (after the path checks) is `dataFile(path)`. `verifyChecksums: false` lets a fuzzer
-    /// reach the parser behind the CRC-32C.
+    /// A store decoded from memory, for the fuzz harness (Fuzz/Sources/OCDBT): `encoded`
+    /// begins with a manifest or a B+tree node (told apart by the magic, as long as its header
+    /// says), and every data file it refers to (after the path checks) is `dataFile(path)`.
+    /// `verifyChecksums: false` lets a fuzzer reach the parser behind the CRC-32C.
     public convenience init(encoded: ByteSource, verifyChecksums: Bool,
                             dataFile: @escaping @Sendable (String) throws -> ByteSource) throws {
         let files = DataFiles(directory: encoded.path, provider: dataFile)
-        let magic = encoded.count >= 4 ? UInt32(bigEndian: encoded.all.loadUnaligned(as: UInt32.self)) : 0
+        let all = encoded.all
+        let magic = all.count >= 4 ? UInt32(bigEndian: all.loadUnaligned(as: UInt32.self)) : 0
+        let declared = all.count >= 12 ? UInt64(littleEndian: all.loadUnaligned(fromByteOffset: 4, as: UInt64.self)) : 0
+        let first = UnsafeRawBufferPointer(rebasing: all[0..<Int(min(declared, UInt64(all.count)))])
         if magic == OCDBTStore.btreeMagic {
             var walker = Walker(files: files, verify: verifyChecksums)
-            let ref = Ref(file: "", base: "", offset: 0, length: UInt64(encoded.count))
+            let ref = Ref(file: "", base: "", offset: 0, length: UInt64(first.count))
             var ancestors: [Ref] = []
-            try walker.visit(node: encoded.all, at: ref, path: encoded.path, expectedHeight: nil, prefix: [], ancestors: &ancestors)
+            try walker.visit(node: first, at: ref, path: encoded.path, expectedHeight: nil, prefix: [], ancestors: &ancestors)
             self.init(directory: encoded.path, manifestPath: encoded.path, walker: walker, files: files)
         } else {
-            let m = try OCDBTStore.decodeManifest(encoded.all, path: encoded.path, verify: verifyChecksums)
+            let m = try OCDBTStore.decodeManifest(first, path: encoded.path, verify: verifyChecksums)
             try self.init(manifest: m, manifestPath: encoded.path, directory: encoded.path, files: files, verify: verifyChecksums)
         }
     }
