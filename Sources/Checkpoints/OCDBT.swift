@@ -2,7 +2,7 @@ import CZstd
 import Foundation
 
 /// A read-only OCDBT key-value store, tensorstore's "optionally-cooperative distributed
-/// B+tree", the default layout of Orbax checkpoints (docs/formats.md §16).
+/// B+tree", the default layout of Orbax checkpoints (docs/formats.md §16.1).
 ///
 /// Conventions of the format, as read here (written from tensorstore's published format
 /// description and checked against files that tensorstore 0.1.86 writes):

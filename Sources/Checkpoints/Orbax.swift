@@ -49,13 +49,13 @@ struct OCDBTArrayKeys: ZarrStorage {
         guard let v = try store.value(forKey: prefix + key) else { return nil }
         return ZarrBytes(owner: v.source, bytes: v.bytes)
     }
-    func json(_ key: String, limit: Int = 16 << 20) throws -> KerasJSON {
+    func json(_ key: String) throws -> KerasJSON {
+        let limit = 16 << 20
         guard let v = try store.value(forKey: prefix + key) else { throw CheckpointError(path: name(key), "the key is missing") }
         guard v.range.count <= limit else { throw CheckpointError(path: name(key), "\(v.range.count) bytes of JSON exceed the limit of \(limit)") }
         guard let j = withExtendedLifetime(v.source, { KerasJSON.parse(v.bytes) }) else { throw CheckpointError(path: name(key), "not valid JSON") }
         return j
     }
-    func json(_ key: String) throws -> KerasJSON { try json(key, limit: 16 << 20) }
 }
 
 /// One zarr array (zarr v2 `.zarray` or v3 `zarr.json`) as tensorstore writes them
