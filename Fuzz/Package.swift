@@ -7,7 +7,7 @@
 // See README.md for running them.
 import PackageDescription
 
-let parsers = ["Zip", "Pickle", "TorchZip", "TorchLegacy", "Safetensors", "NPY", "NPZ", "FlaxMsgpack", "PicklePytree", "KerasHDF5"]
+let parsers = ["Zip", "Pickle", "TorchZip", "TorchLegacy", "Safetensors", "NPY", "NPZ", "FlaxMsgpack", "PicklePytree", "KerasHDF5", "OCDBT"]
 
 let package = Package(
     name: "IrrepScopeFuzz",

@@ -11,7 +11,7 @@ cd "$(dirname "$0")"
 EACH=${SECONDS_EACH:-600}
 JOBS=${JOBS:-2}
 PARSERS=("$@")
-[ ${#PARSERS[@]} -eq 0 ] && PARSERS=(Pickle Zip TorchZip TorchLegacy Safetensors NPY NPZ FlaxMsgpack PicklePytree KerasHDF5)
+[ ${#PARSERS[@]} -eq 0 ] && PARSERS=(Pickle Zip TorchZip TorchLegacy Safetensors NPY NPZ FlaxMsgpack PicklePytree KerasHDF5 OCDBT)
 FIX=../Tests/CheckpointsTests/Fixtures
 
 swift build -c release -Xswiftc -sanitize=fuzzer,address -Xlinker --allow-multiple-definition >&2
@@ -30,6 +30,14 @@ seed() {  # parser → seed files copied into corpus/<parser>
         FlaxMsgpack) cp $FIX/*.msgpack "$dir"/ ;;
         PicklePytree) cp $FIX/pytrees/*.pkl $FIX/pytrees/*.pickle $FIX/pytrees/*.p "$dir"/ 2>/dev/null || true ;;
         KerasHDF5) cp $FIX/keras/*.h5 "$dir"/ ;;
+        OCDBT)  # the Orbax fixtures' data files (B+tree nodes, values) and, for each database,
+                # its manifest followed by its data files (what the harness reads as one input)
+            find $FIX/orbax -path '*/d/*' -type f |
+                while read -r f; do cp "$f" "$dir/$(echo "${f#$FIX/orbax/}" | tr '/' '_')"; done
+            find $FIX/orbax -name manifest.ocdbt | while read -r m; do
+                db=$(dirname "$m"); name=$(echo "${db#$FIX/orbax/}" | tr '/' '_')
+                cat "$m" "$db"/d/* > "$dir/$name.db" 2>/dev/null || true
+            done ;;
         Pickle)  # the data.pkl of every torch fixture and the plain pickles of expected.json
             python3 - "$FIX" "$dir" <<'PY' || cp $FIX/legacy.pt "$dir"/
 import json, os, sys, zipfile

@@ -2,12 +2,71 @@ import CZlib
 import CZstd
 import Foundation
 
-/// One zarr array directory (zarr v2 `.zarray` or v3 `zarr.json`) as tensorstore writes them
-/// for Orbax (docs/formats.md §16): a regular chunk grid, chunks compressed with zstd, zlib or
+/// Where a zarr array's keys (`.zarray` or `zarr.json`, and chunk keys such as `0.0` or
+/// `c/0/0`) are read from (docs/formats.md §16): the files of an array directory
+/// (`use_ocdbt=False`), or the keys under `<leaf>/` of an OCDBT store (the default layout).
+protocol ZarrStorage: Sendable {
+    /// The array, in messages.
+    var arrayName: String { get }
+    /// `key`, in messages: a file path, or the checkpoint directory and the OCDBT key.
+    func name(_ key: String) -> String
+    func exists(_ key: String) -> Bool
+    /// The bytes of `key`; nil when there is none (a missing chunk: the fill value, if any).
+    func bytes(_ key: String) throws -> ZarrBytes?
+    /// `key` parsed as JSON (at most 16 MiB).
+    func json(_ key: String) throws -> KerasJSON
+}
+
+/// Bytes of a zarr key; valid while `owner` lives.
+struct ZarrBytes {
+    let owner: ByteSource
+    let bytes: UnsafeRawBufferPointer
+}
+
+/// An array directory: each key is a file (mapped; a chunk file that cannot be opened is
+/// missing).
+struct ZarrDirectory: ZarrStorage {
+    let dir: String
+    var arrayName: String { dir }
+    func name(_ key: String) -> String { (dir as NSString).appendingPathComponent(key) }
+    func exists(_ key: String) -> Bool { FileManager.default.fileExists(atPath: name(key)) }
+    func bytes(_ key: String) throws -> ZarrBytes? {
+        guard let file = try? ByteSource(path: name(key)) else { return nil }
+        return ZarrBytes(owner: file, bytes: file.all)
+    }
+    func json(_ key: String) throws -> KerasJSON { try ZarrArray.readJSON(name(key)) }
+}
+
+/// The keys `prefix + key` of an OCDBT store (an absent key is missing; a key whose
+/// reference is bad is an error, not a missing chunk).
+struct OCDBTArrayKeys: ZarrStorage {
+    let store: OCDBTStore
+    let prefix: String
+    var arrayName: String { "\(store.directory): OCDBT keys \(prefix)*" }
+    func name(_ key: String) -> String { "\(store.directory): OCDBT key \(prefix)\(key)" }
+    func exists(_ key: String) -> Bool { store.contains(prefix + key) }
+    func bytes(_ key: String) throws -> ZarrBytes? {
+        guard let v = try store.value(forKey: prefix + key) else { return nil }
+        return ZarrBytes(owner: v.source, bytes: v.bytes)
+    }
+    func json(_ key: String) throws -> KerasJSON {
+        let limit = 16 << 20
+        guard let v = try store.value(forKey: prefix + key) else { throw CheckpointError(path: name(key), "the key is missing") }
+        guard v.range.count <= limit else { throw CheckpointError(path: name(key), "\(v.range.count) bytes of JSON exceed the limit of \(limit)") }
+        guard let j = withExtendedLifetime(v.source, { KerasJSON.parse(v.bytes) }) else { throw CheckpointError(path: name(key), "not valid JSON") }
+        return j
+    }
+}
+
+/// One zarr array (zarr v2 `.zarray` or v3 `zarr.json`) as tensorstore writes them
+/// for Orbax (docs/formats.md §16), read from a directory or an OCDBT store (`ZarrStorage`):
+/// a regular chunk grid, chunks compressed with zstd, zlib or
 /// gzip (v2 `compressor`; v3 `bytes` + compression codec, optionally inside
 /// `sharding_indexed`). Chunks are decompressed into one C-order buffer whose size is checked
 /// before it is allocated; every chunk must decompress to exactly its declared size.
 struct ZarrArray {
+    let store: any ZarrStorage
+    /// The array, in messages.
     let dir: String
     let shape: [Int]
     let chunks: [Int]
@@ -53,12 +112,13 @@ struct ZarrArray {
         "float8_e4m3fn": .float8_e4m3fn, "float8_e5m2": .float8_e5m2,
     ]
 
-    init(dir: String) throws {
+    init(store: any ZarrStorage) throws {
+        self.store = store
+        let dir = store.arrayName
         self.dir = dir
-        let fm = FileManager.default
-        let v2 = (dir as NSString).appendingPathComponent(".zarray"), v3 = (dir as NSString).appendingPathComponent("zarr.json")
-        if fm.fileExists(atPath: v2) {
-            let j = try ZarrArray.readJSON(v2)
+        let v2 = store.name(".zarray"), v3 = store.name("zarr.json")
+        if store.exists(".zarray") {
+            let j = try store.json(".zarray")
             shape = try ZarrArray.ints(j["shape"], "shape", v2)
             chunks = try ZarrArray.ints(j["chunks"], "chunks", v2)
             guard let descr = j["dtype"]?.string else { throw ZarrArray.fail(v2, "dtype is not a string (structured dtypes are not read)") }
@@ -83,8 +143,8 @@ struct ZarrArray {
             shardInner = nil
             shardCRC = false
             if case .null? = j["fill_value"] { fill = false } else { fill = j["fill_value"] != nil }
-        } else if fm.fileExists(atPath: v3) {
-            let j = try ZarrArray.readJSON(v3)
+        } else if store.exists("zarr.json") {
+            let j = try store.json("zarr.json")
             guard j["node_type"]?.string == "array" else { throw ZarrArray.fail(v3, "not an array node") }
             shape = try ZarrArray.ints(j["shape"], "shape", v3)
             guard j["chunk_grid"]?["name"]?.string == "regular" else { throw ZarrArray.fail(v3, "only regular chunk grids are read") }
@@ -138,7 +198,7 @@ struct ZarrArray {
             codec = comp
             fill = true
         } else {
-            throw ZarrArray.fail(dir, "neither .zarray (zarr v2) nor zarr.json (zarr v3) in the array directory")
+            throw ZarrArray.fail(dir, "neither .zarray (zarr v2) nor zarr.json (zarr v3) \(store is ZarrDirectory ? "in the array directory" : "among the OCDBT keys")")
         }
         guard chunks.count == shape.count, chunks.allSatisfy({ $0 > 0 }) || shape.isEmpty else {
             throw ZarrArray.fail(dir, "chunk shape \(chunks) does not fit shape \(shape)")
@@ -227,9 +287,11 @@ struct ZarrArray {
         var idx = [Int](repeating: 0, count: rank)
         let total = grid.reduce(1, *)
         for _ in 0..<(rank == 0 ? 1 : total) {
-            let path = (dir as NSString).appendingPathComponent(chunkName(idx))
-            if let file = try? ByteSource(path: path) {
-                let data = file.all
+            let key = chunkName(idx)
+            let path = store.name(key)
+            if let chunk = try store.bytes(key) {
+                let data = chunk.bytes
+                defer { withExtendedLifetime(chunk.owner) {} }
                 if let inner = shardInner {
                     let per = (0..<rank).map { chunks[$0] / inner[$0] }
                     let n = per.reduce(1, *)
@@ -322,8 +384,9 @@ struct ZarrArray {
 
 /// Orbax checkpoints (`orbax.checkpoint` StandardCheckpointer / PyTreeCheckpointer step
 /// directories, docs/formats.md §16): `_METADATA` names the pytree's leaves; each array is a
-/// zarr directory named by its key path joined with `.` (`use_ocdbt=False`). The OCDBT
-/// layout that Orbax writes by default is recognised and refused with a conversion recipe.
+/// zarr array named by its key path joined with `.`: a directory of that name
+/// (`use_ocdbt=False`), or the keys `<name>/…` of the item's OCDBT store (`manifest.ocdbt`,
+/// the default; `OCDBTStore`).
 public enum OrbaxFormat {
     public static let name = "orbax"
 
@@ -352,8 +415,6 @@ public enum OrbaxFormat {
         return Int(last.split(separator: "_").last ?? "")
     }
 
-    static let ocdbtHelp = "convert it with: import orbax.checkpoint as ocp; ocp.PyTreeCheckpointer(use_ocdbt=False).save(OUT, ocp.PyTreeCheckpointer().restore(IN)) (docs/formats.md §16)"
-
     public static func read(directory path: String) throws -> Checkpoint {
         guard let items = itemDirectories(path) else { throw CheckpointError(path: path, "not an Orbax checkpoint directory (no _METADATA)") }
         var tensors: [Tensor] = []
@@ -362,8 +423,14 @@ public enum OrbaxFormat {
             let metaPath = (dir as NSString).appendingPathComponent("_METADATA")
             let meta = try ZarrArray.readJSON(metaPath)
             let fm = FileManager.default
+            // OCDBT (the default): one key-value store for the whole item, the arrays' keys
+            // under `<leaf>/`; else one directory per array.
+            let storage: (String) -> any ZarrStorage
             if meta["use_ocdbt"]?.bool == true || fm.fileExists(atPath: (dir as NSString).appendingPathComponent("manifest.ocdbt")) {
-                throw CheckpointError(path: dir, "Orbax OCDBT layout (manifest.ocdbt, the default of orbax.checkpoint) is not read yet; \(ocdbtHelp)")
+                let store = try OCDBTStore(directory: dir)
+                storage = { OCDBTArrayKeys(store: store, prefix: $0 + "/") }
+            } else {
+                storage = { ZarrDirectory(dir: (dir as NSString).appendingPathComponent($0)) }
             }
             guard case .object(let tree)? = meta["tree_metadata"] else {
                 throw CheckpointError(path: metaPath, "no tree_metadata: an Orbax layout this reader does not know")
@@ -385,7 +452,7 @@ public enum OrbaxFormat {
                 return a.keys.count < b.keys.count
             }
             // Arrays are read concurrently (each decompresses on its own); results keep leaf order.
-            struct Job: Sendable { let name: String; let type: String; let dir: String }
+            struct Job: Sendable { let name: String; let type: String; let storage: any ZarrStorage }
             var jobs: [Job] = []
             for leaf in leaves {
                 let keyPath = (itemName.isEmpty || items.count == 1 ? [] : [itemName]) + leaf.keys
@@ -396,7 +463,7 @@ public enum OrbaxFormat {
                       leaf.keys.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." }) else {
                     throw CheckpointError(path: metaPath, "leaf '\(name)' names a directory outside the checkpoint")
                 }
-                jobs.append(Job(name: name, type: leaf.type, dir: (dir as NSString).appendingPathComponent(dirName)))
+                jobs.append(Job(name: name, type: leaf.type, storage: storage(dirName)))
             }
             /// One slot per job, each written by one iteration only.
             final class Slots: @unchecked Sendable {
@@ -409,7 +476,7 @@ public enum OrbaxFormat {
                 nonisolated(unsafe) let b = buf
                 DispatchQueue.concurrentPerform(iterations: all.count) { i in
                     guard arrays.contains(all[i].type) else { return }
-                    b[i] = Result { try ZarrArray(dir: all[i].dir).read(name: all[i].name) }
+                    b[i] = Result { try ZarrArray(store: all[i].storage).read(name: all[i].name) }
                 }
             }
             let results = slots.r
