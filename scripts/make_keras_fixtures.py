@@ -10,6 +10,12 @@ holds other layer kinds and dtypes. Hostile HDF5 files (huge declared datasets, 
 list naming a missing dataset) are written with h5py.
 
 Usage: KERAS_BACKEND=jax python3 scripts/make_keras_fixtures.py   (from the repository root)
+
+crash_global_heap.weights.h5 is not written here: it is the input fuzz-KerasHDF5 (Fuzz/) found on
+2026-12-02, a mutation of mixed.weights.h5 whose variable-length string attribute points to a
+global-heap object claiming 2^40 bytes; libhdf5 1.10.8 copies them (H5HG_read) and the process
+dies with SIGSEGV. IrrepScope reads HDF5 in a child process, so that is an error (the CLI test
+testAFileThatCrashesLibhdf5IsAnError).
 """
 import json
 import os

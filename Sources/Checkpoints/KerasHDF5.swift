@@ -189,10 +189,13 @@ public enum KerasHDF5Format: CheckpointFormat {
         source.count >= 8 && Array(source.all.prefix(8)) == magic
     }
 
+    /// Reads the file, in a child process when `HDF5Isolation.childCommand` is set.
     public static func read(_ source: ByteSource) throws -> Checkpoint {
-        try HDF5Library.locked {
-            let f = try HDF5File(path: source.path)
-            return try read(f, config: nil, format: name)
+        try HDF5Isolation.read(path: source.path) {
+            try HDF5Library.locked {
+                let f = try HDF5File(path: source.path)
+                return try read(f, config: nil, format: name)
+            }
         }
     }
 
@@ -333,7 +336,12 @@ public enum KerasArchiveFormat: CheckpointFormat {
         return zip.entry(named: "model.weights.h5") != nil && zip.entry(named: "config.json") != nil
     }
 
+    /// Reads the archive, in a child process when `HDF5Isolation.childCommand` is set.
     public static func read(_ source: ByteSource) throws -> Checkpoint {
+        try HDF5Isolation.read(path: source.path) { try readInProcess(source) }
+    }
+
+    static func readInProcess(_ source: ByteSource) throws -> Checkpoint {
         let path = source.path
         let zip = try ZipArchive(source)
         guard let w = zip.entry(named: "model.weights.h5") else { throw CheckpointError(path: path, "a .keras archive without model.weights.h5") }

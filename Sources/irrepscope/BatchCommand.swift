@@ -1,5 +1,6 @@
 import Analysis
 import ArgumentParser
+import Checkpoints
 import Batch
 import Foundation
 import Reports
@@ -188,4 +189,18 @@ struct ReportCommand: ParsableCommand {
         }
         diagnostic("irrepscope: wrote \(dir)/report.html and report.md")
     }
+}
+
+/// The hidden reader of HDF5 files: libhdf5 runs in this process, so a damaged file that
+/// crashes it cannot take the calling command down (`HDF5Isolation`).
+struct HDF5ReadCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hdf5-read",
+        abstract: "Read one HDF5 checkpoint and write it to stdout (internal).",
+        shouldDisplay: false
+    )
+
+    @Argument var path: String
+
+    func run() throws { throw ExitCode(HDF5Isolation.serve(path: path)) }
 }

@@ -14,4 +14,5 @@ let commandList: [ParsableCommand.Type] = [
     BatchCommand.self,
     MergeCommand.self,
     BatchWorkerCommand.self,
+    HDF5ReadCommand.self,
 ]

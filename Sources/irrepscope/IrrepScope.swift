@@ -1,6 +1,7 @@
 import ArgumentParser
 import Checkpoints
 import Foundation
+import Batch
 import Fourier
 
 /// `irrepscope`: which Fourier features and group representations a trained network uses.
@@ -30,6 +31,8 @@ struct IrrepScope: ParsableCommand {
         // Every command runs its own worker threads; OpenBLAS's pool, started when the
         // library loads, would only spin on sched_yield against them.
         useSingleThreadedBLAS()
+        // HDF5 files are opened by a child of this binary (a libhdf5 crash is then an error).
+        HDF5Isolation.childCommand = [WorkerOptions.currentExecutable, "hdf5-read"]
         let command: ParsableCommand
         do {
             command = try parseAsRoot()

@@ -80,4 +80,19 @@ final class PytreeCommandTests: XCTestCase {
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.err.contains("huge_declared.weights.h5") && bad.err.contains("declares"), bad.err)
     }
+
+    /// A file on which libhdf5 itself crashes (fuzz-KerasHDF5's find: a variable-length string
+    /// attribute whose global-heap object claims 2⁴⁰ bytes; libhdf5 1.10.8 copies them and dies
+    /// with SIGSEGV): read in a child process, so every command reports it and exits 1.
+    func testAFileThatCrashesLibhdf5IsAnError() throws {
+        let f = fixture("keras/crash_global_heap.weights.h5")
+        for args in [["inspect", f], ["analyze", "--group", "C7", f], ["convert", f, NSTemporaryDirectory() + "never-\(getpid()).npz"]] {
+            let r = try run(args)
+            XCTAssertEqual(r.status, 1, "\(args[0]): \(r.err)")
+            XCTAssertTrue(r.err.contains(f) && r.err.contains("libhdf5 crashed") && r.err.contains("SIGSEGV"), r.err)
+            XCTAssertFalse(r.err.contains("Program crashed"), r.err)
+            XCTAssertTrue(r.out.isEmpty, r.out)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: NSTemporaryDirectory() + "never-\(getpid()).npz"))
+    }
 }
