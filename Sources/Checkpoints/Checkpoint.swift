@@ -1,3 +1,4 @@
+import Foundation
 /// A scalar found next to the tensors (epoch, step, loss, config values).
 public enum MetadataValue: Sendable, Equatable, CustomStringConvertible {
     case int(Int64)
@@ -139,5 +140,20 @@ public enum CheckpointLoader {
         }
         let names = formats.map { $0.name }.joined(separator: ", ")
         throw CheckpointError(path: path, "unrecognised file format (supported: \(names))")
+    }
+}
+
+extension Checkpoint {
+    /// Produces the bytes of every lazily read tensor (deflated zip members, Orbax arrays) at
+    /// once, on all cores; throws the first failure in tensor order. Tensors whose bytes are
+    /// there already are untouched.
+    public func loadAll() throws { try Checkpoint.loadAll(tensors) }
+
+    /// The same for any tensors.
+    public static func loadAll(_ tensors: [Tensor]) throws {
+        let pending = tensors.filter { !$0.source.isLoaded }
+        guard !pending.isEmpty else { return }
+        DispatchQueue.concurrentPerform(iterations: pending.count) { i in try? pending[i].source.load() }
+        for t in pending { try t.source.load() }
     }
 }

@@ -16,6 +16,8 @@ public enum CheckpointWriter {
         // Every tensor is materialized in C order: refuse what would not fit before any byte
         // of the output is written.
         for t in tensors { _ = try t.materializedByteCount(bytesPerElement: t.dtype.itemSize) }
+        // Lazily read tensors decoded on all cores (and any damage found) before the output opens.
+        try Checkpoint.loadAll(tensors)
         do {
             try writeByExtension(tensors, metadata: metadata, to: path)
         } catch {

@@ -1,3 +1,4 @@
+import CKernels
 import CZlib
 import CZstd
 import Foundation
@@ -259,7 +260,10 @@ struct ZarrArray {
         }
     }
 
-    /// Every chunk into one buffer, in C order (or Fortran order when the array is stored so).
+    /// The array as a tensor whose bytes are decoded on first use (`ByteSource(lazyCount:)`):
+    /// the sizes are checked here, the chunks are read and decompressed by `decodeAll` when a
+    /// value is first needed (`inspect` lists an array without decompressing it;
+    /// `Checkpoint.loadAll` decodes every array concurrently).
     func read(name: String) throws -> Tensor {
         let item = dtype.itemSize
         let count = try ZarrArray.product(shape, "shape", dir)
@@ -270,7 +274,52 @@ struct ZarrArray {
         let chunkCount = try ZarrArray.product(chunks, "chunk shape", dir)
         let (chunkBytes, o2) = chunkCount.multipliedReportingOverflow(by: item)
         guard !o2, chunkBytes <= Tensor.materializationLimit else { throw ZarrArray.fail(dir, "chunk shape \(chunks) overflows") }
+        let unitCount = try ZarrArray.product(shardInner ?? chunks, "inner chunk", dir)
+        try locateChunks(unitBytes: unitCount * item)
+        let outStrides = fortran ? Tensor.fortranStrides(shape) : Tensor.contiguousStrides(shape)
+        nonisolated(unsafe) let array = self
+        let src = ByteSource(lazyCount: bytes, path: dir) { try array.decodeAll(bytes: bytes) }
+        return try Tensor(name: name, dtype: dtype, shape: shape, strides: outStrides, source: src, storageStart: 0,
+                          storageLength: bytes, byteOrder: order)
+    }
+
+    /// Finds every chunk now, so that what is wrong with the layout is an error of the load: a
+    /// missing chunk without a fill value, a reference outside its data file or directory (an
+    /// OCDBT store checks it on lookup), a zstd frame that declares another size than its chunk.
+    /// Only the decompression waits. Arrays of more than 4096 chunks are checked as they decode.
+    func locateChunks(unitBytes: Int) throws {
+        let rank = shape.count
+        let grid = (0..<rank).map { (shape[$0] + chunks[$0] - 1) / chunks[$0] }
+        var total = 1
+        for g in grid { total = total.multipliedReportingOverflow(by: g).overflow ? Int.max : total * g }
+        guard total <= 4096 else { return }
+        var idx = [Int](repeating: 0, count: rank)
+        for _ in 0..<(rank == 0 ? 1 : total) {
+            let key = chunkName(idx)
+            if let chunk = try store.bytes(key) {
+                try withExtendedLifetime(chunk.owner) {
+                    if shardInner == nil, codec == "zstd", let base = chunk.bytes.baseAddress {
+                        let declared = ZSTD_getFrameContentSize(base, chunk.bytes.count)
+                        // ZSTD_CONTENTSIZE_UNKNOWN / _ERROR are the two largest values.
+                        if declared < UInt64.max - 1, declared != UInt64(unitBytes) {
+                            throw ZarrArray.fail(store.name(key), "zstd frame declares \(declared) bytes, the chunk is \(unitBytes)")
+                        }
+                    }
+                }
+            } else if !fill {
+                throw ZarrArray.fail(store.name(key), "chunk \(idx) is missing and the array has no fill value")
+            }
+            var d = rank - 1
+            while d >= 0 { idx[d] += 1; if idx[d] < grid[d] { break }; idx[d] = 0; d -= 1 }
+        }
+    }
+
+    /// Every chunk into one buffer of `bytes` (checked by `read`), in C order (or Fortran order
+    /// when the array is stored so).
+    func decodeAll(bytes: Int) throws -> ByteSource {
+        let item = dtype.itemSize
         let out = UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 1), alignment: 64)
+        irrepscope_prefault(out, bytes, 1)
         var adopted = false
         defer { if !adopted { out.deallocate() } }
         let rank = shape.count
@@ -375,10 +424,8 @@ struct ZarrArray {
             }
         }
 
-        let src = ByteSource(adopting: out, count: bytes, path: dir)
         adopted = true
-        return try Tensor(name: name, dtype: dtype, shape: shape, strides: outStrides, source: src, storageStart: 0,
-                          storageLength: bytes, byteOrder: order)
+        return ByteSource(adopting: out, count: bytes, path: dir)
     }
 }
 

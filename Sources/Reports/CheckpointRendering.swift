@@ -132,6 +132,7 @@ public enum CheckpointRendering {
     public static func readAll(_ c: Checkpoint) throws -> (tensors: Int, bytes: Int, checksum: UInt64) {
         var total = 0
         var checksum: UInt64 = 0
+        try c.loadAll()
         for t in c.tensors {
             // Contiguous little-endian tensors are read in place from the map (what an
             // analysis does); others are gathered into C order first.
