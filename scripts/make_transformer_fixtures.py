@@ -111,12 +111,14 @@ def randn(*shape, scale=1.0):
 
 
 def make(layout, n, d, H, e, m, blocks, ln, vocab, outputs):
+    # ln: True (ln1, ln2 and ln_final), False (none), or the set of those present
+    ln = {"ln1", "ln2", "final"} if ln is True else (set() if ln is False else set(ln))
     sd = {}
     sd["embed.W_E"] = randn(vocab, d) if layout == "tl" else randn(d, vocab)
     sd["pos_embed.W_pos"] = randn(3, d, scale=0.5)
     for l in range(blocks):
         p = f"blocks.{l}."
-        if ln:
+        if "ln1" in ln:
             sd[p + "ln1.w"] = 1 + randn(d, scale=0.2); sd[p + "ln1.b"] = randn(d, scale=0.2)
         for w in "QKV":
             sd[p + f"attn.W_{w}"] = randn(H, d, e, scale=1 / math.sqrt(d)) if layout == "tl" else randn(H, e, d, scale=1 / math.sqrt(d))
@@ -130,14 +132,14 @@ def make(layout, n, d, H, e, m, blocks, ln, vocab, outputs):
         sd[p + "attn.mask"] = torch.tril(torch.ones(3, 3))
         if layout == "tl":
             sd[p + "attn.IGNORE"] = torch.tensor(-1e5)
-        if ln:
+        if "ln2" in ln:
             sd[p + "ln2.w"] = 1 + randn(d, scale=0.2); sd[p + "ln2.b"] = randn(d, scale=0.2)
         if layout == "tl":
             sd[p + "mlp.W_in"] = randn(d, m, scale=1 / math.sqrt(d)); sd[p + "mlp.W_out"] = randn(m, d, scale=1 / math.sqrt(m))
         else:
             sd[p + "mlp.W_in"] = randn(m, d, scale=1 / math.sqrt(d)); sd[p + "mlp.W_out"] = randn(d, m, scale=1 / math.sqrt(m))
         sd[p + "mlp.b_in"] = randn(m, scale=0.3); sd[p + "mlp.b_out"] = randn(d, scale=0.2)
-    if ln:
+    if "final" in ln:
         sd["ln_final.w"] = 1 + randn(d, scale=0.2); sd["ln_final.b"] = randn(d, scale=0.2)
     sd["unembed.W_U"] = randn(d, outputs, scale=1 / math.sqrt(d))
     if layout == "tl":
@@ -145,13 +147,17 @@ def make(layout, n, d, H, e, m, blocks, ln, vocab, outputs):
     return sd
 
 
-# name, layout, group, d, heads, e, d_mlp, blocks, LayerNorm, activation, how saved
+# name, layout, group, d, heads, e, d_mlp, blocks, LayerNorm (all, none, or which), activation, how saved
 cases = [
     ("pm-c7-relu", "pm", "C7", 16, 2, 8, 24, 1, False, "relu", "pm-wrapper"),
     ("pm-c11-gelu-2blocks", "pm", "C11", 24, 3, 8, 32, 2, False, "gelu", "pm-wrapper-config"),
     ("tl-c11-ln-gelu_new-2blocks", "tl", "C11", 20, 2, 10, 40, 2, True, "gelu_new", "tl-cfg"),
     ("tl-s3-relu", "tl", "S3", 12, 2, 6, 20, 1, False, "relu", "tl-plain"),
     ("tl-c7-ln-gelu-module", "tl", "C7", 16, 4, 4, 32, 1, True, "gelu", "module-prefix"),
+    # one block without LN2 (IrrepScope's tabulated route): LN1 and LN_final with gelu_new, and
+    # the progress-measures layout with the exact GELU
+    ("tl-c5-ln1-lnfinal-gelu_new", "tl", "C5", 12, 3, 4, 16, 1, ("ln1", "final"), "gelu_new", "tl-cfg"),
+    ("pm-c5-gelu", "pm", "C5", 12, 2, 6, 20, 1, False, "gelu", "pm-wrapper-config"),
 ]
 expected = {"provenance": "scripts/make_transformer_fixtures.py (numpy float64 reference of docs/networks.md §6); "
                           f"torch {torch.__version__}, numpy {np.__version__}, rng seed 12", "networks": {}}
@@ -183,7 +189,7 @@ for name, layout, gname, d, H, e, m, blocks, ln, act_fn, how in cases:
     loss = float(np.mean(np.log(np.exp(shifted).sum(1)) - shifted[np.arange(P), labels]))
     picks = [0, 1, P // 2, P - 1]
     expected["networks"][name] = {
-        "group": gname, "layout": layout, "activation": act_fn, "blocks": blocks, "layer_norm": ln,
+        "group": gname, "layout": layout, "activation": act_fn, "blocks": blocks, "layer_norm": bool(ln),
         "d_model": d, "heads": H, "d_head": e, "d_mlp": m,
         "needs_activation_flag": how == "module-prefix",
         "accuracy": float(correct.mean()), "margin": float(margins.min()), "loss": loss,

@@ -15,7 +15,8 @@ import Testing
         let root = try! JSONSerialization.jsonObject(with: data) as! [String: Any]
         return root["networks"] as! [String: [String: Any]]
     }()
-    static let names = ["pm-c7-relu", "pm-c11-gelu-2blocks", "tl-c11-ln-gelu_new-2blocks", "tl-s3-relu", "tl-c7-ln-gelu-module"]
+    static let names = ["pm-c7-relu", "pm-c11-gelu-2blocks", "tl-c11-ln-gelu_new-2blocks", "tl-s3-relu", "tl-c7-ln-gelu-module",
+                        "tl-c5-ln1-lnfinal-gelu_new", "pm-c5-gelu"]
 
     static func request(_ e: [String: Any]) -> AnalysisRequest {
         var r = AnalysisRequest(task: .group(e["group"] as! String))
