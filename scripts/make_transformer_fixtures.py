@@ -58,7 +58,8 @@ def layer_norm(x, w, b):
 
 
 def reference(sd, layout, n, act_fn, blocks, equals):
-    """Logits (n*n, n) and last-block MLP activations at the last position (n*n, d_mlp)."""
+    """Logits (n*n, n), last-block MLP activations at the last position (n*n, d_mlp), and the
+    last block's attention weights from the last position to positions 0 and 1 (n*n, heads, 2)."""
     g = {k: v.double().numpy() for k, v in sd.items() if v.dtype.is_floating_point}
     WE = g["embed.W_E"] if layout == "tl" else g["embed.W_E"].T           # (V, d)
     a = np.repeat(np.arange(n), n)
@@ -83,6 +84,7 @@ def reference(sd, layout, n, act_fn, blocks, equals):
         s = np.where(np.tril(np.ones((T, T), bool)), s, -np.inf)
         s = np.exp(s - s.max(-1, keepdims=True))
         A = s / s.sum(-1, keepdims=True)
+        last_attention = A[:, :, -1, :2]
         z = np.einsum("phqk,phke->phqe", A, v)
         if layout == "tl":
             x = x + np.einsum("phqe,hed->pqd", z, g[p + "attn.W_O"]) + g[p + "attn.b_O"]
@@ -103,7 +105,7 @@ def reference(sd, layout, n, act_fn, blocks, equals):
     if "ln_final.w" in g:
         xl = layer_norm(xl, g["ln_final.w"], g["ln_final.b"])
     logits = xl @ g["unembed.W_U"] + (g["unembed.b_U"] if "unembed.b_U" in g else 0)
-    return logits[:, :n], hidden
+    return logits[:, :n], hidden, last_attention
 
 
 def randn(*shape, scale=1.0):
@@ -178,7 +180,7 @@ for name, layout, gname, d, H, e, m, blocks, ln, act_fn, how in cases:
     else:
         obj = sd
     torch.save(obj, os.path.join(out, name + ".pt"))
-    logits, hidden = reference(sd, layout, n, act_fn, blocks, n)
+    logits, hidden, attention = reference(sd, layout, n, act_fn, blocks, n)
     labels = table.reshape(-1)
     P = n * n
     correct = logits.argmax(1) == labels
@@ -198,10 +200,14 @@ for name, layout, gname, d, H, e, m, blocks, ln, act_fn, how in cases:
         "selected_pairs": picks,
         "selected_logits": [logits[i].tolist() for i in picks],
         "selected_hidden": [hidden[i].tolist() for i in picks],
+        # per head of the last block: mean and (population) standard deviation over the pairs of
+        # the last position's attention to a, then to b
+        "head_attention": [[float(attention[:, h, 0].mean()), float(attention[:, h, 0].std()),
+                            float(attention[:, h, 1].mean()), float(attention[:, h, 1].std())] for h in range(H)],
     }
     # two-token variant of the first fixture: [a, b] without the = token
     if name == "pm-c7-relu":
-        l2, h2 = reference(sd, layout, n, act_fn, blocks, None)
+        l2, h2, _ = reference(sd, layout, n, act_fn, blocks, None)
         expected["networks"][name]["no_equals"] = {"logit_sum": float(l2.sum()), "logit_square_sum": float((l2 ** 2).sum()),
                                                   "selected_logits": [l2[i].tolist() for i in picks]}
 with open(os.path.join(out, "expected.json"), "w") as f:

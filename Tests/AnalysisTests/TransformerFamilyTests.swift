@@ -48,9 +48,15 @@ import Testing
         // The buffers are named as ignored, nothing else is.
         #expect(t.ignored.allSatisfy { $0.tensor.hasSuffix("attn.mask") || $0.tensor.hasSuffix("attn.IGNORE") })
         #expect(t.ignored.count >= t.blocks)
-        // Attention of the last position: the shares to a and b are in [0, 1] and sum to ≤ 1.
+        // Attention of the last position: the shares to a and b are in [0, 1] and sum to ≤ 1, and
+        // per head the reference's mean and standard deviation over pairs.
         #expect(t.headAttention.count == t.heads)
         #expect(t.headAttention.allSatisfy { $0.toAMean >= 0 && $0.toBMean >= 0 && $0.toAMean + $0.toBMean <= 1 + 1e-12 })
+        let attention = e["head_attention"] as! [[Double]]
+        for (h, ref) in zip(t.headAttention, attention) {
+            #expect(Self.close(h.toAMean, ref[0]) && Self.close(h.toBMean, ref[2]), "head \(h.head) means")
+            #expect(abs(h.toASD - ref[1]) <= 1e-9 && abs(h.toBSD - ref[3]) <= 1e-9, "head \(h.head) standard deviations")
+        }
     }
 
     @Test(arguments: names)
