@@ -115,12 +115,20 @@ import Testing
         #expect(cfg.summary.prefix == "state_dict.")
     }
 
-    @Test func theForwardPassDoesNotDependOnTheNumberOfThreads() throws {
-        let ck = try CheckpointLoader.load(path: Self.dir.appendingPathComponent("tl-c11-ln-gelu_new-2blocks.pt").path)
-        let net = try TransformerFamily.load(ck, order: 11, request: AnalysisRequest(task: .group("C11"))).network
-        let labels = Labelling(group: try FiniteGroup.named("C11"), composition: .rightToLeft).labels
-        let one = net.evaluate(threads: 1, labels: labels, sets: 1), four = net.evaluate(threads: 4, labels: labels, sets: 1)
-        #expect(one[0].accuracy == four[0].accuracy && one[0].margin == four[0].margin)
+    /// Both routes: the general one (two blocks, LayerNorm; C_11 is one block of rows) and the
+    /// tabulated one-block route on the trained p = 53 network (blocks of 9 rows: six blocks).
+    @Test(arguments: [("tl-c11-ln-gelu_new-2blocks", "C11"), ("transformer-p53-final", "C53")])
+    func theForwardPassDoesNotDependOnTheNumberOfThreads(name: String, group: String) throws {
+        let path = name.hasPrefix("transformer-") ? TrainedTransformerTests.data.appendingPathComponent(name + ".pt").path
+            : Self.dir.appendingPathComponent(name + ".pt").path
+        let g = try FiniteGroup.named(group)
+        let net = try TransformerFamily.load(try CheckpointLoader.load(path: path), order: g.order, request: AnalysisRequest(task: .group(group))).network
+        #expect((net.single != nil) == (group == "C53"))
+        let labels = Labelling(group: g, composition: .rightToLeft).labels
+        let one = net.evaluate(threads: 1, labels: labels, sets: 1)
+        let loss = try #require(net.statistics.loss)
+        let four = net.evaluate(threads: 4, labels: labels, sets: 1)
+        #expect(one[0].accuracy == four[0].accuracy && one[0].margin == four[0].margin && net.statistics.loss == loss)
     }
 
     @Test func anEqualsTokenOutsideTheVocabularyIsAClearError() throws {
