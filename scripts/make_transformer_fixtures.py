@@ -58,7 +58,8 @@ def layer_norm(x, w, b):
 
 
 def reference(sd, layout, n, act_fn, blocks, equals):
-    """Logits (n*n, n) and last-block MLP activations at the last position (n*n, d_mlp)."""
+    """Logits (n*n, n), last-block MLP activations at the last position (n*n, d_mlp), and the
+    last block's attention weights from the last position to positions 0 and 1 (n*n, heads, 2)."""
     g = {k: v.double().numpy() for k, v in sd.items() if v.dtype.is_floating_point}
     WE = g["embed.W_E"] if layout == "tl" else g["embed.W_E"].T           # (V, d)
     a = np.repeat(np.arange(n), n)
@@ -83,6 +84,7 @@ def reference(sd, layout, n, act_fn, blocks, equals):
         s = np.where(np.tril(np.ones((T, T), bool)), s, -np.inf)
         s = np.exp(s - s.max(-1, keepdims=True))
         A = s / s.sum(-1, keepdims=True)
+        last_attention = A[:, :, -1, :2]
         z = np.einsum("phqk,phke->phqe", A, v)
         if layout == "tl":
             x = x + np.einsum("phqe,hed->pqd", z, g[p + "attn.W_O"]) + g[p + "attn.b_O"]
@@ -103,7 +105,7 @@ def reference(sd, layout, n, act_fn, blocks, equals):
     if "ln_final.w" in g:
         xl = layer_norm(xl, g["ln_final.w"], g["ln_final.b"])
     logits = xl @ g["unembed.W_U"] + (g["unembed.b_U"] if "unembed.b_U" in g else 0)
-    return logits[:, :n], hidden
+    return logits[:, :n], hidden, last_attention
 
 
 def randn(*shape, scale=1.0):
@@ -111,12 +113,14 @@ def randn(*shape, scale=1.0):
 
 
 def make(layout, n, d, H, e, m, blocks, ln, vocab, outputs):
+    # ln: True (ln1, ln2 and ln_final), False (none), or the set of those present
+    ln = {"ln1", "ln2", "final"} if ln is True else (set() if ln is False else set(ln))
     sd = {}
     sd["embed.W_E"] = randn(vocab, d) if layout == "tl" else randn(d, vocab)
     sd["pos_embed.W_pos"] = randn(3, d, scale=0.5)
     for l in range(blocks):
         p = f"blocks.{l}."
-        if ln:
+        if "ln1" in ln:
             sd[p + "ln1.w"] = 1 + randn(d, scale=0.2); sd[p + "ln1.b"] = randn(d, scale=0.2)
         for w in "QKV":
             sd[p + f"attn.W_{w}"] = randn(H, d, e, scale=1 / math.sqrt(d)) if layout == "tl" else randn(H, e, d, scale=1 / math.sqrt(d))
@@ -130,14 +134,14 @@ def make(layout, n, d, H, e, m, blocks, ln, vocab, outputs):
         sd[p + "attn.mask"] = torch.tril(torch.ones(3, 3))
         if layout == "tl":
             sd[p + "attn.IGNORE"] = torch.tensor(-1e5)
-        if ln:
+        if "ln2" in ln:
             sd[p + "ln2.w"] = 1 + randn(d, scale=0.2); sd[p + "ln2.b"] = randn(d, scale=0.2)
         if layout == "tl":
             sd[p + "mlp.W_in"] = randn(d, m, scale=1 / math.sqrt(d)); sd[p + "mlp.W_out"] = randn(m, d, scale=1 / math.sqrt(m))
         else:
             sd[p + "mlp.W_in"] = randn(m, d, scale=1 / math.sqrt(d)); sd[p + "mlp.W_out"] = randn(d, m, scale=1 / math.sqrt(m))
         sd[p + "mlp.b_in"] = randn(m, scale=0.3); sd[p + "mlp.b_out"] = randn(d, scale=0.2)
-    if ln:
+    if "final" in ln:
         sd["ln_final.w"] = 1 + randn(d, scale=0.2); sd["ln_final.b"] = randn(d, scale=0.2)
     sd["unembed.W_U"] = randn(d, outputs, scale=1 / math.sqrt(d))
     if layout == "tl":
@@ -145,13 +149,17 @@ def make(layout, n, d, H, e, m, blocks, ln, vocab, outputs):
     return sd
 
 
-# name, layout, group, d, heads, e, d_mlp, blocks, LayerNorm, activation, how saved
+# name, layout, group, d, heads, e, d_mlp, blocks, LayerNorm (all, none, or which), activation, how saved
 cases = [
     ("pm-c7-relu", "pm", "C7", 16, 2, 8, 24, 1, False, "relu", "pm-wrapper"),
     ("pm-c11-gelu-2blocks", "pm", "C11", 24, 3, 8, 32, 2, False, "gelu", "pm-wrapper-config"),
     ("tl-c11-ln-gelu_new-2blocks", "tl", "C11", 20, 2, 10, 40, 2, True, "gelu_new", "tl-cfg"),
     ("tl-s3-relu", "tl", "S3", 12, 2, 6, 20, 1, False, "relu", "tl-plain"),
     ("tl-c7-ln-gelu-module", "tl", "C7", 16, 4, 4, 32, 1, True, "gelu", "module-prefix"),
+    # one block without LN2 (IrrepScope's tabulated route): LN1 and LN_final with gelu_new, and
+    # the progress-measures layout with the exact GELU
+    ("tl-c5-ln1-lnfinal-gelu_new", "tl", "C5", 12, 3, 4, 16, 1, ("ln1", "final"), "gelu_new", "tl-cfg"),
+    ("pm-c5-gelu", "pm", "C5", 12, 2, 6, 20, 1, False, "gelu", "pm-wrapper-config"),
 ]
 expected = {"provenance": "scripts/make_transformer_fixtures.py (numpy float64 reference of docs/networks.md §6); "
                           f"torch {torch.__version__}, numpy {np.__version__}, rng seed 12", "networks": {}}
@@ -172,7 +180,7 @@ for name, layout, gname, d, H, e, m, blocks, ln, act_fn, how in cases:
     else:
         obj = sd
     torch.save(obj, os.path.join(out, name + ".pt"))
-    logits, hidden = reference(sd, layout, n, act_fn, blocks, n)
+    logits, hidden, attention = reference(sd, layout, n, act_fn, blocks, n)
     labels = table.reshape(-1)
     P = n * n
     correct = logits.argmax(1) == labels
@@ -183,7 +191,7 @@ for name, layout, gname, d, H, e, m, blocks, ln, act_fn, how in cases:
     loss = float(np.mean(np.log(np.exp(shifted).sum(1)) - shifted[np.arange(P), labels]))
     picks = [0, 1, P // 2, P - 1]
     expected["networks"][name] = {
-        "group": gname, "layout": layout, "activation": act_fn, "blocks": blocks, "layer_norm": ln,
+        "group": gname, "layout": layout, "activation": act_fn, "blocks": blocks, "layer_norm": bool(ln),
         "d_model": d, "heads": H, "d_head": e, "d_mlp": m,
         "needs_activation_flag": how == "module-prefix",
         "accuracy": float(correct.mean()), "margin": float(margins.min()), "loss": loss,
@@ -192,10 +200,14 @@ for name, layout, gname, d, H, e, m, blocks, ln, act_fn, how in cases:
         "selected_pairs": picks,
         "selected_logits": [logits[i].tolist() for i in picks],
         "selected_hidden": [hidden[i].tolist() for i in picks],
+        # per head of the last block: mean and (population) standard deviation over the pairs of
+        # the last position's attention to a, then to b
+        "head_attention": [[float(attention[:, h, 0].mean()), float(attention[:, h, 0].std()),
+                            float(attention[:, h, 1].mean()), float(attention[:, h, 1].std())] for h in range(H)],
     }
     # two-token variant of the first fixture: [a, b] without the = token
     if name == "pm-c7-relu":
-        l2, h2 = reference(sd, layout, n, act_fn, blocks, None)
+        l2, h2, _ = reference(sd, layout, n, act_fn, blocks, None)
         expected["networks"][name]["no_equals"] = {"logit_sum": float(l2.sum()), "logit_square_sum": float((l2 ** 2).sum()),
                                                   "selected_logits": [l2[i].tolist() for i in picks]}
 with open(os.path.join(out, "expected.json"), "w") as f:

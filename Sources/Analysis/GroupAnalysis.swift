@@ -205,14 +205,10 @@ extension GroupAnalysis {
             && n * n * n * 8 <= Attribution.logitCacheBytes
         let activations = attributes && options.attribution!.hidden && network.quadraticNeuronTerms == nil
             && n * n * m * 16 <= Attribution.hiddenBytes
-        let separateEvaluation = network.evaluateGathersStatistics
         let forward = BackgroundResult(inBackground: options.threads > 1) { [labelling] () -> ([(accuracy: Double, margin: Double)], LogitPass?) in
             guard attributes else { return (network.evaluate(threads: options.threads, labels: labelling.labels, sets: labelling.sets), nil) }
             let pass = LogitPass.run(network: network, labels: labelling.labels, sets: labelling.sets, activations: activations,
                                      threads: options.threads)
-            if separateEvaluation {
-                return (network.evaluate(threads: options.threads, labels: labelling.labels, sets: labelling.sets), pass)
-            }
             return (pass.evaluation, pass)
         }
 

@@ -85,10 +85,6 @@ public protocol GroupTaskNetwork: Sendable {
     /// a family whose hidden activations are an intermediate of its logits (a transformer's MLP
     /// neurons) computes both in one pass.
     func forward(rows: Range<Int>, activations: Bool) -> (logits: [Double], activations: [Double]?)
-    /// Whether `evaluate` gathers statistics of its own besides accuracy and margin (a
-    /// transformer's loss and attention per head), so that the analysis calls it even when
-    /// it measures the margins from a kept pass (`LogitPass`). Default false.
-    var evaluateGathersStatistics: Bool { get }
 }
 
 /// One weight role of a network: its name and element-major values.
@@ -104,7 +100,6 @@ extension GroupTaskNetwork {
     public var notOfThePapersForm: String? { nil }
     public func neuronActivations(rows: Range<Int>) -> [Double]? { nil }
     public var quadraticNeuronTerms: (p: [Double], q: [Double])? { nil }
-    public var evaluateGathersStatistics: Bool { false }
     public func forward(rows: Range<Int>, activations: Bool) -> (logits: [Double], activations: [Double]?) {
         (logits(rows: rows), activations ? neuronActivations(rows: rows) : nil)
     }

@@ -42,6 +42,16 @@ public struct BatchRecord: Codable, Equatable, Sendable {
     public var loss: Double?
     public var restrictedLoss: Double?
     public var excludedLoss: Double?
+    /// Transformers only (docs/networks.md §6), absent from other lines: the key components of
+    /// W_E's group rows (the fewest non-trivial components, largest first, holding 90% of the
+    /// embedding's non-trivial power; integers for frequencies, strings for irreps), the mean
+    /// cross-entropy of the forward pass over all pairs (group outputs, with or without the
+    /// attribution), and per head of the last block the mean attention of the last position to
+    /// a and to b over all pairs.
+    public var embeddingKeyComponents: [ComponentLabel]?
+    public var transformerLoss: Double?
+    public var headAttentionToA: [Double]?
+    public var headAttentionToB: [Double]?
 
     enum CodingKeys: String, CodingKey {
         case schemaVersion = "schema_version", source, run, step, ok, error, group, task, width, accuracy
@@ -52,6 +62,8 @@ public struct BatchRecord: Codable, Equatable, Sendable {
         case histogramEdges = "histogram_edges", histogramU = "histogram_u", histogramW = "histogram_w"
         case fractionSupportMass090 = "fraction_support_mass_ge_0_9"
         case keyComponents = "key_components", loss, restrictedLoss = "restricted_loss", excludedLoss = "excluded_loss"
+        case embeddingKeyComponents = "embedding_key_components", transformerLoss = "transformer_loss"
+        case headAttentionToA = "head_attention_to_a", headAttentionToB = "head_attention_to_b"
     }
 
     public init(source: String, run: String?, step: Double?) {
@@ -89,6 +101,15 @@ public struct BatchRecord: Codable, Equatable, Sendable {
                 restrictedLoss = t.restrictedLoss.isFinite ? t.restrictedLoss : nil
                 excludedLoss = t.excludedLoss.isFinite ? t.excludedLoss : nil
             }
+            if let t = a.transformer {
+                let emb = t.embedding
+                embeddingKeyComponents = emb.map { e in
+                    e.key.map { label in a.isCyclic ? ComponentLabel.frequency(e.labels.firstIndex(of: label)!) : .irrep(label) }
+                } ?? []
+                transformerLoss = t.loss.flatMap { $0.isFinite ? $0 : nil }
+                headAttentionToA = t.headAttention.map(\.toAMean)
+                headAttentionToB = t.headAttention.map(\.toBMean)
+            }
         case .parity(let a, _):
             task = "parity"
             width = a.width
@@ -101,6 +122,11 @@ public struct BatchRecord: Codable, Equatable, Sendable {
     }
 
     public var isGroup: Bool { ok && task != "parity" }
+
+    /// A transformer's line (it carries the transformer fields; other lines do not).
+    public var isTransformer: Bool {
+        embeddingKeyComponents != nil || transformerLoss != nil || headAttentionToA != nil || headAttentionToB != nil
+    }
 
     /// The file of the source (`path` of `path#i`).
     public var path: String { source.components(separatedBy: "#").first ?? source }
@@ -127,6 +153,10 @@ public struct BatchRecord: Codable, Equatable, Sendable {
                        ("histogram_u", .ins(histogramU)), ("histogram_w", .ins(histogramW)),
                        ("key_components", .ls(keyComponents)), ("loss", .d(loss)), ("restricted_loss", .d(restrictedLoss)),
                        ("excluded_loss", .d(excludedLoss))]
+            if isTransformer {
+                fields += [("embedding_key_components", .ls(embeddingKeyComponents)), ("transformer_loss", .d(transformerLoss)),
+                           ("head_attention_to_a", .ds(headAttentionToA)), ("head_attention_to_b", .ds(headAttentionToB))]
+            }
         }
         let sink = ByteSink(collecting: ())
         let j = JSONWriter(sink: sink)

@@ -133,46 +133,176 @@ void irrepscope_row_summaries(const double *restrict rows, ptrdiff_t count, ptrd
     }
 }
 
-/* e^t for t in [-708, 0]: t = k ln 2 + r with k = round(t / ln 2) (Cody–Waite: ln 2 in two
-   parts, so r is exact to the last bits), |r| ≤ ln 2 / 2; e^r by its Taylor polynomial of
-   degree 13 (truncation below 4e-18 relative) in Horner form; 2^k built in the exponent
-   bits. Adds and products only, no fused multiply-adds (contraction off), so every
+/* out[i] = σ(base[i] + w[0]·r[0][i] + w[1]·r[1][i] + … + w[count−1]·r[count−1][i]), the sum taken
+   left to right, each product rounded before it is added (contraction is off above), so every
+   instruction set gives the bits of the plain scalar loop. Vectors of 32, then 8, doubles, then
+   a scalar tail. */
+#define MIX_ACTIVATE(s)                                                                              \
+    do {                                                                                             \
+        if (kind == 0) s = s * s;                                                                    \
+        else if (kind == 1) s = BLEND(s > zero, s, zero);                                            \
+        else if (kind == 2) { v8d t = s; for (int q = 1; q < k; q++) s = s * t; }                    \
+    } while (0)
+
+MULTIVERSION
+void irrepscope_mix_f64(const double *restrict base, const double *const *restrict rows, const double *restrict w,
+                        ptrdiff_t count, ptrdiff_t m, double *restrict out, int kind, int k) {
+    const v8d zero = {0};
+    ptrdiff_t i = 0;
+    for (; i + 31 < m; i += 32) {
+        v8d s0, s1, s2, s3;
+        __builtin_memcpy(&s0, base + i, sizeof s0);
+        __builtin_memcpy(&s1, base + i + 8, sizeof s1);
+        __builtin_memcpy(&s2, base + i + 16, sizeof s2);
+        __builtin_memcpy(&s3, base + i + 24, sizeof s3);
+        for (ptrdiff_t j = 0; j < count; j++) {
+            const double *r = rows[j] + i;
+            const double c = w[j];
+            v8d r0, r1, r2, r3;
+            __builtin_memcpy(&r0, r, sizeof r0);
+            __builtin_memcpy(&r1, r + 8, sizeof r1);
+            __builtin_memcpy(&r2, r + 16, sizeof r2);
+            __builtin_memcpy(&r3, r + 24, sizeof r3);
+            s0 = s0 + c * r0; s1 = s1 + c * r1; s2 = s2 + c * r2; s3 = s3 + c * r3;
+        }
+        MIX_ACTIVATE(s0); MIX_ACTIVATE(s1); MIX_ACTIVATE(s2); MIX_ACTIVATE(s3);
+        __builtin_memcpy(out + i, &s0, sizeof s0);
+        __builtin_memcpy(out + i + 8, &s1, sizeof s1);
+        __builtin_memcpy(out + i + 16, &s2, sizeof s2);
+        __builtin_memcpy(out + i + 24, &s3, sizeof s3);
+    }
+    for (; i + 7 < m; i += 8) {
+        v8d s0;
+        __builtin_memcpy(&s0, base + i, sizeof s0);
+        for (ptrdiff_t j = 0; j < count; j++) {
+            v8d r0;
+            __builtin_memcpy(&r0, rows[j] + i, sizeof r0);
+            s0 = s0 + w[j] * r0;
+        }
+        MIX_ACTIVATE(s0);
+        __builtin_memcpy(out + i, &s0, sizeof s0);
+    }
+    for (; i < m; i++) {
+        double s = base[i];
+        for (ptrdiff_t j = 0; j < count; j++) s = s + w[j] * rows[j][i];
+        if (kind == 0) s = s * s;
+        else if (kind == 1) s = s > 0 ? s : 0;
+        else if (kind == 2) { double t = s; for (int q = 1; q < k; q++) s = s * t; }
+        out[i] = s;
+    }
+}
+
+/* y = exp(x) for x ≤ 0 in eight lanes (a macro, like BLEND): Cephes' rational approximation on
+   |r| ≤ ln2/2 after x = k·ln2 + r (peak relative error about 2e-16), 0 below −708 (where
+   exp(x) < 2^−1021) and for −∞, NaN for NaN. Adds, products and one quotient, so every
    instruction set gives the same bits. */
-static inline double exp_nonpositive(double t) {
-#pragma clang fp contract(off)
-    const double log2e = 1.4426950408889634, ln2hi = 6.93147180369123816490e-01, ln2lo = 1.90821492927058770002e-10;
-    const double shifter = 6755399441055744.0; /* 0x1.8p52: adding it rounds to an integer in the low bits */
-    double kd = t * log2e + shifter;
-    union { double d; unsigned long long u; } kb = { kd };
-    kd -= shifter;
-    double r = (t - kd * ln2hi) - kd * ln2lo;
-    double p = 1.0 / 6227020800.0;          /* 1/13! */
-    p = p * r + 1.0 / 479001600.0;           /* 1/12! */
-    p = p * r + 1.0 / 39916800.0;
-    p = p * r + 1.0 / 3628800.0;
-    p = p * r + 1.0 / 362880.0;
-    p = p * r + 1.0 / 40320.0;
-    p = p * r + 1.0 / 5040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
-    union { unsigned long long u; double d; } scale = { (kb.u + 1023ull) << 52 };
-    return p * scale.d;
+#define EXP_MAGIC 6755399441055744.0          /* 1.5·2^52: adding it rounds to an integer */
+#define EXP_MAGIC_BITS 0x4338000000000000LL
+#define EXP_NONPOSITIVE(y, x)                                                                        \
+    do {                                                                                             \
+        v8d t_ = (x) * 1.4426950408889634073599 + EXP_MAGIC;                                          \
+        v8d k_ = t_ - EXP_MAGIC;                                                                     \
+        v8d r_ = ((x) - k_ * 6.93145751953125E-1) - k_ * 1.42860682030941723212E-6;                   \
+        v8d rr_ = r_ * r_;                                                                           \
+        v8d p_ = r_ * ((1.26177193074810590878E-4 * rr_ + 3.02994407707441961300E-2) * rr_           \
+                       + 9.99999999999999999910E-1);                                                 \
+        v8d q_ = ((3.00198505138664455042E-6 * rr_ + 2.52448340349684104192E-3) * rr_                \
+                  + 2.27265548208155028766E-1) * rr_ + 2.00000000000000000009E0;                      \
+        v8d e_ = p_ / (q_ - p_);                                                                     \
+        e_ = e_ + e_ + 1.0;                                                                          \
+        v8l tb_;                                                                                     \
+        __builtin_memcpy(&tb_, &t_, sizeof tb_);                                                     \
+        v8l sb_ = ((tb_ - EXP_MAGIC_BITS) + 1023) << 52;                                             \
+        v8d s_;                                                                                      \
+        __builtin_memcpy(&s_, &sb_, sizeof s_);                                                      \
+        v8d z_ = e_ * s_;                                                                            \
+        const v8d zero_ = {0};                                                                       \
+        z_ = BLEND((x) < -708.0, zero_, z_);                                                         \
+        (y) = BLEND((x) != (x), (x), z_);                                                            \
+    } while (0)
+
+MULTIVERSION
+void irrepscope_logit_rows_f64(const double *restrict x, ptrdiff_t count, ptrdiff_t n, double *restrict top,
+                               int *restrict arg, double *restrict second, double *restrict sumexp) {
+    const v8d lane = {0, 1, 2, 3, 4, 5, 6, 7};
+    const v8d zero = {0};
+    const double inf = __builtin_inf();
+    for (ptrdiff_t j = 0; j < count; j++) {
+        const double *row = x + j * n;
+        /* Per lane (c mod 8), the scalar rule: the largest value, its first index, the largest
+           of the rest. */
+        v8d t1 = zero - inf, t2 = zero - inf, at = zero + 1e300, index = lane;
+        ptrdiff_t c = 0;
+        for (; c + 7 < n; c += 8) {
+            v8d v;
+            __builtin_memcpy(&v, row + c, sizeof v);
+            v8l higher = v > t1;
+            v8l runner = (v > t2) & ~higher;
+            t2 = BLEND(higher, t1, BLEND(runner, v, t2));
+            t1 = BLEND(higher, v, t1);
+            at = BLEND(higher, index, at);
+            index += 8.0;
+        }
+        /* The lanes merged (the largest, its smallest index, the largest of all the rest), then
+           the tail by the scalar rule. */
+        double m1 = -inf, m2 = -inf, i1 = 1e300;
+        for (int l = 0; l < 8; l++) {
+            double a = t1[l], b = t2[l], ia = at[l];
+            if (a > m1) { m2 = m1 > b ? m1 : b; m1 = a; i1 = ia; }
+            else if (a == m1) { m2 = a; if (ia < i1) i1 = ia; }
+            else if (a > m2) m2 = a;
+        }
+        for (; c < n; c++) {
+            double v = row[c];
+            if (v > m1) { m2 = m1; m1 = v; i1 = (double)c; }
+            else if (v > m2) m2 = v;
+        }
+        top[j] = m1;
+        second[j] = m2;
+        arg[j] = i1 < 1e300 ? (int)i1 : 0;
+        /* Σ_c exp(x_c − max): eight lane sums combined in a fixed order. */
+        v8d s = zero;
+        c = 0;
+        for (; c + 7 < n; c += 8) {
+            v8d v, y;
+            __builtin_memcpy(&v, row + c, sizeof v);
+            v = v - m1;
+            EXP_NONPOSITIVE(y, v);
+            s += y;
+        }
+        if (c < n) {
+            v8d v = zero, y;
+            __builtin_memcpy(&v, row + c, (size_t)(n - c) * sizeof(double));
+            v = v - m1;
+            EXP_NONPOSITIVE(y, v);
+            v8l real = lane < (double)(n - c);
+            s += BLEND(real, y, zero);
+        }
+        sumexp[j] = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+    }
 }
 
 MULTIVERSION
 double irrepscope_exp_shifted(const double *restrict x, ptrdiff_t n, double shift, double *restrict out) {
-#pragma clang fp contract(off)
-    for (ptrdiff_t i = 0; i < n; i++) {
-        double t = x[i] - shift;
-        t = t < -708.0 ? -708.0 : (t > 0.0 ? 0.0 : t);
-        out[i] = exp_nonpositive(t);
+    const v8d zero = {0};
+    ptrdiff_t i = 0;
+    for (; i + 7 < n; i += 8) {
+        v8d v, y;
+        __builtin_memcpy(&v, x + i, sizeof v);
+        v = v - shift;
+        v = BLEND(v > 0.0, zero, v);
+        EXP_NONPOSITIVE(y, v);
+        __builtin_memcpy(out + i, &y, sizeof y);
+    }
+    if (i < n) {
+        v8d v = zero, y;
+        __builtin_memcpy(&v, x + i, (size_t)(n - i) * sizeof(double));
+        v = v - shift;
+        v = BLEND(v > 0.0, zero, v);
+        EXP_NONPOSITIVE(y, v);
+        __builtin_memcpy(out + i, &y, (size_t)(n - i) * sizeof(double));
     }
     double total = 0.0;
-    for (ptrdiff_t i = 0; i < n; i++) total += out[i];
+    for (ptrdiff_t k = 0; k < n; k++) total += out[k];
     return total;
 }

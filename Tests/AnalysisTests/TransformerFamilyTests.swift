@@ -15,7 +15,8 @@ import Testing
         let root = try! JSONSerialization.jsonObject(with: data) as! [String: Any]
         return root["networks"] as! [String: [String: Any]]
     }()
-    static let names = ["pm-c7-relu", "pm-c11-gelu-2blocks", "tl-c11-ln-gelu_new-2blocks", "tl-s3-relu", "tl-c7-ln-gelu-module"]
+    static let names = ["pm-c7-relu", "pm-c11-gelu-2blocks", "tl-c11-ln-gelu_new-2blocks", "tl-s3-relu", "tl-c7-ln-gelu-module",
+                        "tl-c5-ln1-lnfinal-gelu_new", "pm-c5-gelu"]
 
     static func request(_ e: [String: Any]) -> AnalysisRequest {
         var r = AnalysisRequest(task: .group(e["group"] as! String))
@@ -47,9 +48,15 @@ import Testing
         // The buffers are named as ignored, nothing else is.
         #expect(t.ignored.allSatisfy { $0.tensor.hasSuffix("attn.mask") || $0.tensor.hasSuffix("attn.IGNORE") })
         #expect(t.ignored.count >= t.blocks)
-        // Attention of the last position: the shares to a and b are in [0, 1] and sum to ≤ 1.
+        // Attention of the last position: the shares to a and b are in [0, 1] and sum to ≤ 1, and
+        // per head the reference's mean and standard deviation over pairs.
         #expect(t.headAttention.count == t.heads)
         #expect(t.headAttention.allSatisfy { $0.toAMean >= 0 && $0.toBMean >= 0 && $0.toAMean + $0.toBMean <= 1 + 1e-12 })
+        let attention = e["head_attention"] as! [[Double]]
+        for (h, ref) in zip(t.headAttention, attention) {
+            #expect(Self.close(h.toAMean, ref[0]) && Self.close(h.toBMean, ref[2]), "head \(h.head) means")
+            #expect(abs(h.toASD - ref[1]) <= 1e-9 && abs(h.toBSD - ref[3]) <= 1e-9, "head \(h.head) standard deviations")
+        }
     }
 
     @Test(arguments: names)
@@ -108,12 +115,20 @@ import Testing
         #expect(cfg.summary.prefix == "state_dict.")
     }
 
-    @Test func theForwardPassDoesNotDependOnTheNumberOfThreads() throws {
-        let ck = try CheckpointLoader.load(path: Self.dir.appendingPathComponent("tl-c11-ln-gelu_new-2blocks.pt").path)
-        let net = try TransformerFamily.load(ck, order: 11, request: AnalysisRequest(task: .group("C11"))).network
-        let labels = Labelling(group: try FiniteGroup.named("C11"), composition: .rightToLeft).labels
-        let one = net.evaluate(threads: 1, labels: labels, sets: 1), four = net.evaluate(threads: 4, labels: labels, sets: 1)
-        #expect(one[0].accuracy == four[0].accuracy && one[0].margin == four[0].margin)
+    /// Both routes: the general one (two blocks, LayerNorm; C_11 is one block of rows) and the
+    /// tabulated one-block route on the trained p = 53 network (blocks of 9 rows: six blocks).
+    @Test(arguments: [("tl-c11-ln-gelu_new-2blocks", "C11"), ("transformer-p53-final", "C53")])
+    func theForwardPassDoesNotDependOnTheNumberOfThreads(name: String, group: String) throws {
+        let path = name.hasPrefix("transformer-") ? TrainedTransformerTests.data.appendingPathComponent(name + ".pt").path
+            : Self.dir.appendingPathComponent(name + ".pt").path
+        let g = try FiniteGroup.named(group)
+        let net = try TransformerFamily.load(try CheckpointLoader.load(path: path), order: g.order, request: AnalysisRequest(task: .group(group))).network
+        #expect((net.single != nil) == (group == "C53"))
+        let labels = Labelling(group: g, composition: .rightToLeft).labels
+        let one = net.evaluate(threads: 1, labels: labels, sets: 1)
+        let loss = try #require(net.statistics.loss)
+        let four = net.evaluate(threads: 4, labels: labels, sets: 1)
+        #expect(one[0].accuracy == four[0].accuracy && one[0].margin == four[0].margin && net.statistics.loss == loss)
     }
 
     @Test func anEqualsTokenOutsideTheVocabularyIsAClearError() throws {

@@ -90,6 +90,46 @@ import Testing
         #expect(named.failed.count == 1 && named.failed[0].error?.contains("unrecognised file format") == true)
     }
 
+    /// Transformer lines carry W_E's key frequencies (data/expected/transformer-p53.json,
+    /// numpy's FFT of W_E), the forward pass's loss and the heads' attention to a and b (the
+    /// numpy reference of scripts/make_transformer_fixtures.py); other lines do not.
+    @Test func transformerLinesCarryTheEmbeddingKeysLossAndAttention() throws {
+        let out = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let p53 = Self.root.appendingPathComponent("data/transformer-p53-final.pt").path
+        let expected = try JSONSerialization.jsonObject(with: Data(contentsOf: Self.root.appendingPathComponent("data/expected/transformer-p53.json"))) as! [String: Any]
+        let keys = (expected["final"] as! [String: Any])["key_frequencies"] as! [Int]
+        let trained = try BatchRunner.run([p53], BatchRequest(analysis: AnalysisRequest(task: .group("C53")), out: out + "/p53"))
+        let r = try #require(trained.records.first)
+        #expect(r.ok && r.embeddingKeyComponents == keys.map { ComponentLabel.frequency($0) })
+        #expect(r.accuracy == 1 && r.isTransformer)
+        let line = String(decoding: r.jsonLine(), as: UTF8.self)
+        #expect(line.contains("\"embedding_key_components\":[\(keys.map(String.init).joined(separator: ","))]"))
+        #expect(try JSONDecoder().decode(BatchRecord.self, from: Data(r.jsonLine())) == r)
+
+        let fixtures = Self.root.appendingPathComponent("Tests/AnalysisTests/Fixtures/transformer")
+        let reference = (try JSONSerialization.jsonObject(with: Data(contentsOf: fixtures.appendingPathComponent("expected.json"))) as! [String: Any])["networks"] as! [String: [String: Any]]
+        for (name, group) in [("pm-c7-relu", "C7"), ("tl-s3-relu", "S3")] {
+            let e = try #require(reference[name])
+            let small = try BatchRunner.run([fixtures.appendingPathComponent(name + ".pt").path],
+                                            BatchRequest(analysis: AnalysisRequest(task: .group(group)), out: out + "/" + name))
+            let t = try #require(small.records.first)
+            let loss = try #require(t.transformerLoss), ref = e["loss"] as! Double
+            #expect(abs(loss - ref) <= 1e-9 * max(1, abs(ref)), "\(name) loss")
+            let heads = e["head_attention"] as! [[Double]]
+            #expect(t.headAttentionToA?.count == heads.count && t.headAttentionToB?.count == heads.count)
+            for (h, ref) in heads.enumerated() {
+                #expect(abs(t.headAttentionToA![h] - ref[0]) <= 1e-9 && abs(t.headAttentionToB![h] - ref[2]) <= 1e-9, "\(name) head \(h)")
+            }
+            if group == "S3" { #expect(t.embeddingKeyComponents?.allSatisfy { if case .irrep = $0 { return true } else { return false } } == true) }
+        }
+
+        // Not a transformer: the line has none of these fields.
+        let c71 = try BatchRunner.run([Self.run + "/c71-quadratic-step000394.pt"], BatchRequest(analysis: AnalysisRequest(task: .group("C71")), out: out + "/c71"))
+        let plain = String(decoding: try #require(c71.records.first).jsonLine(), as: UTF8.self)
+        #expect(plain.contains("\"loss\":") && !plain.contains("embedding_key") && !plain.contains("transformer_loss") && !plain.contains("head_attention"))
+    }
+
     @Test func stepsComeFromMetadataOrNames() {
         #expect(BatchInputs.stepFromName("runs/a/epoch_12.pt") == 12)
         #expect(BatchInputs.stepFromName("list.pt#3") == 3)

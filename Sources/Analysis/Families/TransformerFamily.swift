@@ -45,7 +45,16 @@ public struct TransformerFamily: NetworkFamily {
         layout.elementOrder = orderSource
         var analysis = GroupAnalysis.run(network: net, group: g, groupName: groupName, options: GroupAnalysisOptions(request.pairsInElementOrder(rowOfElement: rowOfElement)))
         var summary = found.summary
-        summary.loss = net.statistics.loss
+        // The loss and the head attention come from the analysis' own pass over all pairs:
+        // `evaluate` records both, a pass through `forward(rows:activations:)` the attention,
+        // and the attribution's loss is the same mean cross-entropy (first labeling, group
+        // outputs). Should no pass have covered every pair, one more pass measures them.
+        summary.loss = net.statistics.loss ?? analysis.attribution?.loss
+        if summary.loss == nil || net.statistics.headAttention.isEmpty {
+            let labels = Labelling(group: g, composition: request.composition, bothConventions: false).labels
+            _ = net.evaluate(threads: request.threads, labels: labels, sets: 1)
+            summary.loss = summary.loss ?? net.statistics.loss
+        }
         summary.headAttention = net.statistics.headAttention.enumerated().map {
             HeadAttention(head: $0.offset, toAMean: $0.element.toA.mean, toASD: $0.element.toA.sd,
                           toBMean: $0.element.toB.mean, toBSD: $0.element.toB.sd)

@@ -28,11 +28,29 @@ void irrepscope_row_summaries(const double *rows, ptrdiff_t count, ptrdiff_t str
 void irrepscope_hidden_f32(const float *x, const float *y, ptrdiff_t m, float *h, int kind, int k);
 void irrepscope_hidden_f64(const double *x, const double *y, ptrdiff_t m, double *h, int kind, int k);
 
-/* out[i] = e^{x[i] − shift} for i < n, for arguments clamped to [−708, 0] (callers pass the
-   maximum of x, or more, as the shift), accurate to about 2 ulp (a degree-13 polynomial after
-   Cody–Waite reduction; no fused multiply-adds, so every instruction set gives the same bits);
-   returns Σ_i out[i] summed in index order. The caller keeps non-finite inputs away. */
+/* out[i] = e^{x[i] − shift} for i < n (arguments above 0 taken as 0; callers pass the maximum
+   of x as the shift), by the eight-lane exponential of `irrepscope_logit_rows_f64` (about
+   2e-16 relative, 0 below −708, the same bits on every instruction set); returns Σ_i out[i]
+   summed in index order. The caller keeps non-finite inputs away. */
 double irrepscope_exp_shifted(const double *x, ptrdiff_t n, double shift, double *out);
+
+/* out[i] = σ(base[i] + Σ_{j<count} w[j]·rows[j][i]) for i < m, the sum left to right with each
+   product rounded before it is added, σ the identity (kind −1), t² (kind 0), max(t, 0) (kind 1)
+   or t^k by k − 1 successive products (kind 2). Adds and products only, so every instruction set
+   gives the bits of the plain scalar loop. The transformer's per-pair mixing of tabulated
+   vectors by attention weights (Analysis/TransformerNetwork.swift). */
+void irrepscope_mix_f64(const double *base, const double *const *rows, const double *w, ptrdiff_t count, ptrdiff_t m,
+                        double *out, int kind, int k);
+
+/* Per row j of `count` rows of n logits (row j at x + j*n): top[j] = the largest value and
+   arg[j] its first index, second[j] = the largest of the others (a tie gives second = top),
+   both −∞ and arg 0 when no value exceeds −∞ (NaNs are never taken), and sumexp[j] =
+   Σ_c exp(x_c − top[j]) (the softmax's denominator, ≥ 1). The exponential is a rational
+   approximation with relative error about 2e-16 (values below e^−708 count 0); the sum runs in
+   eight lanes by c mod 8 combined in a fixed order, with no fused multiply-adds, so every
+   instruction set gives the same bits. The transformer's accuracy, margin and loss per pair. */
+void irrepscope_logit_rows_f64(const double *x, ptrdiff_t count, ptrdiff_t n, double *top, int *arg, double *second,
+                               double *sumexp);
 
 /* Maps the pages of [p, p + bytes) in one system call instead of one fault per page
    (Linux ≥ 5.14: MADV_POPULATE_READ / MADV_POPULATE_WRITE). Page faults are costly (notably in VMs), and a fresh multi-megabyte array
