@@ -44,7 +44,7 @@
 #   other jobs on the machine. Reading OCDBT costs no more than the zarr directories: the
 #   B+tree is one node, and each array's chunk is used in place from the data file's map.
 #
-# Measured 2026-12-02 04:33 UTC after arrays became lazy (decompressed on first use, all at
+# Measured 2026-12-02 about 04:30 UTC after arrays became lazy (decompressed on first use, all at
 # once on every core for --read-all), both layouts in one run (GB=1 REPS=3, load average
 # about 2.5 from other builds, release build, warm page cache):
 #                                                   zarr      OCDBT
