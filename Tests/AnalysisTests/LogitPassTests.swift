@@ -106,3 +106,31 @@ import Groups
         #expect(shifted[0] == 1 && abs(shifted[1] - exp(-1.0)) <= 2 * exp(-1.0).ulp && abs(shifted[2] - exp(-2.0)) <= 2 * exp(-2.0).ulp)
     }
 }
+
+/// The hidden layer's two routes on cyclic groups — FFTW's 2-D transforms (|G| > 160) and the
+/// products with the isotypic basis (smaller groups) — give the same blocks, components and
+/// shares.
+@Suite struct HiddenLayerRoutes {
+    @Test(arguments: [11, 12, 167])
+    func transformsAndBasisAgree(n: Int) throws {
+        let g = try FiniteGroup.named("C\(n)")
+        let net = AttributionIdentities.randomNetwork(n, width: 4, activation: .relu, seed: 9)
+        let (T, degrees) = Attribution.characters(g, cyclic: true)
+        let table = g.multiplicationTable
+        var label = [Int32](repeating: 0, count: n * n)
+        for a in 0..<n { for b in 0..<n { label[a * n + b] = Int32(table[a, b]) } }
+        var h1 = net.neuronActivations(rows: 0..<n)!, h2 = h1
+        let fft = Attribution.hiddenLayer(&h1, n: n, m: 4, group: g, cyclic: true, T: T, degrees: degrees, label: label,
+                                          table: table, threads: 2, transforms: true)
+        let basis = Attribution.hiddenLayer(&h2, n: n, m: 4, group: g, cyclic: true, T: T, degrees: degrees, label: label,
+                                            table: table, threads: 2, transforms: false)
+        let K = T.count
+        for i in 0..<4 {
+            let variance = fft.blocks[(i * K * K)..<((i + 1) * K * K)].reduce(0, +)
+            #expect(variance > 0)
+            for j in 0..<(K * K) { #expect(abs(fft.blocks[i * K * K + j] - basis.blocks[i * K * K + j]) <= 1e-10 * variance) }
+            #expect(fft.neurons[i].component == basis.neurons[i].component)
+            #expect(abs(fft.neurons[i].fraction! - basis.neurons[i].fraction!) <= 1e-10)
+        }
+    }
+}
