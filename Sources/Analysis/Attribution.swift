@@ -210,7 +210,7 @@ extension Attribution {
     /// The same, reading the logits (and the hidden activations, when it kept them) from a
     /// forward pass the analysis already ran (`LogitPass`) instead of running the network again.
     static func compute(network: any GroupTaskNetwork, group: FiniteGroup, composition: Composition,
-                        options: AttributionOptions, threads: Int, pass: LogitPass?) -> Attribution? {
+                        options: AttributionOptions, threads: Int, pass: consuming LogitPass?) -> Attribution? {
         let n = network.order, m = network.width
         guard n >= 1, n <= maximumOrder, n == group.order else { return nil }
         let cyclic = group.isCyclic
@@ -502,7 +502,7 @@ extension Attribution {
                 let r = quadraticHiddenLayer(p: quad.p, q: quad.q, n: n, m: m, group: group, T: T, degrees: degrees, label: label,
                                              threads: workers)
                 hidden = r.neurons; blocks = r.blocks
-            } else if var h = pass?.activations ?? network.neuronActivations(rows: 0..<n) {
+            } else if var h = pass?.takeActivations() ?? network.neuronActivations(rows: 0..<n) {
                 let r = hiddenLayer(&h, n: n, m: m, group: group, cyclic: cyclic, T: T, degrees: degrees, label: label,
                                     table: table, threads: workers)
                 hidden = r.neurons; blocks = r.blocks

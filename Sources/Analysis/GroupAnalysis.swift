@@ -293,7 +293,7 @@ extension GroupAnalysis {
         // Margins under both composition conventions.
         let normNu = network.normPowerNu(squaredNorms: squaredNorms)
         options.whileMarginsCompute?(GroupAnalysisDraft(roles: roles.map(\.name), neurons: findings, componentLabels: labels, isCyclic: cyclic))
-        let (results, pass) = forward.wait()
+        let (results, pass) = forward.take()
         let (acc, h) = results[0]
         let (accAlt, hAlt) = labelling.sets == 1 ? results[0] : results[1]
         var bound: MarginBound
@@ -388,6 +388,13 @@ final class BackgroundResult<Value: Sendable>: @unchecked Sendable {
     /// The value; the semaphore orders the worker's write before this read.
     func wait() -> Value {
         if background { done.wait(); done.signal() }
+        return value!
+    }
+
+    /// The value, released here (its arrays then have one owner fewer); call once, instead of `wait`.
+    func take() -> Value {
+        if background { done.wait() }
+        defer { value = nil }
         return value!
     }
 }

@@ -22,7 +22,14 @@ struct LogitPass: Sendable {
     /// Per labeling: accuracy and margin.
     let evaluation: [(accuracy: Double, margin: Double)]
     /// `activations[(a·n + b)·width + i]`, when asked for and the family has them.
-    let activations: [Double]?
+    private(set) var activations: [Double]?
+
+    /// The activations, leaving nil behind (the caller then owns the only reference and may
+    /// change them in place without a copy of |G|²·m values).
+    mutating func takeActivations() -> [Double]? {
+        defer { activations = nil }
+        return activations
+    }
 
     /// Left inputs per block: at least 16 blocks when |G| ≥ 16 (work for every core), one
     /// row at a time for small groups.
