@@ -5,14 +5,15 @@
 # IrrepScope's precision, and float32), in the same run, and the command with --no-attribution.
 # Best of 5 wall times each.
 #
-# Measured 2026-12-02 on the shared 2-core machine (load average 2.2 while it ran; repeated runs
-# varied by up to 30%): analyze 0.362 s, numpy float64 0.546 s (1.51x), float32 0.330 s (0.91x);
-# analyze --no-attribution 0.060 s (9.11x, 5.51x). With the attribution on the forward pass
-# still runs three times (evaluate, the attribution's logits, its hidden activations) until the
-# analysis shares one pass; the largest other part is the attribution's hidden-layer measures
-# (2-D FFTs of the 512 neurons over 113 × 113). Before
-# the tabulated one-block route (main, same session, load 2.2–2.8): analyze 0.645 s and 0.162 s
-# with --no-attribution against 0.448 s and 0.085 s.
+# Measured 2026-12-02 04:39 UTC on the shared 2-core machine (load average 0.8–1.1; repeated
+# runs vary by up to 30%), with the analysis' single kept pass (one forward pass gives the
+# margins, the attribution's logits and the MLP activations) and the hidden layer by the
+# isotypic-basis products: analyze 0.239 s, numpy float64 0.583 s (2.44x), float32 0.395 s
+# (1.65x); analyze --no-attribution 0.065 s (9.02x, 6.11x). The 5x goal holds without the
+# attribution and not with it: the attribution's hidden-layer measures (the power of 512
+# neurons over 113 × 113 pairs by blocks, 3 GFlop of dgemm) and its |G|³ log-sum-exps cost
+# about 3x the whole forward pass. Earlier the same day: 0.645 s / 0.162 s (three passes,
+# general route), 0.448 s / 0.085 s (tabulated one-block route), 0.362 s / 0.060 s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release --static-swift-stdlib --product irrepscope >&2
