@@ -36,10 +36,15 @@ public struct WorkerOptions: Sendable {
 
     /// Workers that run this process's own command line again with `command` (e.g. `batch`)
     /// replaced by `worker` (its hidden worker subcommand, which takes the same options); nil
-    /// when the command line does not start with `command` (then analyze in process).
-    public static func rerunning(_ arguments: [String], command: String, as worker: String) -> WorkerOptions? {
+    /// when the command line does not start with `command` (then analyze in process). Each
+    /// worker may use `memoryLimit` bytes and `timeout` seconds per checkpoint.
+    public static func rerunning(_ arguments: [String], command: String, as worker: String, memoryLimit: Int = 4 << 30,
+                                 timeout: Double = 600) -> WorkerOptions? {
         guard arguments.first == command else { return nil }
-        return WorkerOptions(executable: currentExecutable, arguments: [worker] + arguments.dropFirst())
+        var w = WorkerOptions(executable: currentExecutable, arguments: [worker] + arguments.dropFirst())
+        w.memoryLimit = memoryLimit
+        w.timeout = timeout
+        return w
     }
 
     /// The running binary's path (`/proc/self/exe` on Linux).

@@ -33,32 +33,24 @@ public enum HDF5Isolation {
         var environment = ProcessInfo.processInfo.environment
         environment[childMarker] = "1"
         process.environment = environment
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
         process.standardOutput = out
-        process.standardError = err
+        // The child's own diagnostics are not shown: its error comes back on the pipe.
+        process.standardError = FileHandle.nullDevice
         process.standardInput = FileHandle.nullDevice
         do { try process.run() } catch {
             throw CheckpointError(path: path, "HDF5: cannot start the reading process (\(error.localizedDescription))")
         }
         let watchdog = DispatchWorkItem { if process.isRunning { process.terminate() } }
         DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: watchdog)
-        // stderr drained on its own thread (a full pipe would stall the child).
-        nonisolated(unsafe) var diagnostics = Data()
-        let drained = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async {
-            diagnostics = err.fileHandleForReading.readDataToEndOfFile()
-            drained.signal()
-        }
         let data = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         watchdog.cancel()
-        drained.wait()
         if process.terminationReason == .uncaughtSignal {
             let s = process.terminationStatus
             let name = s == SIGSEGV ? " (SIGSEGV)" : s == SIGBUS ? " (SIGBUS)" : s == SIGABRT ? " (SIGABRT)" : s == SIGTERM ? " (SIGTERM: over \(Int(timeout)) s)" : ""
             throw CheckpointError(path: path, "HDF5: libhdf5 crashed reading this file (signal \(s)\(name)): it is damaged or hostile")
         }
-        _ = diagnostics
         return try decode(data, path: path)
     }
 
@@ -117,22 +109,23 @@ public enum HDF5Isolation {
     /// The parent's side: the child's stream back into a checkpoint; every length is checked.
     static func decode(_ data: Data, path: String) throws -> Checkpoint {
         func bad(_ what: String) -> CheckpointError { CheckpointError(path: path, "HDF5: the reading process returned \(what)") }
-        let bytes = [UInt8](data)
-        guard bytes.count >= magic.count + 9, Array(bytes.prefix(magic.count)) == magic else { throw bad("no result") }
-        let status = bytes[magic.count]
-        var length: UInt64 = 0
-        for k in 0..<8 { length |= UInt64(bytes[magic.count + 1 + k]) << (8 * k) }
-        let start = magic.count + 9
-        guard length <= UInt64(bytes.count - start) else { throw bad("a truncated result") }
-        let body = bytes[start..<(start + Int(length))]
+        // One copy of the payload, straight from the pipe's bytes into the tensors' buffer.
+        let (status, body, buffer, payloadCount): (UInt8, [UInt8], UnsafeMutableRawPointer, Int) = try data.withUnsafeBytes { raw in
+            guard raw.count >= magic.count + 9, Array(raw.prefix(magic.count)) == magic else { throw bad("no result") }
+            var length: UInt64 = 0
+            for k in 0..<8 { length |= UInt64(raw[magic.count + 1 + k]) << (8 * k) }
+            let start = magic.count + 9
+            guard length <= UInt64(raw.count - start) else { throw bad("a truncated result") }
+            let payloadStart = start + Int(length), count = raw.count - payloadStart
+            let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1), alignment: 64)
+            if count > 0 { buffer.copyMemory(from: raw.baseAddress! + payloadStart, byteCount: count) }
+            return (raw[magic.count], Array(raw[start..<payloadStart]), buffer, count)
+        }
+        let source = ByteSource(adopting: buffer, count: payloadCount, path: path)
         if status != 0 { throw CheckpointError(path: path, String(decoding: body, as: UTF8.self)) }
         guard let header = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
               let format = header["format"] as? String, let list = header["tensors"] as? [[String: Any]],
               let meta = header["metadata"] as? [[String: Any]] else { throw bad("a malformed header") }
-        let payloadStart = start + Int(length), payloadCount = bytes.count - payloadStart
-        let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(payloadCount, 1), alignment: 64)
-        bytes.withUnsafeBytes { raw in if payloadCount > 0 { buffer.copyMemory(from: raw.baseAddress! + payloadStart, byteCount: payloadCount) } }
-        let source = ByteSource(adopting: buffer, count: payloadCount, path: path)
         var tensors: [Tensor] = []
         for entry in list {
             guard let name = entry["name"] as? String, let dt = (entry["dtype"] as? String).flatMap(DType.init(rawValue:)),

@@ -262,6 +262,19 @@ public enum AnalysisRendering {
 
     // MARK: text
 
+    /// `analyze`'s output in `format`: the JSON record (with neurons rendered ahead of time,
+    /// when given) and a newline, the per-neuron CSV, or the table; flushed.
+    public static func write(_ r: AnalysisRecord, format: ListingFormat, renderedNeurons: ByteSink? = nil, to sink: ByteSink) {
+        switch format {
+        case .json:
+            writeJSON(r, JSONWriter(sink: sink), renderedNeurons: renderedNeurons)
+            sink.write("\n")
+        case .csv: sink.write(csv(r))
+        case .table: writeTable(r, sink)
+        }
+        sink.flush()
+    }
+
     /// The `analyze` table.
     public static func writeTable(_ r: AnalysisRecord, _ out: ByteSink) {
         switch r {

@@ -61,17 +61,7 @@ struct AnalyzeCommand: ParsableCommand {
         // The neurons' JSON was rendered while the forward pass ran; their records are needed
         // only for the files of --out.
         let record = AnalysisRecord(result, file: file, neurons: rendered.bytes == nil || out != nil)
-        let sink = ByteSink()
-        switch format {
-        case .json:
-            AnalysisRendering.writeJSON(record, JSONWriter(sink: sink), renderedNeurons: rendered.bytes)
-            sink.write("\n")
-        case .csv:
-            sink.write(AnalysisRendering.csv(record))
-        case .table:
-            AnalysisRendering.writeTable(record, sink)
-        }
-        sink.flush()
+        AnalysisRendering.write(record, format: format, renderedNeurons: rendered.bytes, to: ByteSink())
         if let out {
             let initialRecord = try initial.map { path in AnalysisRecord(try Analyzer.analyze(path: path, try analysis.request()), file: path) }
             try AnalysisDirectory.write(record, initial: initialRecord, to: out)

@@ -34,17 +34,12 @@ struct BatchCommand: ParsableCommand {
 
     @OptionGroup var options: BatchArguments
 
-
     func run() throws {
         var request = try options.request()
         if !options.inProcess {
-            if var w = WorkerOptions.rerunning(Array(CommandLine.arguments.dropFirst()), command: "batch", as: "batch-worker") {
-                w.memoryLimit = options.memoryLimitBytes
-                w.timeout = options.timeout
-                request.workers = w
-            } else {
-                diagnostic("irrepscope: note: analyzing in process (the command line does not start with 'batch')")
-            }
+            request.workers = WorkerOptions.rerunning(Array(CommandLine.arguments.dropFirst()), command: "batch", as: "batch-worker",
+                                                      memoryLimit: options.memoryLimitBytes, timeout: options.timeout)
+            if request.workers == nil { diagnostic("irrepscope: note: analyzing in process (the command line does not start with 'batch')") }
         }
         let bar = ProgressBar(enabled: !options.quiet && isatty(2) == 1)
         request.progress = { bar.show(done: $0, total: $1, failed: $2) }
