@@ -141,8 +141,22 @@ public struct Attribution: Sendable {
     /// Per hidden neuron; nil when the family gives no activations or they were not asked for.
     public let hidden: [HiddenNeuronAttribution]?
     /// Per hidden neuron, its power over G × G by blocks (ρ, σ): `blockPowers[(i·K + ρ)·K + σ]`
-    /// (K components; for C_n the 2-D DFT blocks (k, l)), of the centered activations.
-    public let blockPowers: [Double]?
+    /// (K components; for C_n the 2-D DFT blocks (k, l)), of the centered activations. Formed
+    /// on each use (|G|-independent but m·K² values): for one neuron, `blockPowers(ofNeuron:)`.
+    public var blockPowers: [Double]? { blocks?.dense(count: hidden?.count ?? 0, K: components.count) }
+    /// One neuron's K × K blocks, `[ρ·K + σ]` (the slice of `blockPowers`).
+    public func blockPowers(ofNeuron i: Int) -> [Double]? {
+        guard let blocks, let hidden, hidden.indices.contains(i) else { return nil }
+        let K = components.count
+        return (0..<(K * K)).map { blocks.value(neuron: i, K: K, r: $0 / K, s: $0 % K) }
+    }
+    /// The sum of one neuron's blocks: its power over G × G (‖h̃_i‖², Parseval).
+    public func blockTotal(ofNeuron i: Int) -> Double? {
+        guard let blocks, let hidden, hidden.indices.contains(i) else { return nil }
+        return blocks.total(neuron: i, K: components.count)
+    }
+    /// The blocks as computed: dense, or the factors of the quadratic closed form.
+    let blocks: HiddenBlocks?
     /// Why a part was not computed (too large, no activations), or nil.
     public let note: String?
 }
@@ -210,21 +224,17 @@ extension Attribution {
     /// The same, reading the logits (and the hidden activations, when it kept them) from a
     /// forward pass the analysis already ran (`LogitPass`) instead of running the network again.
     static func compute(network: any GroupTaskNetwork, group: FiniteGroup, composition: Composition,
-                        options: AttributionOptions, threads: Int, pass: consuming LogitPass?) -> Attribution? {
+                        options: AttributionOptions, threads: Int, pass: consuming LogitPass?,
+                        prepared: Preparation? = nil) -> Attribution? {
         let n = network.order, m = network.width
         guard n >= 1, n <= maximumOrder, n == group.order else { return nil }
         let cyclic = group.isCyclic
-        let (T, degrees) = characters(group, cyclic: cyclic)
+        let workers = max(1, min(threads, n))
+        guard let prep = prepared ?? Preparation(network: network, group: group, composition: composition, options: options,
+                                                 threads: workers) else { return nil }
+        let T = prep.T, degrees = prep.degrees, label = prep.label, quot = prep.quot
         let K = T.count
         let table = group.multiplicationTable
-        let inv = group.inverses
-        // Labels a·b and the index of g·c⁻¹.
-        var label = [Int32](repeating: 0, count: n * n), quot = [Int32](repeating: 0, count: n * n)
-        for a in 0..<n { for b in 0..<n {
-            label[a * n + b] = Int32(composition == .rightToLeft ? table[a, b] : table[b, a])
-            quot[a * n + b] = Int32(table[a, Int(inv[b])])
-        } }
-        let workers = max(1, min(threads, n))
 
         // Pass 1: centered logits, their norm, M(g, c) and the network's own loss per pair.
         let given = pass.map { $0.centered.count == n * n * n } ?? false
@@ -248,16 +258,17 @@ extension Attribution {
         }
         // Blocks of rows on the workers; M is summed from per-task parts in task order, so the
         // result does not depend on the number of threads.
+        // A given pass took these sums as it wrote the logits.
         let rowsPerTask = max(1, min(block, (n + 15) / 16))
-        let tasks1 = (n + rowsPerTask - 1) / rowsPerTask
-        var partialM = [Double](repeating: 0, count: tasks1 * n * n)
+        let tasks1 = given ? 0 : (n + rowsPerTask - 1) / rowsPerTask
+        var partialM = [Double](repeating: 0, count: max(1, tasks1 * n * n))
         source.withUnsafeBufferPointer { sb in store.withUnsafeMutableBufferPointer { cb in partialM.withUnsafeMutableBufferPointer { pm in
         rowNormSq.withUnsafeMutableBufferPointer { rn in
             let cache = SharedMutablePointer(cb.baseAddress!)
             nonisolated(unsafe) let kept = sb.baseAddress
             let part = SharedMutablePointer(pm.baseAddress!), norms = SharedMutablePointer(rn.baseAddress!)
             let lab = label
-            let w1 = min(workers, tasks1)
+            let w1 = max(1, min(workers, tasks1))
             parallelWorkers(w1) { wk in
                 var t = wk
                 while t < tasks1 {
@@ -283,101 +294,98 @@ extension Attribution {
         } } } }
         let cached = given ? source : store
         for t in 0..<tasks1 { for q in 0..<(n * n) { M[q] += partialM[t * n * n + q] } }
-        let normL = rowNormSq.reduce(0, +).squareRoot()
+        if given { M = pass!.labelSums }
+        let normL = (given ? pass!.normSquared : rowNormSq.reduce(0, +)).squareRoot()
 
         // Similarities and projection coefficients α_ρ = ⟨L̃, T_ρ⟩ / ‖T_ρ‖².
+        // ⟨L̃, T_ρ⟩ = Σ_h T_ρ(h) D(h) with D(h) = Σ_{g·c⁻¹ = h} M(g, c): the sums over the n²
+        // entries of M once, then n terms per component.
         var similarity = [Double](repeating: 0, count: K), alpha = [Double](repeating: 0, count: K)
+        var D = [Double](repeating: 0, count: n)
+        for q in 0..<(n * n) { D[Int(quot[q])] += M[q] }
         for r in 0..<K {
             var inner = 0.0
-            for q in 0..<(n * n) { inner += M[q] * T[r][Int(quot[q])] }
+            for h in 0..<n { inner += D[h] * T[r][h] }
             let tt = Double(n) * Double(n) * T[r].reduce(0) { $0 + $1 * $1 }
             similarity[r] = normL > 0 && tt > 0 ? inner / (normL * tt.squareRoot()) : 0
             alpha[r] = tt > 0 ? inner / tt : 0
         }
         let key = (0..<K).map { similarity[$0] > options.threshold }
-        // Restricted logits R(g, c) (key set) and R_ρ(g, c) = α_ρ T_ρ(g c⁻¹).
-        var R = [Double](repeating: 0, count: n * n)
-        for r in 0..<K where key[r] { for q in 0..<(n * n) { R[q] += alpha[r] * T[r][Int(quot[q])] } }
+        // Restricted logits as functions of h = g·c⁻¹: v[ρ·n + h] = α_ρ T_ρ(h) for each
+        // component, and v[K·n + h] = Σ_{ρ key} α_ρ T_ρ(h) for the key set (R(g, c) = v_K(g c⁻¹)).
+        let slots = K + 1
+        var v = [Double](repeating: 0, count: slots * n)
+        for r in 0..<K {
+            for h in 0..<n { v[r * n + h] = alpha[r] * T[r][h] }
+            if key[r] { for h in 0..<n { v[K * n + h] += v[r * n + h] } }
+        }
+        let identity = Int(quot[0])   // 0·0⁻¹
         var pairWeight: [Int32]? = nil
         if let p = options.pairs {
             var w = [Int32](repeating: 0, count: n * n)
             for k in 0..<p.count { w[Int(p.values[2 * k]) * n + Int(p.values[2 * k + 1])] += 1 }
             pairWeight = w
         }
-        // Restricted losses depend on the pair through its label only.
-        var restrictedByLabel = [Double](repeating: 0, count: (K + 1) * n)   // [ρ or K (key set)][g]
-        var row = [Double](repeating: 0, count: n), scratch = [Double](repeating: 0, count: n)
-        for g in 0..<n {
-            for r in 0...K {
-                if r < K {
-                    for c in 0..<n { row[c] = alpha[r] * T[r][Int(quot[g * n + c])] }
-                } else {
-                    for c in 0..<n { row[c] = R[g * n + c] }
-                }
-                restrictedByLabel[r * n + g] = row.withUnsafeBufferPointer { rb in
-                    scratch.withUnsafeMutableBufferPointer { crossEntropy(rb.baseAddress!, n, g, scratch: $0.baseAddress!) }
-                }
-            }
-        }
+        // Restricted losses: a pair of label g has the logits v_ρ(g c⁻¹) over c, target c = g,
+        // i.e. the values v_ρ(h) over all h with target h = e whatever g is (c ↦ g c⁻¹ is a
+        // bijection): one cross-entropy per component.
+        var restricted = [Double](repeating: 0, count: slots)
+        var scratch = [Double](repeating: 0, count: n)
+        v.withUnsafeBufferPointer { vb in scratch.withUnsafeMutableBufferPointer { sb in
+            for r in 0..<slots { restricted[r] = crossEntropy(vb.baseAddress! + r * n, n, identity, scratch: sb.baseAddress!) }
+        } }
 
         // Pass 2: excluded losses per pair, on the workers (by label, or by blocks of rows).
-        let slots = K + 1
         var excludedAll = [Double](repeating: 0, count: n * slots), excludedSub = [Double](repeating: 0, count: n * slots)
-        let Tflat = T.flatMap { $0 }
-        // exp(−α_ρ T_ρ(g c⁻¹)) and exp(−R(g, c)) per label g: the log-sum-exp of a pair's
-        // excluded logits x_c − r_c is then log Σ_c e^{x_c − max x} e^{−r_c} + max x, one exp per
-        // class for all components together. Components (or pairs) whose range could overflow or
-        // underflow take the direct route.
-        // Label-major, `expRows[(g·(K+1) + r)·n + c]`: one pair's K + 1 sums are then one
-        // matrix–vector product with the contiguous (K+1) × n block of its label.
-        var expRows = [Double](repeating: 0, count: (K + 1) * n * n)
-        var direct = [Bool](repeating: false, count: K + 1)
-        for r in 0...K {
-            var big = 0.0
-            for g in 0..<n { for c in 0..<n {
-                let q = g * n + c
-                let v = r < K ? alpha[r] * T[r][Int(quot[q])] : R[q]
-                big = max(big, abs(v))
-                expRows[(g * slots + r) * n + c] = exp(-v)
-            } }
-            direct[r] = big > 300
+        // e^{−(v_ρ(h) − v_ρ(e))}: a pair's excluded loss, the log-sum-exp of its excluded logits
+        // x_c − v_ρ(g c⁻¹) less the one at c = g, is then (max x − x_g) +
+        // log Σ_c e^{x_c − max x} e^{−(v_ρ(g c⁻¹) − v_ρ(e))}: one exp per class for all components
+        // together, and no large terms that cancel when the loss is small. Components (or pairs)
+        // whose range could overflow or underflow take the direct route.
+        var expV = [Double](repeating: 0, count: slots * n)
+        var direct = [Bool](repeating: false, count: slots)
+        for r in 0..<slots {
+            var inRange = true
+            let ve = v[r * n + identity]
+            for h in 0..<n {
+                let x = v[r * n + h] - ve
+                if !(abs(x) <= 300) { inRange = false }
+                expV[r * n + h] = exp(-x)
+            }
+            direct[r] = !inRange
         }
         // The network's own loss per pair is taken here too, from the same e^{x_c − max x} (the
         // sums of `crossEntropy`, in its order).
         //
         // With the logits kept, the pairs are taken by label g (the n pairs (a, b) with a·b = g):
         // their e^{x − max x} rows form an n × n matrix Z_g and all their sums are one dgemm
-        // Z_g · E_gᵀ with the (K+1) × n block E_g of the label; partial sums per label, added in
-        // label order. Otherwise rows a are recomputed block by block, one dgemv per pair; partial
-        // sums per row a. Either way the result does not depend on the number of threads.
+        // Z_g · E_gᵀ with the (K+1) × n matrix E_g[ρ, c] = e^{−v_ρ(g c⁻¹)} of the label; per
+        // label and component, the sum over its pairs of log Σ is the log of the product of the
+        // sums (kept as significand and exponent: one log per label and component, not per pair).
+        // Otherwise rows a are recomputed block by block, one dgemv per pair; partial sums per
+        // row a. Either way the result does not depend on the number of threads.
         var pairOfLabel = [Int32](repeating: 0, count: keep ? n * n : 0)   // [g·n + a] = b with label(a, b) = g
         if keep { for a in 0..<n { for b in 0..<n { pairOfLabel[Int(label[a * n + b]) * n + a] = Int32(b) } } }
         excludedAll.withUnsafeMutableBufferPointer { eab in excludedSub.withUnsafeMutableBufferPointer { esb in
         ownLoss.withUnsafeMutableBufferPointer { ol in
             let ea = SharedMutablePointer(eab.baseAddress!), es = SharedMutablePointer(esb.baseAddress!)
             let own = SharedMutablePointer(ol.baseAddress!)
-            let cachedCopy = cached, pw = pairWeight, lab = label, qu = quot, al = alpha, Rc = R, Tc = Tflat
-            let ex = expRows, dr = direct, byLabel = pairOfLabel
+            let cachedCopy = cached, pw = pairWeight, lab = label, qu = quot, vc = v
+            let ex = expV, dr = direct, byLabel = pairOfLabel
+            /// The pair's excluded loss for component (or key set) r by the direct route, its
+            /// logits minus v_r(g c⁻¹), with the exponentials in `eb` (2n values).
+            @Sendable func directLoss(_ x: UnsafePointer<Double>, g: Int, r: Int, scratch eb: UnsafeMutablePointer<Double>) -> Double {
+                let base = r * n
+                for c in 0..<n { eb[c] = x[c] - vc[base + Int(qu[g * n + c])] }
+                return crossEntropy(eb, n, g, scratch: eb + n)
+            }
             /// The pair's K + 1 excluded losses, added to row `slot` of the partial sums; `sums`
             /// holds Σ_c e^{x_c − mx} e^{−r_c} unless the pair takes the direct route.
             @Sendable func finish(_ x: UnsafePointer<Double>, a: Int, b: Int, g: Int, mx: Double, pairDirect: Bool,
                         sums: UnsafePointer<Double>, scratch eb: UnsafeMutablePointer<Double>, slot: Int) {
                 let weight = Double(pw?[a * n + b] ?? 0)
                 for r in 0...K {
-                    // r_c at the label c = g: T_ρ(e) (or R(g, g)).
-                    let rg = r < K ? al[r] * Tc[r * n + Int(qu[g * n + g])] : Rc[g * n + g]
-                    let ce: Double
-                    if pairDirect || dr[r] {
-                        if r < K {
-                            let tr = r * n
-                            for c in 0..<n { eb[c] = x[c] - al[r] * Tc[tr + Int(qu[g * n + c])] }
-                        } else {
-                            for c in 0..<n { eb[c] = x[c] - Rc[g * n + c] }
-                        }
-                        ce = crossEntropy(eb, n, g, scratch: eb + n)
-                    } else {
-                        ce = mx + log(sums[r]) - (x[g] - rg)
-                    }
+                    let ce = pairDirect || dr[r] ? directLoss(x, g: g, r: r, scratch: eb) : (mx - x[g]) + log(sums[r])
                     ea.pointer[slot * slots + r] += ce
                     if weight > 0 { es.pointer[slot * slots + r] += weight * ce }
                 }
@@ -385,7 +393,7 @@ extension Attribution {
             /// e^{x_c − max x} into z and the pair's own loss; whether it takes the direct route.
             @Sendable func exponentials(_ x: UnsafePointer<Double>, a: Int, b: Int, g: Int, z: UnsafeMutablePointer<Double>) -> (mx: Double, direct: Bool) {
                 var mx = -Double.infinity, mn = Double.infinity
-                for c in 0..<n { mx = max(mx, x[c]); mn = min(mn, x[c]) }
+                irrepscope_range(x, n, &mn, &mx)
                 if !(mx - mn <= 300) {
                     // A wide range (or a non-finite logit): the direct route, libm's exp.
                     own.pointer[a * n + b] = crossEntropy(x, n, g)
@@ -393,58 +401,88 @@ extension Attribution {
                     return (mx, true)
                 }
                 let total = irrepscope_exp_shifted(x, n, mx, z)
-                own.pointer[a * n + b] = mx + log(total) - x[g]
+                own.pointer[a * n + b] = (mx - x[g]) + log(total)
                 return (mx, false)
             }
             if keep {
                 cachedCopy.withUnsafeBufferPointer { cb in ex.withUnsafeBufferPointer { exb in
-                    nonisolated(unsafe) let L = cb.baseAddress!, E = exb.baseAddress!
+                    nonisolated(unsafe) let L = cb.baseAddress!, EV = exb.baseAddress!
                     let next = BlockTicket()
                     parallelWorkers(min(workers, n)) { _ in
-                        var Z = [Double](repeating: 0, count: n * n), S = [Double](repeating: 0, count: n * slots)
+                        var Z = [Double](repeating: 0, count: n * n), S = [Double](repeating: 0, count: slots * n)
+                        var E = [Double](repeating: 0, count: slots * n)
                         var e = [Double](repeating: 0, count: 2 * n), info = [(mx: Double, direct: Bool)](repeating: (0, false), count: n)
                         Z.withUnsafeMutableBufferPointer { zb in S.withUnsafeMutableBufferPointer { sb in e.withUnsafeMutableBufferPointer { eb in
+                        E.withUnsafeMutableBufferPointer { Eb in
+                            let Eg = Eb.baseAddress!, St = sb.baseAddress!
                             while let g = next.take(below: n) {
+                                // E_g[ρ, c] = e^{−v_ρ(g c⁻¹)}.
+                                let qg = g * n
+                                for r in 0..<slots { for c in 0..<n { Eg[r * n + c] = EV[r * n + Int(qu[qg + c])] } }
+                                var anyDirect = false
+                                // Σ over the label's pairs of max x − x_g.
+                                var shifts = 0.0
                                 for a in 0..<n {
                                     let b = Int(byLabel[g * n + a])
-                                    info[a] = exponentials(L + (a * n + b) * n, a: a, b: b, g: g, z: zb.baseAddress! + a * n)
+                                    let x = L + (a * n + b) * n
+                                    info[a] = exponentials(x, a: a, b: b, g: g, z: zb.baseAddress! + a * n)
+                                    anyDirect = anyDirect || info[a].direct
+                                    shifts += info[a].mx - x[g]
                                 }
-                                // S[a, r] = Σ_c Z[a, c] E_g[r, c].
-                                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(slots), Int32(n), 1,
-                                            zb.baseAddress, Int32(n), E + g * slots * n, Int32(n), 0, sb.baseAddress, Int32(slots))
-                                for a in 0..<n {
-                                    let b = Int(byLabel[g * n + a])
-                                    finish(L + (a * n + b) * n, a: a, b: b, g: g, mx: info[a].mx, pairDirect: info[a].direct,
-                                           sums: sb.baseAddress! + a * slots, scratch: eb.baseAddress!, slot: g)
+                                // Sᵀ[r, a] = Σ_c E_g[r, c] Z[a, c].
+                                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(slots), Int32(n), Int32(n), 1,
+                                            Eg, Int32(n), zb.baseAddress, Int32(n), 0, St, Int32(n))
+                                // Per component, Σ over the label's pairs of (max x − x_g) + log S: the
+                                // shifts summed, the logs as one log of their product.
+                                for r in 0...K {
+                                    var all = anyDirect || dr[r] ? Double.nan : shifts + irrepscope_sum_log(St + r * n, n)
+                                    if pw != nil || all.isNaN {
+                                        // Pair by pair: a direct route, a sum that is not a positive
+                                        // normal number, or the weighted sums over the given pairs.
+                                        var add = 0.0, addSub = 0.0
+                                        for a in 0..<n {
+                                            let b = Int(byLabel[g * n + a])
+                                            let x = L + (a * n + b) * n
+                                            let ce = info[a].direct || dr[r] ? directLoss(x, g: g, r: r, scratch: eb.baseAddress!)
+                                                : (info[a].mx - x[g]) + log(St[r * n + a])
+                                            add += ce
+                                            if let w = pw?[a * n + b], w > 0 { addSub += Double(w) * ce }
+                                        }
+                                        if all.isNaN { all = add }
+                                        es.pointer[g * slots + r] = addSub
+                                    }
+                                    ea.pointer[g * slots + r] = all
                                 }
                             }
-                        } } }
+                        } } } }
                     }
                 } }
             } else {
                 let tasks = (n + block - 1) / block
                 parallelWorkers(min(workers, tasks)) { wk in
                     var e = [Double](repeating: 0, count: 2 * n), z = [Double](repeating: 0, count: n)
-                    var sums = [Double](repeating: 0, count: slots)
+                    var zp = [Double](repeating: 0, count: n), sums = [Double](repeating: 0, count: slots)
                     var t = wk
                     while t < tasks {
                         let rows = (t * block)..<min(n, (t + 1) * block)
                         let f = centeredRows(rows)
                         f.withUnsafeBufferPointer { fb in e.withUnsafeMutableBufferPointer { eb in z.withUnsafeMutableBufferPointer { zb in
-                        sums.withUnsafeMutableBufferPointer { sb in ex.withUnsafeBufferPointer { exb in
+                        zp.withUnsafeMutableBufferPointer { zpb in sums.withUnsafeMutableBufferPointer { sb in ex.withUnsafeBufferPointer { exb in
                             for a in rows { for b in 0..<n {
                                 let x = fb.baseAddress! + ((a - rows.lowerBound) * n + b) * n
                                 let g = Int(lab[a * n + b])
                                 let (mx, pairDirect) = exponentials(x, a: a, b: b, g: g, z: zb.baseAddress!)
                                 if !pairDirect {
-                                    // sums[r] = Σ_c e^{x_c − max x} e^{−r_c}, every component at once.
-                                    cblas_dgemv(CblasRowMajor, CblasNoTrans, Int32(slots), Int32(n), 1, exb.baseAddress! + g * slots * n,
-                                                Int32(n), zb.baseAddress, 1, 0, sb.baseAddress, 1)
+                                    // sums[r] = Σ_c e^{x_c − max x} e^{−v_r(g c⁻¹)} = Σ_h z'[h] e^{−v_r(h)},
+                                    // z'[g c⁻¹] = z[c]: every component at once.
+                                    for c in 0..<n { zpb[Int(qu[g * n + c])] = zb[c] }
+                                    cblas_dgemv(CblasRowMajor, CblasNoTrans, Int32(slots), Int32(n), 1, exb.baseAddress!,
+                                                Int32(n), zpb.baseAddress, 1, 0, sb.baseAddress, 1)
                                 }
                                 finish(x, a: a, b: b, g: g, mx: mx, pairDirect: pairDirect, sums: sb.baseAddress!, scratch: eb.baseAddress!,
                                        slot: a)
                             } }
-                        } } } } }
+                        } } } } } }
                         t += min(workers, tasks)
                     }
                 }
@@ -459,48 +497,18 @@ extension Attribution {
             for p in 0..<(n * n) where w[p] > 0 { s += Double(w[p]) * perPair(p) }
             return s / subCount
         }
-        func restrictedOnPairs(_ r: Int) -> Double? { onPairs { restrictedByLabel[r * n + Int(label[$0])] } }
-        func mean(_ r: Int) -> Double { (0..<n).reduce(0.0) { $0 + restrictedByLabel[r * n + $1] } / Double(n) }
+        func restrictedOnPairs(_ r: Int) -> Double? { pairWeight == nil ? nil : restricted[r] }
+        func mean(_ r: Int) -> Double { restricted[r] }
 
-        // Embedding and unembedding shares from the roles' summed autocorrelations.
-        let roles = network.roles
-        func rolePowers(_ names: [WeightRole]) -> [Double]? {
-            guard !names.isEmpty else { return nil }
-            var C = [Double](repeating: 0, count: n)
-            // C(h) = Σ_y ⟨x_y, x_{y·h}⟩ from the Gram matrix X Xᵀ of the role's rows (one dgemm).
-            var gram = [Double](repeating: 0, count: n * n)
-            for role in names where role.values.count == n * m && m > 0 {
-                role.values.withUnsafeBufferPointer { xb in gram.withUnsafeMutableBufferPointer { gb in
-                    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(n), Int32(m), 1,
-                                xb.baseAddress, Int32(m), xb.baseAddress, Int32(m), 0, gb.baseAddress, Int32(n))
-                } }
-                for h in 0..<n {
-                    var s = 0.0
-                    for y in 0..<n { s += gram[y * n + table[y, h]] }
-                    C[h] += s
-                }
-            }
-            let total = C[0]
-            guard total > 0 else { return [Double](repeating: 0, count: K) }
-            return (0..<K).map { r in
-                var s = 0.0
-                for h in 0..<n { s += T[r][h] * C[h] }
-                return max(0, Double(degrees[r]) / Double(n) * s / total)
-            }
-        }
-        let embedding = rolePowers(roles.filter { $0.name != "w" })
-        let unembedding = rolePowers(roles.filter { $0.name == "w" })
-
+        let embedding = prep.embedding, unembedding = prep.unembedding
         // Hidden layer.
         var hidden: [HiddenNeuronAttribution]? = nil
-        var blocks: [Double]? = nil
+        var blocks: HiddenBlocks? = nil
         var note: String? = nil
         if options.hidden {
             if n * n * m * 16 > hiddenBytes {
                 note = "the hidden-layer measures were skipped: |G|²·m = \(n * n * m) activations exceed the limit"
-            } else if let quad = network.quadraticNeuronTerms, quad.p.count == n * m, quad.q.count == n * m {
-                let r = quadraticHiddenLayer(p: quad.p, q: quad.q, n: n, m: m, group: group, T: T, degrees: degrees, label: label,
-                                             threads: workers)
+            } else if let r = prep.quadraticHidden {
                 hidden = r.neurons; blocks = r.blocks
             } else if var h = pass?.takeActivations() ?? network.neuronActivations(rows: 0..<n) {
                 let r = hiddenLayer(&h, n: n, m: m, group: group, cyclic: cyclic, T: T, degrees: degrees, label: label,
@@ -532,14 +540,92 @@ extension Attribution {
         }
         return Attribution(threshold: options.threshold, loss: loss, restrictedLoss: mean(K),
                            excludedLoss: columnSum(excludedAll, K) / pairs, onPairs: sub, components: components,
-                           hidden: hidden, blockPowers: blocks, note: note)
+                           hidden: hidden, blocks: blocks, note: note)
+    }
+
+    /// The parts of the attribution that do not read the logits: the components' characters,
+    /// the labels a·b and the quotients g·c⁻¹, the embedding and unembedding shares (§7) and, for
+    /// quadratic neurons, the hidden-layer measures in closed form (§6). `GroupAnalysis` makes it
+    /// while the forward pass runs.
+    struct Preparation: Sendable {
+        let T: [[Double]], degrees: [Int]
+        /// `label[a·n + b]` = a·b under the composition; `quot[g·n + c]` = g·c⁻¹.
+        let label: [Int32], quot: [Int32]
+        let embedding: [Double]?, unembedding: [Double]?
+        let quadraticHidden: (neurons: [HiddenNeuronAttribution], blocks: HiddenBlocks)?
+
+        /// nil when the attribution does not run on this network and group (`compute` returns nil).
+        init?(network: any GroupTaskNetwork, group: FiniteGroup, composition: Composition, options: AttributionOptions,
+              threads: Int) {
+            let n = network.order, m = network.width
+            guard n >= 1, n <= maximumOrder, n == group.order else { return nil }
+            (T, degrees) = characters(group, cyclic: group.isCyclic)
+            let table = group.multiplicationTable
+            let inv = group.inverses
+            var label = [Int32](repeating: 0, count: n * n), quot = [Int32](repeating: 0, count: n * n)
+            for a in 0..<n { for b in 0..<n {
+                label[a * n + b] = Int32(composition == .rightToLeft ? table[a, b] : table[b, a])
+                quot[a * n + b] = Int32(table[a, Int(inv[b])])
+            } }
+            self.label = label; self.quot = quot
+            let roles = network.roles
+            embedding = Attribution.rolePowers(roles.filter { $0.name != "w" }, group: group, m: m, T: T, degrees: degrees, threads: threads)
+            unembedding = Attribution.rolePowers(roles.filter { $0.name == "w" }, group: group, m: m, T: T, degrees: degrees, threads: threads)
+            if options.hidden, n * n * m * 16 <= hiddenBytes, let quad = network.quadraticNeuronTerms,
+               quad.p.count == n * m, quad.q.count == n * m {
+                quadraticHidden = quadraticHiddenLayer(p: quad.p, q: quad.q, n: n, m: m, group: group, T: T, degrees: degrees,
+                                                       label: label, threads: threads)
+            } else {
+                quadraticHidden = nil
+            }
+        }
+    }
+
+    /// The share of each component in the rows of the roles `names` together (docs/attribution.md
+    /// §7): Σ_i P_ρ(x_i) / Σ_i ‖x_i‖² from their summed autocorrelations; nil without roles.
+    static func rolePowers(_ names: [WeightRole], group: FiniteGroup, m: Int, T: [[Double]], degrees: [Int], threads: Int) -> [Double]? {
+        guard !names.isEmpty else { return nil }
+        let n = group.order, K = T.count
+        let table = group.multiplicationTable
+        useSingleThreadedBLAS()
+        var C = [Double](repeating: 0, count: n)
+        // C(h) = Σ_y ⟨x_y, x_{y·h}⟩ from the Gram matrix X Xᵀ of the role's rows (one dgemm).
+        var gram = [Double](repeating: 0, count: n * n)
+        for role in names where role.values.count == n * m && m > 0 {
+            // The two halves of the Gram matrix's rows on the workers (two blocks whatever the
+            // number of threads, so that the sums do not depend on it; few, since each dgemm
+            // packs all of X again).
+            role.values.withUnsafeBufferPointer { xb in gram.withUnsafeMutableBufferPointer { gb in
+                let X = SharedMutablePointer(UnsafeMutablePointer(mutating: xb.baseAddress!)), G = SharedMutablePointer(gb.baseAddress!)
+                let step = (n + 1) / 2, next = BlockTicket()
+                parallelWorkers(max(1, min(threads, 2))) { _ in
+                    while let k = next.take(below: (n + step - 1) / step) {
+                        let y0 = k * step, y1 = min(n, y0 + step)
+                        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(y1 - y0), Int32(n), Int32(m), 1,
+                                    X.pointer + y0 * m, Int32(m), X.pointer, Int32(m), 0, G.pointer + y0 * n, Int32(n))
+                    }
+                }
+            } }
+            for h in 0..<n {
+                var s = 0.0
+                for y in 0..<n { s += gram[y * n + table[y, h]] }
+                C[h] += s
+            }
+        }
+        let total = C[0]
+        guard total > 0 else { return [Double](repeating: 0, count: K) }
+        return (0..<K).map { r in
+            var s = 0.0
+            for h in 0..<n { s += T[r][h] * C[h] }
+            return max(0, Double(degrees[r]) / Double(n) * s / total)
+        }
     }
 
     /// The hidden-layer measures from the activations h (layout of `neuronActivations`),
     /// centered in place.
     static func hiddenLayer(_ h: inout [Double], n: Int, m: Int, group: FiniteGroup, cyclic: Bool, T: [[Double]], degrees: [Int],
                             label: [Int32], table: MultiplicationTable, threads: Int, transforms: Bool? = nil)
-        -> (neurons: [HiddenNeuronAttribution], blocks: [Double]) {
+        -> (neurons: [HiddenNeuronAttribution], blocks: HiddenBlocks) {
         let K = T.count
         var mean = [Double](repeating: 0, count: m)
         for p in 0..<(n * n) { for i in 0..<m { mean[i] += h[p * m + i] } }
@@ -562,7 +648,8 @@ extension Attribution {
         } else {
             blocks = productGroupBlocks(h, n: n, m: m, basis: basis, K: K, threads: threads)
         }
-        return (neuronMeasures(variance: variance, f: f, blocks: blocks, n: n, m: m, K: K, basis: basis, threads: threads), blocks)
+        let stored = HiddenBlocks.dense(blocks)
+        return (neuronMeasures(variance: variance, f: f, blocks: stored, n: n, m: m, K: K, basis: basis, threads: threads), stored)
     }
 
     /// The hidden-layer measures of quadratic neurons h_i(a, b) = (p_i[a] + q_i[b])²
@@ -571,27 +658,31 @@ extension Attribution {
     /// means f_i over the pairs of one product accumulated pair by pair.
     static func quadraticHiddenLayer(p: [Double], q: [Double], n: Int, m: Int, group: FiniteGroup, T: [[Double]], degrees: [Int],
                                      label: [Int32], threads: Int = 1)
-        -> (neurons: [HiddenNeuronAttribution], blocks: [Double]) {
+        -> (neurons: [HiddenNeuronAttribution], blocks: HiddenBlocks) {
         let K = T.count
         let basis = isotypicBasis(group, T: T, degrees: degrees)
         let blocks = quadraticBlocks(p: p, q: q, n: n, m: m, T: T, degrees: degrees, basis: basis, threads: threads)
-        var variance = [Double](repeating: 0, count: m)
-        for i in 0..<m { for j in 0..<(K * K) { variance[i] += blocks[i * K * K + j] } }
+        // Each neuron's variance: its blocks summed (Parseval).
+        let variance = (0..<m).map { blocks.total(neuron: $0, K: K) }
         var f = [Double](repeating: 0, count: n * m)
-        // Neurons split over the workers (disjoint outputs, the same order of sums per neuron).
-        let w = max(1, min(threads, m / 64))
+        // Σ over the pairs of product g of h_i, pair by pair in the order of a (the n pairs (a, b)
+        // with a·b = g), on the workers by chunks of 256 neurons (disjoint outputs).
+        var pairOfLabel = [Int32](repeating: 0, count: n * n)   // [g·n + a] = b with label(a, b) = g
+        for a in 0..<n { for b in 0..<n { pairOfLabel[Int(label[a * n + b]) * n + a] = Int32(b) } }
+        let chunk = 256, chunks = (m + chunk - 1) / chunk
         p.withUnsafeBufferPointer { pb in q.withUnsafeBufferPointer { qb in f.withUnsafeMutableBufferPointer { fb in
+        pairOfLabel.withUnsafeBufferPointer { lb in
             let P = SharedMutablePointer(UnsafeMutablePointer(mutating: pb.baseAddress!))
             let Q = SharedMutablePointer(UnsafeMutablePointer(mutating: qb.baseAddress!)), F = SharedMutablePointer(fb.baseAddress!)
-            parallelWorkers(w) { wk in
-                let i0 = wk * m / w, i1 = (wk + 1) * m / w
-                for a in 0..<n { for b in 0..<n {
-                    let row = F.pointer + Int(label[a * n + b]) * m
-                    let pa = P.pointer + a * m, qv = Q.pointer + b * m
-                    for i in i0..<i1 { let x = pa[i] + qv[i]; row[i] += x * x }
-                } }
+            let L = SharedMutablePointer(UnsafeMutablePointer(mutating: lb.baseAddress!))
+            let next = BlockTicket()
+            parallelWorkers(max(1, min(threads, chunks))) { _ in
+                while let k = next.take(below: chunks) {
+                    let i0 = k * chunk
+                    irrepscope_label_squares_f64(P.pointer, Q.pointer, m, n, L.pointer, i0, min(chunk, m - i0), F.pointer)
+                }
             }
-        } } }
+        } } } }
         // f_i(g) = (raw sum)/|G| − mean of h_i (each g is the product of |G| pairs).
         var mean = [Double](repeating: 0, count: m)
         for g in 0..<n { for i in 0..<m { mean[i] += f[g * m + i] } }
@@ -602,7 +693,7 @@ extension Attribution {
 
     /// Each neuron's component, fraction and product shares from its variance, its means f over
     /// the pairs of one product (`f[g·m + i]`) and its blocks.
-    static func neuronMeasures(variance: [Double], f: [Double], blocks: [Double], n: Int, m: Int, K: Int,
+    static func neuronMeasures(variance: [Double], f: [Double], blocks: HiddenBlocks, n: Int, m: Int, K: Int,
                                basis: (q: [Double], componentOfColumn: [Int]), threads: Int = 1) -> [HiddenNeuronAttribution] {
         // ‖P_ρ f_i‖² of every neuron (one dgemm per chunk of neurons).
         let fPower = f.withUnsafeBufferPointer { componentPowers($0.baseAddress!, n: n, s: m, basis: basis, K: K, threads: threads) }
@@ -618,8 +709,9 @@ extension Attribution {
             // The largest share; components within 1e-9 (relative) of it count as tied, and a
             // tie goes to the first of them, so that rounding (which route computed the blocks,
             // in which order) cannot pick another component for a neuron of flat spectrum.
-            let base = i * K * K
-            func share(_ r: Int) -> Double { blocks[base + r * K] + blocks[base + r] + blocks[base + r * K + r] }
+            func share(_ r: Int) -> Double {
+                blocks.value(neuron: i, K: K, r: r, s: 0) + blocks.value(neuron: i, K: K, r: 0, s: r) + blocks.value(neuron: i, K: K, r: r, s: r)
+            }
             var top = -1.0
             for r in 1..<max(1, K) { top = max(top, share(r)) }
             var best: Int? = nil, bestValue = -1.0
@@ -639,35 +731,47 @@ extension Attribution {
     /// products with the isotypic basis, up to rounding, at O(|G|²·m) instead of O(|G|³·m).
     /// Component 0 must be the trivial one (as everywhere here).
     static func quadraticBlocks(p: [Double], q: [Double], n: Int, m: Int, T: [[Double]], degrees: [Int],
-                                basis: (q: [Double], componentOfColumn: [Int]), threads: Int = 1) -> [Double] {
+                                basis: (q: [Double], componentOfColumn: [Int]), threads: Int = 1) -> HiddenBlocks {
         let K = T.count
-        var out = [Double](repeating: 0, count: m * K * K)
-        guard m > 0, K > 0 else { return out }
+        guard m > 0, K > 0 else { return .quadratic(powers: [], order: n) }
         var pMean = [Double](repeating: 0, count: m), qMean = [Double](repeating: 0, count: m)
-        for y in 0..<n { for i in 0..<m { pMean[i] += p[y * m + i]; qMean[i] += q[y * m + i] } }
-        for i in 0..<m { pMean[i] /= Double(n); qMean[i] /= Double(n) }
-        // The four functions per neuron, element-major with stride 4m: p, q, p² + 2q̄p, q² + 2p̄q.
-        let s = 4 * m
-        var x = [Double](repeating: 0, count: n * s)
-        for y in 0..<n { for i in 0..<m {
-            let a = p[y * m + i], b = q[y * m + i]
-            x[y * s + i] = a; x[y * s + m + i] = b
-            x[y * s + 2 * m + i] = a * a + 2 * qMean[i] * a
-            x[y * s + 3 * m + i] = b * b + 2 * pMean[i] * b
-        } }
-        // P_ρ of the four functions of every neuron at once.
-        let power = x.withUnsafeBufferPointer { componentPowers($0.baseAddress!, n: n, s: s, basis: basis, K: K, threads: threads) }
-        let nn = Double(n)
-        for i in 0..<m {
-            let base = i * K * K
-            for r in 1..<K {
-                out[base + r * K] = nn * power[r * s + 2 * m + i]
-                out[base + r] = nn * power[r * s + 3 * m + i]
-                let pu = 4 * power[r * s + i]
-                for sg in 1..<K { out[base + r * K + sg] = pu * power[sg * s + m + i] }
+        // The two derived functions per neuron, element-major with stride 2m: p² + 2q̄p, q² + 2p̄q
+        // (every entry written: no zeroing); p and q themselves are read in place.
+        let s2 = 2 * m
+        let x = [Double](unsafeUninitializedCapacity: n * s2) { xb, initialized in
+            p.withUnsafeBufferPointer { pb in q.withUnsafeBufferPointer { qb in
+            pMean.withUnsafeMutableBufferPointer { pm in qMean.withUnsafeMutableBufferPointer { qm in
+                for y in 0..<n { for i in 0..<m { pm[i] += pb[y * m + i]; qm[i] += qb[y * m + i] } }
+                for i in 0..<m { pm[i] /= Double(n); qm[i] /= Double(n) }
+                for y in 0..<n {
+                    let row = xb.baseAddress! + y * s2, pr = pb.baseAddress! + y * m, qr = qb.baseAddress! + y * m
+                    for i in 0..<m {
+                        let a = pr[i], b = qr[i]
+                        row[i] = a * a + 2 * qm[i] * a
+                        row[m + i] = b * b + 2 * pm[i] * b
+                    }
+                }
+            } } } }
+            initialized = n * s2
+        }
+        // P_ρ of the four functions of every neuron.
+        let powerP = p.withUnsafeBufferPointer { componentPowers($0.baseAddress!, n: n, s: m, basis: basis, K: K, threads: threads) }
+        let powerQ = q.withUnsafeBufferPointer { componentPowers($0.baseAddress!, n: n, s: m, basis: basis, K: K, threads: threads) }
+        let powerX = x.withUnsafeBufferPointer { componentPowers($0.baseAddress!, n: n, s: s2, basis: basis, K: K, threads: threads) }
+        // Neuron-major copies of the four powers (`byNeuron[(i·4 + k)·K + ρ]`): the blocks are
+        // products of them (`HiddenBlocks.value`), formed only where asked for.
+        var byNeuron = [Double](repeating: 0, count: 4 * m * K)
+        byNeuron.withUnsafeMutableBufferPointer { out in
+            for (k, source, stride, offset) in [(0, powerP, m, 0), (1, powerQ, m, 0), (2, powerX, s2, 0), (3, powerX, s2, m)] {
+                source.withUnsafeBufferPointer { pw in
+                    for r in 0..<K {
+                        let from = pw.baseAddress! + r * stride + offset, to = out.baseAddress! + k * K + r
+                        for i in 0..<m { to[i * 4 * K] = from[i] }
+                    }
+                }
             }
         }
-        return out
+        return .quadratic(powers: byNeuron, order: n)
     }
 
     /// P_ρ(x_j) = ‖Q_ρᵀ x_j‖² for every column j of the element-major |G| × s matrix x
@@ -789,3 +893,49 @@ extension Attribution {
     }
 }
 
+/// The blocks (ρ, σ) of every hidden neuron's power over G × G (docs/attribution.md §6).
+enum HiddenBlocks: Sendable {
+    /// `values[(i·K + ρ)·K + σ]`.
+    case dense([Double])
+    /// Quadratic neurons (`Attribution.quadraticBlocks`): `powers[(i·4 + k)·K + ρ]` is P_ρ of
+    /// p_i, q_i, p_i² + 2q̄_i p_i and q_i² + 2p̄_i q_i (k = 0 … 3); the block (ρ, σ) with ρ, σ ≠ 1 is
+    /// 4 P_ρ(p_i) P_σ(q_i), (ρ, 1) is |G| P_ρ(p_i² + 2q̄_i p_i), (1, σ) is |G| P_σ(q_i² + 2p̄_i q_i),
+    /// (1, 1) is 0.
+    case quadratic(powers: [Double], order: Int)
+
+    @inline(__always)
+    func value(neuron i: Int, K: Int, r: Int, s: Int) -> Double {
+        switch self {
+        case .dense(let b): return b[(i * K + r) * K + s]
+        case .quadratic(let p, let n):
+            let w = i * 4 * K
+            if r == 0 { return s == 0 ? 0 : Double(n) * p[w + 3 * K + s] }
+            if s == 0 { return Double(n) * p[w + 2 * K + r] }
+            return 4 * p[w + r] * p[w + K + s]
+        }
+    }
+
+    /// The sum of a neuron's K² blocks. Dense: in index order. Quadratic: by the closed form
+    /// |G| Σ_ρ P_ρ(p² + 2q̄p) + |G| Σ_σ P_σ(q² + 2p̄q) + 4 Σ_ρ P_ρ(p) · Σ_σ P_σ(q) (ρ, σ ≠ 1).
+    func total(neuron i: Int, K: Int) -> Double {
+        switch self {
+        case .dense(let b):
+            var v = 0.0
+            for j in 0..<(K * K) { v += b[i * K * K + j] }
+            return v
+        case .quadratic(let p, let n):
+            let w = i * 4 * K
+            var a = 0.0, b = 0.0, pp = 0.0, pq = 0.0
+            for r in 1..<max(1, K) { a += p[w + 2 * K + r]; b += p[w + 3 * K + r]; pp += p[w + r]; pq += p[w + K + r] }
+            return Double(n) * a + Double(n) * b + 4 * pp * pq
+        }
+    }
+
+    /// Every neuron's blocks, `[(i·K + ρ)·K + σ]`.
+    func dense(count m: Int, K: Int) -> [Double] {
+        if case .dense(let b) = self { return b }
+        var out = [Double](repeating: 0, count: m * K * K)
+        for i in 0..<m { for r in 0..<K { for s in 0..<K { out[(i * K + r) * K + s] = value(neuron: i, K: K, r: r, s: s) } } }
+        return out
+    }
+}

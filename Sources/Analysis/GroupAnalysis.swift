@@ -293,6 +293,15 @@ extension GroupAnalysis {
         // Margins under both composition conventions.
         let normNu = network.normPowerNu(squaredNorms: squaredNorms)
         options.whileMarginsCompute?(GroupAnalysisDraft(roles: roles.map(\.name), neurons: findings, componentLabels: labels, isCyclic: cyclic))
+        // The attribution's parts that do not read the logits, while the pass runs (one thread:
+        // the pass has the cores). IRREPSCOPE_ATTRIBUTION_PASS_ONLY (a benchmark switch,
+        // Benchmarks/attribution.sh): the kept double-precision pass runs, the attribution not,
+        // to measure what the pass alone costs.
+        let passOnly = getenv("IRREPSCOPE_ATTRIBUTION_PASS_ONLY") != nil
+        let prepared = attributes && !passOnly
+            ? Attribution.Preparation(network: network, group: group, composition: options.composition, options: options.attribution!,
+                                      threads: 1)
+            : nil
         let (results, pass) = forward.take()
         let (acc, h) = results[0]
         let (accAlt, hAlt) = labelling.sets == 1 ? results[0] : results[1]
@@ -327,11 +336,13 @@ extension GroupAnalysis {
             alternative: (options.composition.opposite, accAlt, hAlt / normNu))
         analysis.profiles = profiles
         if let o = options.attribution {
-            if n > Attribution.maximumOrder {
+            if passOnly {
+                options.note?("\(groupName): IRREPSCOPE_ATTRIBUTION_PASS_ONLY is set: the attribution is not computed")
+            } else if n > Attribution.maximumOrder {
                 options.note?("\(groupName): the function-level attribution is skipped for |G| = \(n) > \(Attribution.maximumOrder) (it costs |G|³ per component)")
             } else {
                 analysis.attribution = Attribution.compute(network: network, group: group, composition: options.composition,
-                                                           options: o, threads: options.threads, pass: pass)
+                                                           options: o, threads: options.threads, pass: pass, prepared: prepared)
             }
         }
         return analysis

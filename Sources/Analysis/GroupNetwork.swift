@@ -1,4 +1,5 @@
 import CBLAS
+import CKernels
 import Foundation
 import Fourier
 
@@ -40,10 +41,11 @@ public struct GroupNetwork: GroupTaskNetwork {
         guard pairs > 0, m > 0 else { return [Double](repeating: 0, count: pairs * n) }
         // Every entry is written by a dgemm (β = 0): no zeroing.
         var out = [Double](unsafeUninitializedCapacity: pairs * n) { _, initialized in initialized = pairs * n }
-        // Chunks of pairs (about 4 MB of activations, reused): each pair's logits are the same
-        // dot products over i whatever the chunk, without faulting in |rows|·n·m fresh doubles.
-        let chunk = max(1, min(pairs, (1 << 19) / m))
-        var h = [Double](repeating: 0, count: chunk * m)
+        // Chunks of pairs (about 1 MB of activations, reused, every row written before the dgemm
+        // reads it): each pair's logits are the same dot products over i whatever the chunk,
+        // without faulting in |rows|·n·m fresh doubles.
+        let chunk = max(1, min(pairs, (1 << 17) / m))
+        var h = [Double](unsafeUninitializedCapacity: chunk * m) { _, initialized in initialized = chunk * m }
         let quadratic = activation == .quadratic
         h.withUnsafeMutableBufferPointer { hb in u.withUnsafeBufferPointer { ub in v.withUnsafeBufferPointer { vb in
         w.withUnsafeBufferPointer { wb in out.withUnsafeMutableBufferPointer { ob in
@@ -54,8 +56,8 @@ public struct GroupNetwork: GroupTaskNetwork {
                     let p = first + k, a = rows.lowerBound + p / n, b = p % n
                     let row = hb.baseAddress! + k * m, ua = ub.baseAddress! + a * m, vb0 = vb.baseAddress! + b * m
                     if quadratic {
-                        // The same values as `apply`, without its switch in the inner loop.
-                        for i in 0..<m { let x = ua[i] + vb0[i]; row[i] = x * x }
+                        // The same values as `apply` ((u + v) rounded, then squared), vectorized.
+                        irrepscope_hidden_f64(ua, vb0, m, row, 0, 2)
                     } else {
                         for i in 0..<m { row[i] = activation.apply(ua[i] + vb0[i]) }
                     }

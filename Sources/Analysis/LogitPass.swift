@@ -21,6 +21,11 @@ struct LogitPass: Sendable {
     let centered: [Double]
     /// Per labeling: accuracy and margin.
     let evaluation: [(accuracy: Double, margin: Double)]
+    /// M(g, c) = Σ over the pairs of label g (labeling 0) of the centered logit of class c,
+    /// `labelSums[g·n + c]`, and ‖L̃‖², the sum of the squared centered logits (the attribution's
+    /// first sums, docs/attribution.md §3), taken as the pass writes the logits.
+    let labelSums: [Double]
+    let normSquared: Double
     /// `activations[(a·n + b)·width + i]`, when asked for and the family has them.
     private(set) var activations: [Double]?
 
@@ -35,12 +40,15 @@ struct LogitPass: Sendable {
     /// row at a time for small groups.
     static func rowsPerBlock(_ n: Int) -> Int { max(1, (n + 15) / 16) }
 
-    /// Runs the pass. `labels[s·n² + a·n + b]` is the label of (a, b) in labeling s < `sets`.
+    /// Runs the pass. `labels[s·n² + a·n + b]` is the label of (a, b) in labeling s < `sets`;
+    /// labeling 0 is the one of `labelSums` (the attribution's labels a·b).
     static func run(network: any GroupTaskNetwork, labels: [Int32], sets: Int, activations wantActivations: Bool,
                     threads: Int) -> LogitPass {
         let n = network.order, m = network.width
         precondition(labels.count == sets * n * n)
-        guard n > 0 else { return LogitPass(centered: [], evaluation: (0..<sets).map { _ in (0, .infinity) }, activations: nil) }
+        guard n > 0 else {
+            return LogitPass(centered: [], evaluation: (0..<sets).map { _ in (0, .infinity) }, labelSums: [], normSquared: 0, activations: nil)
+        }
         useSingleThreadedBLAS()
         let step = rowsPerBlock(n)
         let blocks = (n + step - 1) / step
@@ -51,13 +59,18 @@ struct LogitPass: Sendable {
         }
         var hidden = [Double](repeating: 0, count: wantActivations ? n * n * m : 0)
         var tallies = [(correct: Int, margin: Double)](repeating: (0, .infinity), count: blocks * sets)
+        // Per block: its part of M and of ‖L̃‖², added in block order afterwards.
+        var partialM = [Double](repeating: 0, count: blocks * n * n)
+        var partialNorm = [Double](repeating: 0, count: blocks)
         // Whether the family gave activations (every block answers alike).
         let gave = UnsafeMutablePointer<Bool>.allocate(capacity: blocks)
         gave.initialize(repeating: false, count: blocks)
         defer { gave.deallocate() }
         centered.withUnsafeMutableBufferPointer { cb in hidden.withUnsafeMutableBufferPointer { hb in
         tallies.withUnsafeMutableBufferPointer { tb in labels.withUnsafeBufferPointer { lb in
+        partialM.withUnsafeMutableBufferPointer { pmb in partialNorm.withUnsafeMutableBufferPointer { pnb in
             let out = SharedMutablePointer(cb.baseAddress!), tally = SharedMutablePointer(tb.baseAddress!)
+            let sums = SharedMutablePointer(pmb.baseAddress!), norms = SharedMutablePointer(pnb.baseAddress!)
             let act = hb.baseAddress.map(SharedMutablePointer.init), flags = SharedMutablePointer(gave)
             let lab = lb.baseAddress!
             nonisolated(unsafe) let labelsPointer = lab
@@ -72,38 +85,49 @@ struct LogitPass: Sendable {
                         flags.pointer[k] = true
                     }
                     var t = [(correct: Int, margin: Double)](repeating: (0, .infinity), count: sets)
+                    let pairs = rows.count * n
+                    var top = [Double](repeating: 0, count: pairs), second = top, squares = top
+                    var arg = [Int32](repeating: 0, count: pairs)
                     f.withUnsafeBufferPointer { fb in
-                        for a in rows { for b in 0..<n {
-                            let x = fb.baseAddress! + ((a - rows.lowerBound) * n + b) * n
-                            // The two largest logits give every labeling's margin at once.
-                            var m1 = -Double.infinity, i1 = 0, m2 = -Double.infinity
-                            for c in 0..<n {
-                                let v = x[c]
-                                if v > m1 { m2 = m1; m1 = v; i1 = c } else if v > m2 { m2 = v }
-                            }
+                        // The two largest logits of each pair (every labeling's margin at once), and
+                        // the pair's logits centered into `out`.
+                        let y0 = out.pointer + rows.lowerBound * n * n
+                        irrepscope_center_rows_f64(fb.baseAddress!, pairs, n, y0, &top, &arg, &second, &squares)
+                        let Mk = sums.pointer + k * n * n
+                        for p in 0..<pairs {
+                            let a = rows.lowerBound + p / n, b = p % n
+                            let x = fb.baseAddress! + p * n
+                            let i1 = Int(arg[p])
                             for s in 0..<sets {
                                 let c = Int(labelsPointer[s * n * n + a * n + b])
-                                let g = x[c] - (c == i1 ? m2 : m1)
+                                let g = x[c] - (c == i1 ? second[p] : top[p])
                                 if g > 0 { t[s].correct += 1 }
                                 t[s].margin = min(t[s].margin, g)
                             }
-                            var mean = 0.0
-                            for c in 0..<n { mean += x[c] }
-                            mean /= Double(n)
-                            let y = out.pointer + (a * n + b) * n
-                            for c in 0..<n { y[c] = x[c] - mean }
-                        } }
+                            let row = Mk + Int(labelsPointer[a * n + b]) * n, y = y0 + p * n
+                            for c in 0..<n { row[c] += y[c] }
+                        }
+                        var norm = 0.0
+                        for p in 0..<pairs { norm += squares[p] }
+                        norms.pointer[k] = norm
                     }
                     for s in 0..<sets { tally.pointer[k * sets + s] = t[s] }
                 }
             }
-        } } } }
+        } } } } } }
         let evaluation = (0..<sets).map { s -> (accuracy: Double, margin: Double) in
             var correct = 0, margin = Double.infinity
             for k in 0..<blocks { correct += tallies[k * sets + s].correct; margin = min(margin, tallies[k * sets + s].margin) }
             return (Double(correct) / Double(n * n), margin)
         }
+        var labelSums = [Double](repeating: 0, count: n * n)
+        var normSquared = 0.0
+        for k in 0..<blocks {
+            for q in 0..<(n * n) { labelSums[q] += partialM[k * n * n + q] }
+            normSquared += partialNorm[k]
+        }
         let all = (0..<blocks).allSatisfy { gave[$0] }
-        return LogitPass(centered: centered, evaluation: evaluation, activations: wantActivations && all ? hidden : nil)
+        return LogitPass(centered: centered, evaluation: evaluation, labelSums: labelSums, normSquared: normSquared,
+                         activations: wantActivations && all ? hidden : nil)
     }
 }

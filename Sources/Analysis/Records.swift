@@ -310,6 +310,10 @@ public struct GroupAnalysisRecord: Codable, Equatable, Sendable {
     public var neuronProfiles: [NeuronProfileRecord] = []
     /// Transformers only (docs/networks.md §6).
     public var transformer: TransformerSummary?
+    /// When the record was made without its neuron records (`neurons: false`: their JSON was
+    /// rendered early, `AnalysisRendering.renderNeurons`), each neuron's hidden-layer
+    /// attribution, which the renderer adds to them; not part of the coded record.
+    public var hiddenOfRenderedNeurons: [HiddenRecord]? = nil
 
     enum CodingKeys: String, CodingKey {
         case schemaVersion = "schema_version", file, group, order, width, activation, composition
@@ -348,9 +352,12 @@ public struct GroupAnalysisRecord: Codable, Equatable, Sendable {
         transformer = a.transformer
         let label = Self.labeller(a)
         neurons = withNeurons ? a.neurons.map { NeuronRecord($0, roles: a.roles, label: label) } : []
-        if withNeurons, let hidden = a.attribution?.hidden {
-            for (i, h) in hidden.enumerated() where i < neurons.count {
-                neurons[i].hidden = HiddenRecord(component: h.component.map(label), fraction: h.fraction, productShare: h.productShare)
+        if let hidden = a.attribution?.hidden {
+            let records = hidden.map { HiddenRecord(component: $0.component.map(label), fraction: $0.fraction, productShare: $0.productShare) }
+            if withNeurons {
+                for (i, h) in records.enumerated() where i < neurons.count { neurons[i].hidden = h }
+            } else {
+                hiddenOfRenderedNeurons = records
             }
         }
         var per: [String: Int] = [:]
@@ -475,13 +482,14 @@ public struct AttributionRecord: Codable, Equatable, Sendable {
         onPairs = a.onPairs.map { OnPairs(count: $0.count, loss: $0.loss.finiteOrNil, restrictedLoss: $0.restrictedLoss.finiteOrNil,
                                           excludedLoss: $0.excludedLoss.finiteOrNil) }
         note = a.note
-        if let b = a.blockPowers, let h = a.hidden {
+        if a.blocks != nil, let h = a.hidden {
             let K = a.components.count
-            let variance = (0..<h.count).map { i in b[(i * K * K)..<((i + 1) * K * K)].reduce(0, +) }
+            let variance = (0..<h.count).map { a.blockTotal(ofNeuron: $0) ?? 0 }
             let top = variance.indices.sorted { variance[$0] > variance[$1] || (variance[$0] == variance[$1] && $0 < $1) }
                 .prefix(Self.topNeuronCount).filter { variance[$0] > 0 }
             topNeurons = top.map { i in
-                TopNeuron(index: i, blocks: (0..<K).map { r in (0..<K).map { s in b[(i * K + r) * K + s] / variance[i] } })
+                let b = a.blockPowers(ofNeuron: i)!
+                return TopNeuron(index: i, blocks: (0..<K).map { r in (0..<K).map { s in b[r * K + s] / variance[i] } })
             }
         }
     }

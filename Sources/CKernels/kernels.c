@@ -1,4 +1,5 @@
 #include "kernels.h"
+#include <math.h>
 #include <stdint.h>
 
 #if defined(__linux__)
@@ -221,48 +222,56 @@ void irrepscope_mix_f64(const double *restrict base, const double *const *restri
         (y) = BLEND((x) != (x), (x), z_);                                                            \
     } while (0)
 
+/* The largest value of row[0 ..< n], its first index and the largest of the others (a tie
+   gives second = top; NaNs never taken; −∞ and index 0 when no value exceeds −∞): per lane
+   (c mod 8) the scalar rule, the lanes merged, then the tail by the scalar rule. Inlined into
+   each kernel's clones. */
+static inline __attribute__((always_inline)) void top_two(const double *restrict row, ptrdiff_t n, double *top,
+                                                          int *arg, double *second) {
+    const v8d lane = {0, 1, 2, 3, 4, 5, 6, 7};
+    const v8d zero = {0};
+    const double inf = __builtin_inf();
+    v8d t1 = zero - inf, t2 = zero - inf, at = zero + 1e300, index = lane;
+    ptrdiff_t c = 0;
+    for (; c + 7 < n; c += 8) {
+        v8d v;
+        __builtin_memcpy(&v, row + c, sizeof v);
+        v8l higher = v > t1;
+        v8l runner = (v > t2) & ~higher;
+        t2 = BLEND(higher, t1, BLEND(runner, v, t2));
+        t1 = BLEND(higher, v, t1);
+        at = BLEND(higher, index, at);
+        index += 8.0;
+    }
+    double m1 = -inf, m2 = -inf, i1 = 1e300;
+    for (int l = 0; l < 8; l++) {
+        double a = t1[l], b = t2[l], ia = at[l];
+        if (a > m1) { m2 = m1 > b ? m1 : b; m1 = a; i1 = ia; }
+        else if (a == m1) { m2 = a; if (ia < i1) i1 = ia; }
+        else if (a > m2) m2 = a;
+    }
+    for (; c < n; c++) {
+        double v = row[c];
+        if (v > m1) { m2 = m1; m1 = v; i1 = (double)c; }
+        else if (v > m2) m2 = v;
+    }
+    *top = m1;
+    *second = m2;
+    *arg = i1 < 1e300 ? (int)i1 : 0;
+}
+
 MULTIVERSION
 void irrepscope_logit_rows_f64(const double *restrict x, ptrdiff_t count, ptrdiff_t n, double *restrict top,
                                int *restrict arg, double *restrict second, double *restrict sumexp) {
     const v8d lane = {0, 1, 2, 3, 4, 5, 6, 7};
     const v8d zero = {0};
-    const double inf = __builtin_inf();
     for (ptrdiff_t j = 0; j < count; j++) {
         const double *row = x + j * n;
-        /* Per lane (c mod 8), the scalar rule: the largest value, its first index, the largest
-           of the rest. */
-        v8d t1 = zero - inf, t2 = zero - inf, at = zero + 1e300, index = lane;
-        ptrdiff_t c = 0;
-        for (; c + 7 < n; c += 8) {
-            v8d v;
-            __builtin_memcpy(&v, row + c, sizeof v);
-            v8l higher = v > t1;
-            v8l runner = (v > t2) & ~higher;
-            t2 = BLEND(higher, t1, BLEND(runner, v, t2));
-            t1 = BLEND(higher, v, t1);
-            at = BLEND(higher, index, at);
-            index += 8.0;
-        }
-        /* The lanes merged (the largest, its smallest index, the largest of all the rest), then
-           the tail by the scalar rule. */
-        double m1 = -inf, m2 = -inf, i1 = 1e300;
-        for (int l = 0; l < 8; l++) {
-            double a = t1[l], b = t2[l], ia = at[l];
-            if (a > m1) { m2 = m1 > b ? m1 : b; m1 = a; i1 = ia; }
-            else if (a == m1) { m2 = a; if (ia < i1) i1 = ia; }
-            else if (a > m2) m2 = a;
-        }
-        for (; c < n; c++) {
-            double v = row[c];
-            if (v > m1) { m2 = m1; m1 = v; i1 = (double)c; }
-            else if (v > m2) m2 = v;
-        }
-        top[j] = m1;
-        second[j] = m2;
-        arg[j] = i1 < 1e300 ? (int)i1 : 0;
+        top_two(row, n, &top[j], &arg[j], &second[j]);
+        const double m1 = top[j];
         /* Σ_c exp(x_c − max): eight lane sums combined in a fixed order. */
         v8d s = zero;
-        c = 0;
+        ptrdiff_t c = 0;
         for (; c + 7 < n; c += 8) {
             v8d v, y;
             __builtin_memcpy(&v, row + c, sizeof v);
@@ -305,4 +314,133 @@ double irrepscope_exp_shifted(const double *restrict x, ptrdiff_t n, double shif
     double total = 0.0;
     for (ptrdiff_t k = 0; k < n; k++) total += out[k];
     return total;
+}
+
+MULTIVERSION
+void irrepscope_range(const double *restrict x, ptrdiff_t n, double *lo, double *hi) {
+    const double inf = __builtin_inf();
+    v8d mn = {inf, inf, inf, inf, inf, inf, inf, inf}, mx = -mn;
+    ptrdiff_t i = 0;
+    for (; i + 7 < n; i += 8) {
+        v8d v;
+        __builtin_memcpy(&v, x + i, sizeof v);
+        mx = BLEND(v > mx, v, mx);
+        mn = BLEND(v < mn, v, mn);
+    }
+    double a = inf, b = -inf;
+    for (int k = 0; k < 8; k++) { if (mn[k] < a) a = mn[k]; if (mx[k] > b) b = mx[k]; }
+    for (; i < n; i++) { if (x[i] < a) a = x[i]; if (x[i] > b) b = x[i]; }
+    *lo = a;
+    *hi = b;
+}
+
+MULTIVERSION
+double irrepscope_sum_log(const double *restrict x, ptrdiff_t n) {
+    const v8l mantissa = {0xfffffffffffffLL, 0xfffffffffffffLL, 0xfffffffffffffLL, 0xfffffffffffffLL,
+                          0xfffffffffffffLL, 0xfffffffffffffLL, 0xfffffffffffffLL, 0xfffffffffffffLL};
+    const v8l one = {0x3ff0000000000000LL, 0x3ff0000000000000LL, 0x3ff0000000000000LL, 0x3ff0000000000000LL,
+                     0x3ff0000000000000LL, 0x3ff0000000000000LL, 0x3ff0000000000000LL, 0x3ff0000000000000LL};
+    v8d p = (v8d)one;
+    v8l e = {0}, bad = {0};
+    for (ptrdiff_t i = 0; i < n; i += 8) {
+        v8d v = (v8d)one;
+        __builtin_memcpy(&v, x + i, (size_t)(n - i < 8 ? n - i : 8) * sizeof(double));
+        v8l b = (v8l)v;
+        v8l ex = (b >> 52) & 0x7ff;
+        bad |= (ex == 0) | (ex == 0x7ff) | (b < 0);
+        e += ex - 1023;
+        p = p * (v8d)((b & mantissa) | one);
+        v8l pb = (v8l)p;
+        e += ((pb >> 52) & 0x7ff) - 1023;
+        p = (v8d)((pb & mantissa) | one);
+    }
+    long long total = 0, anyBad = 0;
+    double product = 1.0;
+    for (int k = 0; k < 8; k++) { total += e[k]; anyBad |= bad[k]; product *= p[k]; }
+    if (anyBad) return __builtin_nan("");
+    const double ln2_hi = 0x1.62e42feep-1, ln2_lo = 0x1.a39ef35793c76p-33;
+    const double t = (double)total;
+    return t * ln2_hi + (log(product) + t * ln2_lo);
+}
+
+MULTIVERSION
+void irrepscope_center_rows_f64(const double *restrict x, ptrdiff_t count, ptrdiff_t n, double *restrict y,
+                                double *restrict top, int *restrict arg, double *restrict second,
+                                double *restrict sumsq) {
+    const v8d lane = {0, 1, 2, 3, 4, 5, 6, 7};
+    const v8d zero = {0};
+    for (ptrdiff_t j = 0; j < count; j++) {
+        const double *row = x + j * n;
+        double *out = y + j * n;
+        top_two(row, n, &top[j], &arg[j], &second[j]);
+        v8d s = zero;
+        ptrdiff_t c = 0;
+        for (; c + 7 < n; c += 8) {
+            v8d v;
+            __builtin_memcpy(&v, row + c, sizeof v);
+            s += v;
+        }
+        if (c < n) {
+            v8d v = zero;
+            __builtin_memcpy(&v, row + c, (size_t)(n - c) * sizeof(double));
+            s += v;
+        }
+        const double mean = (((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]))) / (double)n;
+        v8d q = zero;
+        c = 0;
+        for (; c + 7 < n; c += 8) {
+            v8d v;
+            __builtin_memcpy(&v, row + c, sizeof v);
+            v = v - mean;
+            q += v * v;
+            __builtin_memcpy(out + c, &v, sizeof v);
+        }
+        if (c < n) {
+            v8d v = zero;
+            __builtin_memcpy(&v, row + c, (size_t)(n - c) * sizeof(double));
+            v = v - mean;
+            v8l real = lane < (double)(n - c);
+            v = BLEND(real, v, zero);
+            q += v * v;
+            __builtin_memcpy(out + c, &v, (size_t)(n - c) * sizeof(double));
+        }
+        sumsq[j] = ((q[0] + q[1]) + (q[2] + q[3])) + ((q[4] + q[5]) + (q[6] + q[7]));
+    }
+}
+
+MULTIVERSION
+void irrepscope_label_squares_f64(const double *restrict p, const double *restrict q, ptrdiff_t m, ptrdiff_t n,
+                                  const int *restrict pair, ptrdiff_t i0, ptrdiff_t width, double *restrict f) {
+    const v8d zero = {0};
+    ptrdiff_t i = i0;
+    const ptrdiff_t end = i0 + width;
+    /* 32 neurons at a time in four registers, over every label and its n pairs. */
+    for (; i + 31 < end; i += 32) {
+        for (ptrdiff_t g = 0; g < n; g++) {
+            v8d s0 = zero, s1 = zero, s2 = zero, s3 = zero;
+            const int *row = pair + g * n;
+            for (ptrdiff_t a = 0; a < n; a++) {
+                const double *x = p + a * m + i, *y = q + (ptrdiff_t)row[a] * m + i;
+                v8d x0, x1, x2, x3, y0, y1, y2, y3;
+                __builtin_memcpy(&x0, x, 64); __builtin_memcpy(&x1, x + 8, 64);
+                __builtin_memcpy(&x2, x + 16, 64); __builtin_memcpy(&x3, x + 24, 64);
+                __builtin_memcpy(&y0, y, 64); __builtin_memcpy(&y1, y + 8, 64);
+                __builtin_memcpy(&y2, y + 16, 64); __builtin_memcpy(&y3, y + 24, 64);
+                x0 = x0 + y0; x1 = x1 + y1; x2 = x2 + y2; x3 = x3 + y3;
+                s0 += x0 * x0; s1 += x1 * x1; s2 += x2 * x2; s3 += x3 * x3;
+            }
+            double *out = f + g * m + i;
+            __builtin_memcpy(out, &s0, 64); __builtin_memcpy(out + 8, &s1, 64);
+            __builtin_memcpy(out + 16, &s2, 64); __builtin_memcpy(out + 24, &s3, 64);
+        }
+    }
+    /* The rest one neuron at a time, by the same rule. */
+    for (; i < end; i++) {
+        for (ptrdiff_t g = 0; g < n; g++) {
+            double acc = 0;
+            const int *row = pair + g * n;
+            for (ptrdiff_t a = 0; a < n; a++) { double t = p[a * m + i] + q[(ptrdiff_t)row[a] * m + i]; acc += t * t; }
+            f[g * m + i] = acc;
+        }
+    }
 }

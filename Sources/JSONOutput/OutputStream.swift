@@ -54,6 +54,9 @@ public final class ByteSink {
         state.deallocate()
     }
 
+    /// How many bytes are held (for a collecting sink: everything written so far).
+    public var count: Int { state.pointee.count }
+
     /// The bytes not yet written out (everything, for a collecting sink).
     public var buffer: [UInt8] { Array(UnsafeBufferPointer(start: state.pointee.storage, count: state.pointee.count)) }
 

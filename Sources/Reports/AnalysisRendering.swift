@@ -9,8 +9,9 @@ public enum AnalysisRendering {
     // MARK: JSON
 
     /// Writes the record as one JSON object. `renderedNeurons`: the `neurons` array already
-    /// rendered by `renderNeurons` (while the forward pass ran).
-    public static func writeJSON(_ r: AnalysisRecord, _ j: JSONWriter, renderedNeurons: ByteSink? = nil) {
+    /// rendered by `renderNeurons` (while the forward pass ran); each neuron then gets the
+    /// record's `hiddenOfRenderedNeurons` entry as its last field.
+    public static func writeJSON(_ r: AnalysisRecord, _ j: JSONWriter, renderedNeurons: RenderedNeurons? = nil) {
         switch r {
         case .group(let g): groupJSON(g, j, renderedNeurons: renderedNeurons)
         case .parity(let p): parityJSON(p, j)
@@ -82,8 +83,16 @@ public enum AnalysisRendering {
 
     /// The `neurons` array of a group analysis.
     public static func neuronsJSON(_ j: JSONWriter, _ neurons: [NeuronRecord], cyclic: Bool) {
+        neuronsJSON(j, neurons, cyclic: cyclic, spans: nil)
+    }
+
+    /// The same, noting in `spans` where each neuron's object starts and where its closing
+    /// brace is written (offsets in `j`'s collecting sink).
+    static func neuronsJSON(_ j: JSONWriter, _ neurons: [NeuronRecord], cyclic: Bool, spans: UnsafeMutablePointer<[(start: Int, close: Int)]>?) {
         j.beginArray()
-        for n in neurons {
+        for (k, n) in neurons.enumerated() {
+            // The separator (after the first neuron) comes before the object.
+            let start = j.sink.count + (k > 0 ? 1 : 0)
             j.beginObject()
             j.field("index", n.index)
             for r in n.roles {
@@ -105,6 +114,7 @@ public enum AnalysisRendering {
             j.endObject()
             if cyclic { j.field("phase_residual", n.phaseResidual) }
             if let h = n.hidden { AttributionRendering.neuronJSON(j, h) }
+            spans?.pointee.append((start, j.sink.count))
             j.endObject()
         }
         j.endArray()
@@ -112,12 +122,14 @@ public enum AnalysisRendering {
 
     /// The `neurons` array rendered on its own, from the findings handed to
     /// `AnalysisRequest.whileMarginsCompute` (to be passed to `writeJSON` as `renderedNeurons`).
-    public static func renderNeurons(_ draft: GroupAnalysisDraft) -> ByteSink {
+    public static func renderNeurons(_ draft: GroupAnalysisDraft) -> RenderedNeurons {
         let records = draft.neuronRecords()
         // About 1 kB per neuron: one allocation instead of a chain of doublings.
         let sink = ByteSink(collecting: (), capacity: 1024 * records.count + 64)
-        neuronsJSON(JSONWriter(sink: sink), records, cyclic: draft.isCyclic)
-        return sink
+        var spans: [(start: Int, close: Int)] = []
+        spans.reserveCapacity(records.count)
+        neuronsJSON(JSONWriter(sink: sink), records, cyclic: draft.isCyclic, spans: &spans)
+        return RenderedNeurons(sink: sink, spans: spans)
     }
 
     static func histogramJSON(_ j: JSONWriter, _ h: HistogramRecord) {
@@ -138,7 +150,7 @@ public enum AnalysisRendering {
         j.endObject()
     }
 
-    static func groupJSON(_ a: GroupAnalysisRecord, _ j: JSONWriter, renderedNeurons: ByteSink?) {
+    static func groupJSON(_ a: GroupAnalysisRecord, _ j: JSONWriter, renderedNeurons: RenderedNeurons?) {
         j.beginObject()
         j.field("schema_version", a.schemaVersion)
         j.field("file", a.file)
@@ -152,7 +164,7 @@ public enum AnalysisRendering {
         j.key("roles"); j.beginArray(); for r in a.roles { j.value(r) }; j.endArray()
         layoutJSON(j, a.layout)
         j.key("neurons")
-        if let renderedNeurons { j.rawValue(from: renderedNeurons) } else { neuronsJSON(j, a.neurons, cyclic: a.isCyclic) }
+        if let renderedNeurons { j.rawValue(from: renderedNeurons.array(hidden: a.hiddenOfRenderedNeurons)) } else { neuronsJSON(j, a.neurons, cyclic: a.isCyclic) }
         let s = a.summary
         j.key("summary"); j.beginObject()
         j.field("accuracy", s.accuracy)
@@ -264,7 +276,7 @@ public enum AnalysisRendering {
 
     /// `analyze`'s output in `format`: the JSON record (with neurons rendered ahead of time,
     /// when given) and a newline, the per-neuron CSV, or the table; flushed.
-    public static func write(_ r: AnalysisRecord, format: ListingFormat, renderedNeurons: ByteSink? = nil, to sink: ByteSink) {
+    public static func write(_ r: AnalysisRecord, format: ListingFormat, renderedNeurons: RenderedNeurons? = nil, to sink: ByteSink) {
         switch format {
         case .json:
             writeJSON(r, JSONWriter(sink: sink), renderedNeurons: renderedNeurons)
@@ -364,5 +376,37 @@ extension GroupAnalysisDraft {
     public func neuronRecords() -> [NeuronRecord] {
         let label = ComponentLabel.labeller(cyclic: isCyclic, labels: componentLabels)
         return neurons.map { NeuronRecord($0, roles: roles, label: label) }
+    }
+}
+
+/// The `neurons` array of a group analysis rendered early (`AnalysisRendering.renderNeurons`,
+/// while the forward pass runs), with where each neuron's object starts and closes, so that the
+/// attribution's `hidden` object, the last field of a neuron, can be added once it is known.
+public final class RenderedNeurons: @unchecked Sendable {
+    let sink: ByteSink
+    let spans: [(start: Int, close: Int)]
+    init(sink: ByteSink, spans: [(start: Int, close: Int)]) { self.sink = sink; self.spans = spans }
+
+    /// The array as rendered (`hidden` nil), or with `,"hidden":{…}` before the closing brace of
+    /// each neuron: byte for byte what `AnalysisRendering.neuronsJSON` writes for records that
+    /// carry these entries.
+    func array(hidden: [HiddenRecord]?) -> ByteSink {
+        guard let hidden, !hidden.isEmpty else { return sink }
+        let out = ByteSink(collecting: (), capacity: sink.count + 96 * spans.count + 2)
+        sink.withBytes { all in
+            out.write(byte: UInt8(ascii: "["))
+            for (k, span) in spans.enumerated() {
+                if k > 0 { out.write(byte: UInt8(ascii: ",")) }
+                out.write(buffer: UnsafeBufferPointer(rebasing: all[span.start..<span.close]))
+                if k < hidden.count {
+                    // A neuron's object always has fields before this one: the separator is due.
+                    out.write(byte: UInt8(ascii: ","))
+                    AttributionRendering.neuronJSON(JSONWriter(sink: out), hidden[k])
+                }
+                out.write(byte: UInt8(ascii: "}"))
+            }
+            out.write(byte: UInt8(ascii: "]"))
+        }
+        return out
     }
 }

@@ -52,9 +52,10 @@ struct AnalyzeCommand: ParsableCommand {
     func run() throws {
         var request = try analysis.request()
         request.profiledNeurons = analysis.neurons ?? (out != nil ? AnalysisOptions.defaultProfiledNeurons : 0)
-        let rendered = RenderedNeurons()
-        // The neurons' JSON is rendered early only without attribution (which adds to each neuron).
-        if format == .json && request.attribution == nil {
+        let rendered = EarlyNeurons()
+        // The neurons' JSON is rendered while the forward pass runs (the attribution's part of
+        // each neuron is added when written).
+        if format == .json {
             request.whileMarginsCompute = { draft in rendered.bytes = AnalysisRendering.renderNeurons(draft) }
         }
         let result = try Analyzer.analyze(path: file, request)
@@ -71,9 +72,9 @@ struct AnalyzeCommand: ParsableCommand {
 }
 
 /// The neurons' part of an analysis' JSON, rendered while its forward pass runs.
-final class RenderedNeurons: @unchecked Sendable {
+final class EarlyNeurons: @unchecked Sendable {
     /// Set on the analyzing thread before `analyze` returns.
-    var bytes: ByteSink?
+    var bytes: RenderedNeurons?
 }
 
 /// The analysis options shared by `analyze` and `batch`.

@@ -15,8 +15,9 @@ import Groups
         var label = [Int32](repeating: 0, count: n * n)
         for a in 0..<n { for b in 0..<n { label[a * n + b] = Int32(composition == .rightToLeft ? table[a, b] : table[b, a]) } }
         var h = net.neuronActivations(rows: 0..<n)!
-        return Attribution.hiddenLayer(&h, n: n, m: net.width, group: g, cyclic: g.isCyclic, T: T, degrees: degrees,
-                                       label: label, table: table, threads: 1)
+        let r = Attribution.hiddenLayer(&h, n: n, m: net.width, group: g, cyclic: g.isCyclic, T: T, degrees: degrees,
+                                        label: label, table: table, threads: 1)
+        return (r.neurons, r.blocks.dense(count: net.width, K: T.count))
     }
 
     static func compare(_ net: any GroupTaskNetwork, _ g: FiniteGroup, composition: Composition, _ what: String) {
@@ -38,6 +39,14 @@ import Groups
             #expect(a.productShares.count == b.productShares.count)
             for (x, y) in zip(a.productShares, b.productShares) { #expect(abs(x - y) < 1e-11, "\(what) neuron \(i)") }
         }
+        // One neuron's blocks and their sum, without forming every neuron's.
+        for i in [0, m / 2, m - 1] {
+            let row = Array(blocks[(i * K * K)..<((i + 1) * K * K)])
+            #expect(r.blockPowers(ofNeuron: i) == row)
+            let total = row.reduce(0, +)
+            #expect(abs(r.blockTotal(ofNeuron: i)! - total) <= 1e-13 * total)
+        }
+        #expect(r.blockPowers(ofNeuron: m) == nil && r.blockTotal(ofNeuron: -1) == nil)
         // Thread-count independence of the closed-form path.
         let one = attribution(net, g, composition: composition, threads: 1)
         #expect(one.blockPowers! == blocks)

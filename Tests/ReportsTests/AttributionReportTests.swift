@@ -19,6 +19,30 @@ import Testing
         return (record, g)
     }
 
+    /// The neurons' JSON rendered while the forward pass runs, the attribution's `hidden` object
+    /// of each neuron added at write time (`RenderedNeurons`): the same bytes as rendering the
+    /// whole record at the end, with and without the attribution, cyclic and not.
+    @Test(arguments: [("c71-quadratic-final.pt", "C71", true), ("s4-quadratic-final.pt", "S4", true), ("s4-quadratic-final.pt", "S4", false)])
+    func earlyRenderedNeuronsGiveTheSameBytes(file: String, group: String, attribution: Bool) throws {
+        final class Box: @unchecked Sendable { var rendered: RenderedNeurons? }
+        let box = Box()
+        var request = AnalysisRequest(task: .group(group))
+        if !attribution { request.attribution = nil }
+        request.whileMarginsCompute = { draft in box.rendered = AnalysisRendering.renderNeurons(draft) }
+        let result = try Analyzer.analyze(path: RecordFiles.data(file), request)
+        let early = try #require(box.rendered)
+        func json(_ record: AnalysisRecord, _ rendered: RenderedNeurons?) -> [UInt8] {
+            let sink = ByteSink(collecting: ())
+            AnalysisRendering.writeJSON(record, JSONWriter(sink: sink), renderedNeurons: rendered)
+            return sink.buffer
+        }
+        let spliced = json(AnalysisRecord(result, file: file, neurons: false), early)
+        let whole = json(AnalysisRecord(result, file: file), nil)
+        #expect(spliced == whole)
+        let text = String(decoding: whole, as: UTF8.self)
+        #expect(text.contains("\"hidden\":{") == attribution)
+    }
+
     static func figure(_ report: Report, _ id: String) throws -> ElementCollector {
         let f = try #require(report.figures.first { $0.id == id }, "no figure \(id)")
         return try #require(ElementCollector.parse(f.svg), "\(id) is not well-formed")

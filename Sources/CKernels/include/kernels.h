@@ -28,6 +28,14 @@ void irrepscope_row_summaries(const double *rows, ptrdiff_t count, ptrdiff_t str
 void irrepscope_hidden_f32(const float *x, const float *y, ptrdiff_t m, float *h, int kind, int k);
 void irrepscope_hidden_f64(const double *x, const double *y, ptrdiff_t m, double *h, int kind, int k);
 
+/* f[g·m + i] = Σ_{a < n} (p[a·m + i] + q[b·m + i])², b = pair[g·n + a], for every label g < n
+   and neuron i in [i0, i0 + width): the sum over the n pairs (a, b) of label g, in the order of
+   a, each term rounded as (p + q) then squared, no fused multiply-adds (the same bits as the plain
+   scalar loop on every instruction set). The raw means of quadratic neurons over the pairs of
+   one product (Analysis/Attribution.swift). */
+void irrepscope_label_squares_f64(const double *p, const double *q, ptrdiff_t m, ptrdiff_t n, const int *pair,
+                                  ptrdiff_t i0, ptrdiff_t width, double *f);
+
 /* out[i] = e^{x[i] − shift} for i < n (arguments above 0 taken as 0; callers pass the maximum
    of x as the shift), by the eight-lane exponential of `irrepscope_logit_rows_f64` (about
    2e-16 relative, 0 below −708, the same bits on every instruction set); returns Σ_i out[i]
@@ -51,6 +59,27 @@ void irrepscope_mix_f64(const double *base, const double *const *rows, const dou
    instruction set gives the same bits. The transformer's accuracy, margin and loss per pair. */
 void irrepscope_logit_rows_f64(const double *x, ptrdiff_t count, ptrdiff_t n, double *top, int *arg, double *second,
                                double *sumexp);
+
+/* *lo and *hi: the least and the largest of x[0 ..< n], NaNs skipped (+∞ and −∞ when there is
+   no other value). Comparisons only: the same result on every instruction set. */
+void irrepscope_range(const double *x, ptrdiff_t n, double *lo, double *hi);
+
+/* Σ_i log x[i] for i < n, as the log of the product: the significands multiplied in eight lanes,
+   each lane renormalized to [1, 2) after every product with the exponents counted exactly, the
+   lanes combined in a fixed order and one log taken at the end (ln 2 in two parts). One
+   rounding per product (relative error of the product at most about n·2^−53, far below one
+   unit of the sum's last place for the n here) and n times fewer logs. The same bits on every
+   instruction set. NaN when some x[i] is not a positive normal number (the caller then takes
+   the logs one by one). */
+double irrepscope_sum_log(const double *x, ptrdiff_t n);
+
+/* Per row j of `count` rows of n values (row j at x + j*n): top[j], arg[j] and second[j] as in
+   `irrepscope_logit_rows_f64`; the row less its mean into y (row j at y + j*n), and sumsq[j] =
+   Σ_c (x_c − mean)². The mean and the sum of squares are eight lane sums by c mod 8 combined in
+   a fixed order, with no fused multiply-adds: the same bits on every instruction set. The
+   centered logits of the attribution's forward pass (Analysis/LogitPass.swift). */
+void irrepscope_center_rows_f64(const double *x, ptrdiff_t count, ptrdiff_t n, double *y, double *top, int *arg,
+                                double *second, double *sumsq);
 
 /* Maps the pages of [p, p + bytes) in one system call instead of one fault per page
    (Linux ≥ 5.14: MADV_POPULATE_READ / MADV_POPULATE_WRITE). Page faults are costly (notably in VMs), and a fresh multi-megabyte array
