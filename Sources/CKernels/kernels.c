@@ -224,18 +224,20 @@ void irrepscope_mix_f64(const double *restrict base, const double *const *restri
 
 /* The largest value of row[0 ..< n], its first index and the largest of the others (a tie
    gives second = top; NaNs never taken; −∞ and index 0 when no value exceeds −∞): per lane
-   (c mod 8) the scalar rule, the lanes merged, then the tail by the scalar rule. Inlined into
+   (c mod 8) the scalar rule, the lanes merged, then the tail by the scalar rule. With `lanes`,
+   also the eight lane sums of the row (entry c in lane c mod 8, in order of c). Inlined into
    each kernel's clones. */
 static inline __attribute__((always_inline)) void top_two(const double *restrict row, ptrdiff_t n, double *top,
-                                                          int *arg, double *second) {
+                                                          int *arg, double *second, v8d *lanes) {
     const v8d lane = {0, 1, 2, 3, 4, 5, 6, 7};
     const v8d zero = {0};
     const double inf = __builtin_inf();
-    v8d t1 = zero - inf, t2 = zero - inf, at = zero + 1e300, index = lane;
+    v8d t1 = zero - inf, t2 = zero - inf, at = zero + 1e300, index = lane, sum = zero;
     ptrdiff_t c = 0;
     for (; c + 7 < n; c += 8) {
         v8d v;
         __builtin_memcpy(&v, row + c, sizeof v);
+        sum += v;
         v8l higher = v > t1;
         v8l runner = (v > t2) & ~higher;
         t2 = BLEND(higher, t1, BLEND(runner, v, t2));
@@ -249,6 +251,15 @@ static inline __attribute__((always_inline)) void top_two(const double *restrict
         if (a > m1) { m2 = m1 > b ? m1 : b; m1 = a; i1 = ia; }
         else if (a == m1) { m2 = a; if (ia < i1) i1 = ia; }
         else if (a > m2) m2 = a;
+    }
+    if (lanes) {
+        /* The lane sums (c mod 8) including the tail. */
+        if (c < n) {
+            v8d v = zero;
+            __builtin_memcpy(&v, row + c, (size_t)(n - c) * sizeof(double));
+            sum += v;
+        }
+        *lanes = sum;
     }
     for (; c < n; c++) {
         double v = row[c];
@@ -267,7 +278,7 @@ void irrepscope_logit_rows_f64(const double *restrict x, ptrdiff_t count, ptrdif
     const v8d zero = {0};
     for (ptrdiff_t j = 0; j < count; j++) {
         const double *row = x + j * n;
-        top_two(row, n, &top[j], &arg[j], &second[j]);
+        top_two(row, n, &top[j], &arg[j], &second[j], 0);
         const double m1 = top[j];
         /* Σ_c exp(x_c − max): eight lane sums combined in a fixed order. */
         v8d s = zero;
@@ -372,22 +383,11 @@ void irrepscope_center_rows_f64(const double *restrict x, ptrdiff_t count, ptrdi
     for (ptrdiff_t j = 0; j < count; j++) {
         const double *row = x + j * n;
         double *out = y + j * n;
-        top_two(row, n, &top[j], &arg[j], &second[j]);
-        v8d s = zero;
-        ptrdiff_t c = 0;
-        for (; c + 7 < n; c += 8) {
-            v8d v;
-            __builtin_memcpy(&v, row + c, sizeof v);
-            s += v;
-        }
-        if (c < n) {
-            v8d v = zero;
-            __builtin_memcpy(&v, row + c, (size_t)(n - c) * sizeof(double));
-            s += v;
-        }
+        v8d s;
+        top_two(row, n, &top[j], &arg[j], &second[j], &s);
         const double mean = (((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]))) / (double)n;
         v8d q = zero;
-        c = 0;
+        ptrdiff_t c = 0;
         for (; c + 7 < n; c += 8) {
             v8d v;
             __builtin_memcpy(&v, row + c, sizeof v);
@@ -414,24 +414,38 @@ void irrepscope_label_squares_f64(const double *restrict p, const double *restri
     const v8d zero = {0};
     ptrdiff_t i = i0;
     const ptrdiff_t end = i0 + width;
-    /* 32 neurons at a time in four registers, over every label and its n pairs. */
-    for (; i + 31 < end; i += 32) {
+    /* 64 neurons at a time in eight registers, over every label and its n pairs (fewer passes
+       over the rows of q, which a label visits in no particular order). */
+    for (; i + 63 < end; i += 64) {
         for (ptrdiff_t g = 0; g < n; g++) {
-            v8d s0 = zero, s1 = zero, s2 = zero, s3 = zero;
+            v8d s[8] = {zero, zero, zero, zero, zero, zero, zero, zero};
             const int *row = pair + g * n;
             for (ptrdiff_t a = 0; a < n; a++) {
                 const double *x = p + a * m + i, *y = q + (ptrdiff_t)row[a] * m + i;
-                v8d x0, x1, x2, x3, y0, y1, y2, y3;
-                __builtin_memcpy(&x0, x, 64); __builtin_memcpy(&x1, x + 8, 64);
-                __builtin_memcpy(&x2, x + 16, 64); __builtin_memcpy(&x3, x + 24, 64);
-                __builtin_memcpy(&y0, y, 64); __builtin_memcpy(&y1, y + 8, 64);
-                __builtin_memcpy(&y2, y + 16, 64); __builtin_memcpy(&y3, y + 24, 64);
-                x0 = x0 + y0; x1 = x1 + y1; x2 = x2 + y2; x3 = x3 + y3;
-                s0 += x0 * x0; s1 += x1 * x1; s2 += x2 * x2; s3 += x3 * x3;
+                for (int k = 0; k < 8; k++) {
+                    v8d u, v;
+                    __builtin_memcpy(&u, x + 8 * k, 64);
+                    __builtin_memcpy(&v, y + 8 * k, 64);
+                    u = u + v;
+                    s[k] += u * u;
+                }
             }
             double *out = f + g * m + i;
-            __builtin_memcpy(out, &s0, 64); __builtin_memcpy(out + 8, &s1, 64);
-            __builtin_memcpy(out + 16, &s2, 64); __builtin_memcpy(out + 24, &s3, 64);
+            for (int k = 0; k < 8; k++) __builtin_memcpy(out + 8 * k, &s[k], 64);
+        }
+    }
+    for (; i + 7 < end; i += 8) {
+        for (ptrdiff_t g = 0; g < n; g++) {
+            v8d s0 = zero;
+            const int *row = pair + g * n;
+            for (ptrdiff_t a = 0; a < n; a++) {
+                v8d u, v;
+                __builtin_memcpy(&u, p + a * m + i, 64);
+                __builtin_memcpy(&v, q + (ptrdiff_t)row[a] * m + i, 64);
+                u = u + v;
+                s0 += u * u;
+            }
+            __builtin_memcpy(f + g * m + i, &s0, 64);
         }
     }
     /* The rest one neuron at a time, by the same rule. */

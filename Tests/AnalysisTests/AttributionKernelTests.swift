@@ -82,17 +82,17 @@ import Groups
     }
 
     /// The raw sums over the pairs of each label of (p + q)², against the scalar loop bit for bit
-    /// (the same order of sums), for chunks that are not multiples of the 32-neuron blocks.
+    /// (the same order of sums), for chunks that are not multiples of the 64- and 8-neuron blocks.
     @Test func labelSquares() throws {
         let g = try FiniteGroup.named("D5")
-        let n = g.order, m = 45
+        let n = g.order, m = 150
         let p = Self.values(n * m, seed: 1, lo: -1, hi: 1), q = Self.values(n * m, seed: 2, lo: -1, hi: 1)
         let table = g.multiplicationTable
         var pair = [Int32](repeating: 0, count: n * n)
         for a in 0..<n { for b in 0..<n { pair[table[a, b] * n + a] = Int32(b) } }
         var f = [Double](repeating: -1, count: n * m)
-        irrepscope_label_squares_f64(p, q, m, n, pair, 0, 40, &f)
-        irrepscope_label_squares_f64(p, q, m, n, pair, 40, 5, &f)
+        irrepscope_label_squares_f64(p, q, m, n, pair, 0, 137, &f)
+        irrepscope_label_squares_f64(p, q, m, n, pair, 137, 13, &f)
         for g0 in 0..<n { for i in 0..<m {
             var acc = 0.0
             for a in 0..<n { let t = p[a * m + i] + q[Int(pair[g0 * n + a]) * m + i]; acc += t * t }
