@@ -569,8 +569,8 @@ extension Attribution {
             } }
             self.label = label; self.quot = quot
             let roles = network.roles
-            embedding = Attribution.rolePowers(roles.filter { $0.name != "w" }, group: group, m: m, T: T, degrees: degrees, threads: threads)
-            unembedding = Attribution.rolePowers(roles.filter { $0.name == "w" }, group: group, m: m, T: T, degrees: degrees, threads: threads)
+            embedding = Attribution.rolePowers(roles.filter { $0.name != "w" }, group: group, m: m, T: T, degrees: degrees)
+            unembedding = Attribution.rolePowers(roles.filter { $0.name == "w" }, group: group, m: m, T: T, degrees: degrees)
             if options.hidden, n * n * m * 16 <= hiddenBytes, let quad = network.quadraticNeuronTerms,
                quad.p.count == n * m, quad.q.count == n * m {
                 quadraticHidden = quadraticHiddenLayer(p: quad.p, q: quad.q, n: n, m: m, group: group, T: T, degrees: degrees,
@@ -583,33 +583,26 @@ extension Attribution {
 
     /// The share of each component in the rows of the roles `names` together (docs/attribution.md
     /// §7): Σ_i P_ρ(x_i) / Σ_i ‖x_i‖² from their summed autocorrelations; nil without roles.
-    static func rolePowers(_ names: [WeightRole], group: FiniteGroup, m: Int, T: [[Double]], degrees: [Int], threads: Int) -> [Double]? {
+    static func rolePowers(_ names: [WeightRole], group: FiniteGroup, m: Int, T: [[Double]], degrees: [Int]) -> [Double]? {
         guard !names.isEmpty else { return nil }
         let n = group.order, K = T.count
         let table = group.multiplicationTable
         useSingleThreadedBLAS()
         var C = [Double](repeating: 0, count: n)
-        // C(h) = Σ_y ⟨x_y, x_{y·h}⟩ from the Gram matrix X Xᵀ of the role's rows (one dgemm).
+        // C(h) = Σ_y ⟨x_y, x_{y·h}⟩ from the Gram matrix X Xᵀ of the role's rows: its upper
+        // triangle by one dsyrk (half the products of a dgemm), G[y, y'] read as G[min, max].
         var gram = [Double](repeating: 0, count: n * n)
         for role in names where role.values.count == n * m && m > 0 {
-            // The two halves of the Gram matrix's rows on the workers (two blocks whatever the
-            // number of threads, so that the sums do not depend on it; few, since each dgemm
-            // packs all of X again).
             role.values.withUnsafeBufferPointer { xb in gram.withUnsafeMutableBufferPointer { gb in
-                let X = SharedMutablePointer(UnsafeMutablePointer(mutating: xb.baseAddress!)), G = SharedMutablePointer(gb.baseAddress!)
-                let step = (n + 1) / 2, next = BlockTicket()
-                parallelWorkers(max(1, min(threads, 2))) { _ in
-                    while let k = next.take(below: (n + step - 1) / step) {
-                        let y0 = k * step, y1 = min(n, y0 + step)
-                        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(y1 - y0), Int32(n), Int32(m), 1,
-                                    X.pointer + y0 * m, Int32(m), X.pointer, Int32(m), 0, G.pointer + y0 * n, Int32(n))
-                    }
-                }
+                cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(n), Int32(m), 1, xb.baseAddress, Int32(m), 0,
+                            gb.baseAddress, Int32(n))
             } }
-            for h in 0..<n {
-                var s = 0.0
-                for y in 0..<n { s += gram[y * n + table[y, h]] }
-                C[h] += s
+            gram.withUnsafeBufferPointer { gb in
+                for h in 0..<n {
+                    var s = 0.0
+                    for y in 0..<n { let z = table[y, h]; s += y <= z ? gb[y * n + z] : gb[z * n + y] }
+                    C[h] += s
+                }
             }
         }
         let total = C[0]
