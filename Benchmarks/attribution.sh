@@ -2,13 +2,20 @@
 # The function-level attribution (docs/attribution.md) on C_113 (m = 512) and S_5 (m = 2000):
 # `irrepscope analyze` with the attribution against the same command with --no-attribution
 # (goal: at most 1.5x), and against the numpy reference scripts/attribution_reference.py on
-# the same file (goal: at least 5x faster), side by side in one run. Best of 3 wall times.
+# the same file (goal: at least 5x faster), side by side in one run. Best of REPS (3) wall times.
 #
-# Measured 2026-12-02 (2 shared cores, load 2.6–3.6; REPS=5), release build:
-#   C_113, m = 512: analyze 0.091 s, --no-attribution 0.036 s (2.52x); numpy 2.160 s (23.8x the analyze)
-#   S_5, m = 2000:  analyze 0.175 s, --no-attribution 0.080 s (2.17x); numpy 2.482 s (14.2x the analyze)
-# The 1.5x goal is not met: the attribution is defined on double-precision logits, an |G|³·m
-# dgemm that alone costs about the whole single-precision --no-attribution analysis
+# The commands with and without the attribution (and the kept double-precision pass alone:
+# IRREPSCOPE_ATTRIBUTION_PASS_ONLY, the pass the attribution reads, no attribution) run in
+# alternation, best of REPS rounds, so that their ratio compares runs made seconds apart.
+#
+# Measured 2026-12-02 06:27 UTC (2 shared cores, load 0.7–1.2; REPS=15), release build:
+#   C_113, m = 512: analyze 0.048 s, --no-attribution 0.032 s (1.51x); the pass alone 0.041 s
+#                   (1.31x); numpy 1.751 s (36.7x the analyze)
+#   S_5, m = 2000:  analyze 0.126 s, --no-attribution 0.070 s (1.81x); the pass alone 0.111 s
+#                   (1.58x); numpy 1.096 s (8.7x the analyze)
+# Repeated runs that hour gave 1.43x–1.52x for C_113 and 1.77x–1.81x for S_5. The S_5 goal
+# cannot be met while the attribution is defined on double-precision logits: the double pass
+# alone (an |G|³·m dgemm where --no-attribution runs it in single precision) is above 1.5x
 # (docs/attribution.md §10).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -3,8 +3,10 @@
 # each (random quadratic networks, m = M, default 128, .npz), with the function-level
 # attribution (docs/attribution.md) and with --no-attribution, side by side in one run.
 # Goal (issue 13): above 20 checkpoints/s on 2 cores with the attribution.
-# Measured 2026-12-02 (2 shared cores, load 3–4): m = 128, 30.5 checkpoints/s with the
-# attribution, 59.3/s without; RUNS=10 CKPTS=1 M=2000: 3.8/s with, 6.4/s without.
+# Measured 2026-12-02 06:23 UTC (2 shared cores, load 0.5–1.2): m = 128, 78.6 checkpoints/s
+# with the attribution, 87.3/s without; the build before (27fa698) in the same session:
+# 60.7/s with, 106.7/s without (the two without-runs differ by the machine's noise only:
+# that path is unchanged).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-50}; CKPTS=${CKPTS:-2}; M=${M:-128}

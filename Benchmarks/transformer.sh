@@ -5,15 +5,14 @@
 # IrrepScope's precision, and float32), in the same run, and the command with --no-attribution.
 # Best of 5 wall times each.
 #
-# Measured 2026-12-02 04:39 UTC on the shared 2-core machine (load average 0.8–1.1; repeated
-# runs vary by up to 30%), with the analysis' single kept pass (one forward pass gives the
-# margins, the attribution's logits and the MLP activations) and the hidden layer by the
-# isotypic-basis products: analyze 0.239 s, numpy float64 0.583 s (2.44x), float32 0.395 s
-# (1.65x); analyze --no-attribution 0.065 s (9.02x, 6.11x). The 5x goal holds without the
-# attribution and not with it: the attribution's hidden-layer measures (the power of 512
-# neurons over 113 × 113 pairs by blocks, 3 GFlop of dgemm) and its |G|³ log-sum-exps cost
-# about 3x the whole forward pass. Earlier the same day: 0.645 s / 0.162 s (three passes,
-# general route), 0.448 s / 0.085 s (tabulated one-block route), 0.362 s / 0.060 s.
+# Measured 2026-12-02 06:25 UTC on the shared 2-core machine (load average 0.7–1.2; repeated
+# runs vary by up to 30%): analyze 0.164 s, numpy float64 0.421 s (2.57x), float32 0.343 s
+# (2.10x); analyze --no-attribution 0.051 s (8.29x, 6.75x). The 5x goal holds without the
+# attribution and not with it: the attribution adds 0.11 s, most of it the hidden-layer
+# measures (the power of 512 neurons over 113 × 113 pairs by blocks, 3 GFlop of dgemm); side
+# by side with the build before (27fa698): 0.185 s with the attribution.
+# Earlier on 2026-12-02: 0.239 s (04:39), 0.645 s / 0.162 s (three passes, general route),
+# 0.448 s / 0.085 s (tabulated one-block route), 0.362 s / 0.060 s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release --static-swift-stdlib --product irrepscope >&2
