@@ -222,10 +222,12 @@ extension Attribution {
     }
 
     /// The same, reading the logits (and the hidden activations, when it kept them) from a
-    /// forward pass the analysis already ran (`LogitPass`) instead of running the network again.
+    /// forward pass the analysis already ran (`LogitPass`) instead of running the network again,
+    /// and the parts that read no logits from `prepared`. Without a pass, the logits are kept up
+    /// to `logitCache` bytes (else rows are recomputed as needed: the route of |G| > 512).
     static func compute(network: any GroupTaskNetwork, group: FiniteGroup, composition: Composition,
                         options: AttributionOptions, threads: Int, pass: consuming LogitPass?,
-                        prepared: Preparation? = nil) -> Attribution? {
+                        prepared: Preparation? = nil, logitCache: Int = logitCacheBytes) -> Attribution? {
         let n = network.order, m = network.width
         guard n >= 1, n <= maximumOrder, n == group.order else { return nil }
         let cyclic = group.isCyclic
@@ -238,7 +240,7 @@ extension Attribution {
 
         // Pass 1: centered logits, their norm, M(g, c) and the network's own loss per pair.
         let given = pass.map { $0.centered.count == n * n * n } ?? false
-        let keep = given || n * n * n * 8 <= logitCacheBytes
+        let keep = given || n * n * n * 8 <= logitCache
         // A given pass's logits are read in place; otherwise they are kept here as computed.
         let source = given ? pass!.centered : []
         var store = [Double](repeating: 0, count: keep && !given ? n * n * n : 1)

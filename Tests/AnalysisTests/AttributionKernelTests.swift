@@ -123,4 +123,38 @@ import Groups
             #expect(abs(got - excluded) <= 5e-16, "frequency \(z): \(got) vs \(excluded)")
         }
     }
+
+    /// The route of groups whose logits are not kept (|G| > 512: rows recomputed block by block,
+    /// one matrix–vector product per pair) against the kept route, with and without a pairs
+    /// subset, on a random network (some pairs' logits span more than 300: the direct route too).
+    @Test(arguments: ["C13", "S4", "D6"])
+    func recomputedRowsMatchTheKeptLogits(name: String) throws {
+        let g = try FiniteGroup.named(name)
+        let n = g.order
+        for scale in [1.0, 400.0] {
+            var net = AttributionIdentities.randomNetwork(n, width: 9, activation: .relu, seed: 17)
+            net = GroupNetwork(order: n, width: 9, activation: .relu, u: net.u, v: net.v, w: net.w.map { $0 * scale })
+            let f = net.logits(rows: 0..<n)
+            let wide = (0..<(n * n)).filter { p in
+                let row = f[(p * n)..<((p + 1) * n)]
+                return row.max()! - row.min()! > 300
+            }.count
+            #expect(scale == 1 ? wide == 0 : wide > 0, "\(name) ×\(scale): \(wide) pairs span more than 300")
+            var o = AttributionOptions()
+            o.pairs = PairList((0..<(n * n / 3)).map { ($0 % n, ($0 * 7) % n) })
+            let kept = Attribution.compute(network: net, group: g, composition: .rightToLeft, options: o, threads: 2, pass: nil)!
+            let rows = Attribution.compute(network: net, group: g, composition: .rightToLeft, options: o, threads: 2, pass: nil,
+                                           logitCache: 0)!
+            func close(_ a: Double?, _ b: Double?) -> Bool {
+                guard let a, let b else { return a == nil && b == nil }
+                return abs(a - b) <= 1e-12 * max(1, abs(b))
+            }
+            #expect(close(kept.loss, rows.loss) && close(kept.excludedLoss, rows.excludedLoss), "\(name) ×\(scale)")
+            #expect(close(kept.onPairs?.loss, rows.onPairs?.loss) && close(kept.onPairs?.excludedLoss, rows.onPairs?.excludedLoss))
+            for (x, y) in zip(kept.components, rows.components) {
+                #expect(close(x.logitSimilarity, y.logitSimilarity) && close(x.excludedLoss, y.excludedLoss)
+                        && close(x.excludedLossOnPairs, y.excludedLossOnPairs), "\(name) ×\(scale) component \(x.component)")
+            }
+        }
+    }
 }
