@@ -644,13 +644,16 @@ extension Attribution {
             blocks = productGroupBlocks(h, n: n, m: m, basis: basis, K: K, threads: threads)
         }
         let stored = HiddenBlocks.dense(blocks)
-        return (neuronMeasures(variance: variance, f: f, blocks: stored, n: n, m: m, K: K, basis: basis, threads: threads), stored)
+        // ‖P_ρ f_i‖² of every neuron (one dgemm per chunk of neurons).
+        let fPower = f.withUnsafeBufferPointer { componentPowers($0.baseAddress!, n: n, s: m, basis: basis, K: K, threads: threads) }
+        return (neuronMeasures(variance: variance, fPower: fPower, blocks: stored, n: n, m: m, K: K), stored)
     }
 
     /// The hidden-layer measures of quadratic neurons h_i(a, b) = (p_i[a] + q_i[b])²
     /// (`GroupTaskNetwork.quadraticNeuronTerms`) without the |G|²·m activations: the blocks in
     /// closed form (`quadraticBlocks`), each neuron's variance as their sum (Parseval), and the
-    /// means f_i over the pairs of one product accumulated pair by pair.
+    /// means f_i over the pairs of one product accumulated pair by pair (cyclic groups: their
+    /// powers in closed form from those of p_i and q_i).
     static func quadraticHiddenLayer(p: [Double], q: [Double], n: Int, m: Int, group: FiniteGroup, T: [[Double]], degrees: [Int],
                                      label: [Int32], threads: Int = 1)
         -> (neurons: [HiddenNeuronAttribution], blocks: HiddenBlocks) {
@@ -659,6 +662,17 @@ extension Attribution {
         let blocks = quadraticBlocks(p: p, q: q, n: n, m: m, T: T, degrees: degrees, basis: basis, threads: threads)
         // Each neuron's variance: its blocks summed (Parseval).
         let variance = (0..<m).map { blocks.total(neuron: $0, K: K) }
+        if group.isCyclic, case .quadratic(let powers, _) = blocks {
+            // C_n: the centered f_i is (2/n)(p_i ⋆ q_i) less its mean, whose transform is
+            // (2/n) p̂_i(k) q̂_i(k), so ‖P_k f_i‖² = (2/n) P_k(p_i) P_k(q_i) for 0 < k < n/2 (4/n at
+            // k = n/2, 0 at k = 0): from the powers of p and q, without f (docs/attribution.md §6).
+            var fPower = [Double](repeating: 0, count: K * m)
+            for r in 1..<max(1, K) {
+                let c = 2 * r == n ? 4 / Double(n) : 2 / Double(n)
+                for i in 0..<m { fPower[r * m + i] = c * powers[i * 4 * K + r] * powers[i * 4 * K + K + r] }
+            }
+            return (neuronMeasures(variance: variance, fPower: fPower, blocks: blocks, n: n, m: m, K: K), blocks)
+        }
         var f = [Double](repeating: 0, count: n * m)
         // Σ over the pairs of product g of h_i, pair by pair in the order of a (the n pairs (a, b)
         // with a·b = g), on the workers by chunks of 256 neurons (disjoint outputs).
@@ -683,15 +697,14 @@ extension Attribution {
         for g in 0..<n { for i in 0..<m { mean[i] += f[g * m + i] } }
         for i in 0..<m { mean[i] /= Double(n * n) }
         for g in 0..<n { for i in 0..<m { f[g * m + i] = f[g * m + i] / Double(n) - mean[i] } }
-        return (neuronMeasures(variance: variance, f: f, blocks: blocks, n: n, m: m, K: K, basis: basis, threads: threads), blocks)
-    }
-
-    /// Each neuron's component, fraction and product shares from its variance, its means f over
-    /// the pairs of one product (`f[g·m + i]`) and its blocks.
-    static func neuronMeasures(variance: [Double], f: [Double], blocks: HiddenBlocks, n: Int, m: Int, K: Int,
-                               basis: (q: [Double], componentOfColumn: [Int]), threads: Int = 1) -> [HiddenNeuronAttribution] {
         // ‖P_ρ f_i‖² of every neuron (one dgemm per chunk of neurons).
         let fPower = f.withUnsafeBufferPointer { componentPowers($0.baseAddress!, n: n, s: m, basis: basis, K: K, threads: threads) }
+        return (neuronMeasures(variance: variance, fPower: fPower, blocks: blocks, n: n, m: m, K: K), blocks)
+    }
+
+    /// Each neuron's component, fraction and product shares from its variance, the powers
+    /// ‖P_ρ f_i‖² of its means f_i over the pairs of one product (`fPower[ρ·m + i]`) and its blocks.
+    static func neuronMeasures(variance: [Double], fPower: [Double], blocks: HiddenBlocks, n: Int, m: Int, K: Int) -> [HiddenNeuronAttribution] {
         var neurons: [HiddenNeuronAttribution] = []
         neurons.reserveCapacity(m)
         for i in 0..<m {
