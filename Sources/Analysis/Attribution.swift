@@ -238,7 +238,7 @@ extension Attribution {
         let K = T.count
         let table = group.multiplicationTable
 
-        // Pass 1: centered logits, their norm, M(g, c) and the network's own loss per pair.
+        // Pass 1 (unless the pass took them): the centered logits, kept up to `logitCache` bytes, their norm and M(g, c).
         let given = pass.map { $0.centered.count == n * n * n } ?? false
         let keep = given || n * n * n * 8 <= logitCache
         // A given pass's logits are read in place; otherwise they are kept here as computed.
