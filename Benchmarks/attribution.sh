@@ -13,7 +13,9 @@
 #                   (1.31x); numpy 1.751 s (36.7x the analyze)
 #   S_5, m = 2000:  analyze 0.126 s, --no-attribution 0.070 s (1.81x); the pass alone 0.111 s
 #                   (1.58x); numpy 1.096 s (8.7x the analyze)
-# Repeated runs that hour gave 1.43x–1.52x for C_113 and 1.77x–1.81x for S_5. The S_5 goal
+# Repeated runs that hour gave 1.43x–1.52x for C_113 and 1.71x–1.81x for S_5; with the final
+# build (06:41): C_113 0.046 s / 0.031 s (1.48x; pass alone 1.27x), S_5 0.113 s / 0.063 s
+# (1.81x; pass alone 1.65x), numpy 36x and 8.5x. The S_5 goal
 # cannot be met while the attribution is defined on double-precision logits: the double pass
 # alone (an |G|³·m dgemm where --no-attribution runs it in single precision) is above 1.5x
 # (docs/attribution.md §10).
