@@ -6,7 +6,8 @@
 #
 # The commands with and without the attribution (and the kept double-precision pass alone:
 # IRREPSCOPE_ATTRIBUTION_PASS_ONLY, the pass the attribution reads, no attribution) run in
-# alternation, best of REPS rounds, so that their ratio compares runs made seconds apart.
+# alternation, best of REPS rounds, so that their ratio compares runs made seconds apart; each
+# one's mean CPU time per run (user + system, both cores) goes to stderr.
 #
 # Measured 2026-12-02 06:27 UTC (2 shared cores, load 0.7–1.2; REPS=15), release build:
 #   C_113, m = 512: analyze 0.048 s, --no-attribution 0.032 s (1.51x); the pass alone 0.041 s
@@ -33,7 +34,7 @@ for case in "c113-m512 C113" "s5-m2000 S5"; do
   f="$DIR/$1.npz"
   # Alternating: without, the kept double-precision pass alone (IRREPSCOPE_ATTRIBUTION_PASS_ONLY:
   # the pass the attribution reads, no attribution), with.
-  read -r without passonly with < <(best_alternating $BIN analyze "$f" --group "$2" --format json --no-attribution \
+  read -r without passonly with < <(CPU_TIMES=1 best_alternating $BIN analyze "$f" --group "$2" --format json --no-attribution \
                              -- env IRREPSCOPE_ATTRIBUTION_PASS_ONLY=1 $BIN analyze "$f" --group "$2" --format json \
                              -- $BIN analyze "$f" --group "$2" --format json)
   peer=$(best python3 scripts/attribution_reference.py --time "$f" "$2")

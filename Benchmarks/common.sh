@@ -1,18 +1,8 @@
 # Sourced by the benchmark scripts: `best CMD…` prints the best wall time in seconds of REPS
 # runs of a command (stdout and stderr discarded; a failing run stops the benchmark). Each
-# script sets REPS (its documented default) before calling it.
-best() {
-  python3 - "${REPS:-5}" "$@" <<'PY'
-import subprocess, sys, time
-reps, cmd = int(sys.argv[1]), sys.argv[2:]
-best = float("inf")
-for _ in range(reps):
-    t = time.perf_counter()
-    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-    best = min(best, time.perf_counter() - t)
-print(f"{best:.6f}")
-PY
-}
+# script sets REPS (its documented default) before calling it. With CPU_TIMES=1 both
+# functions also print each command's mean CPU time per run (user + system) to stderr.
+best() { best_alternating "$@"; }
 
 # `best_alternating CMD1 -- CMD2 [-- CMD3 …]` prints the best wall time of each command (one
 # line, seconds, in argument order) over REPS rounds in which the commands run one after the
@@ -20,7 +10,7 @@ PY
 # a shared machine, rather than two series made at different moments.
 best_alternating() {
   python3 - "${REPS:-5}" "$@" <<'PY'
-import subprocess, sys, time
+import os, resource, subprocess, sys, time
 reps, args = int(sys.argv[1]), sys.argv[2:]
 cmds, cur = [], []
 for a in args:
@@ -30,11 +20,19 @@ for a in args:
         cur.append(a)
 cmds.append(cur)
 best = [float("inf")] * len(cmds)
+cpu = [0.0] * len(cmds)
 for _ in range(reps):
     for k, cmd in enumerate(cmds):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t = time.perf_counter()
         subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
         best[k] = min(best[k], time.perf_counter() - t)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu[k] += (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 print(" ".join(f"{b:.6f}" for b in best))
+if os.environ.get("CPU_TIMES"):
+    # Mean CPU seconds per run (user + system, all threads), one line per command, to stderr.
+    for k, c in enumerate(cpu):
+        print(f"cpu {c / reps:.4f} s: {' '.join(cmds[k])}", file=sys.stderr)
 PY
 }

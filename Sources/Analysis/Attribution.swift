@@ -366,8 +366,7 @@ extension Attribution {
         // sums (kept as significand and exponent: one log per label and component, not per pair).
         // Otherwise rows a are recomputed block by block, one dgemv per pair; partial sums per
         // row a. Either way the result does not depend on the number of threads.
-        var pairOfLabel = [Int32](repeating: 0, count: keep ? n * n : 0)   // [g·n + a] = b with label(a, b) = g
-        if keep { for a in 0..<n { for b in 0..<n { pairOfLabel[Int(label[a * n + b]) * n + a] = Int32(b) } } }
+        let pairOfLabel = prep.pairOfLabel
         excludedAll.withUnsafeMutableBufferPointer { eab in excludedSub.withUnsafeMutableBufferPointer { esb in
         ownLoss.withUnsafeMutableBufferPointer { ol in
             let ea = SharedMutablePointer(eab.baseAddress!), es = SharedMutablePointer(esb.baseAddress!)
@@ -551,8 +550,9 @@ extension Attribution {
     /// while the forward pass runs.
     struct Preparation: Sendable {
         let T: [[Double]], degrees: [Int]
-        /// `label[a·n + b]` = a·b under the composition; `quot[g·n + c]` = g·c⁻¹.
-        let label: [Int32], quot: [Int32]
+        /// `label[a·n + b]` = a·b under the composition; `quot[g·n + c]` = g·c⁻¹;
+        /// `pairOfLabel[g·n + a]` = the b with a·b = g.
+        let label: [Int32], quot: [Int32], pairOfLabel: [Int32]
         let embedding: [Double]?, unembedding: [Double]?
         let quadraticHidden: (neurons: [HiddenNeuronAttribution], blocks: HiddenBlocks)?
 
@@ -569,14 +569,16 @@ extension Attribution {
                 label[a * n + b] = Int32(composition == .rightToLeft ? table[a, b] : table[b, a])
                 quot[a * n + b] = Int32(table[a, Int(inv[b])])
             } }
-            self.label = label; self.quot = quot
+            var pairOfLabel = [Int32](repeating: 0, count: n * n)
+            for a in 0..<n { for b in 0..<n { pairOfLabel[Int(label[a * n + b]) * n + a] = Int32(b) } }
+            self.label = label; self.quot = quot; self.pairOfLabel = pairOfLabel
             let roles = network.roles
             embedding = Attribution.rolePowers(roles.filter { $0.name != "w" }, group: group, m: m, T: T, degrees: degrees)
             unembedding = Attribution.rolePowers(roles.filter { $0.name == "w" }, group: group, m: m, T: T, degrees: degrees)
             if options.hidden, n * n * m * 16 <= hiddenBytes, let quad = network.quadraticNeuronTerms,
                quad.p.count == n * m, quad.q.count == n * m {
                 quadraticHidden = quadraticHiddenLayer(p: quad.p, q: quad.q, n: n, m: m, group: group, T: T, degrees: degrees,
-                                                       label: label, threads: threads)
+                                                       pairOfLabel: pairOfLabel, threads: threads)
             } else {
                 quadraticHidden = nil
             }
@@ -655,7 +657,7 @@ extension Attribution {
     /// means f_i over the pairs of one product accumulated pair by pair (cyclic groups: their
     /// powers in closed form from those of p_i and q_i).
     static func quadraticHiddenLayer(p: [Double], q: [Double], n: Int, m: Int, group: FiniteGroup, T: [[Double]], degrees: [Int],
-                                     label: [Int32], threads: Int = 1)
+                                     pairOfLabel: [Int32], threads: Int = 1)
         -> (neurons: [HiddenNeuronAttribution], blocks: HiddenBlocks) {
         let K = T.count
         let basis = isotypicBasis(group, T: T, degrees: degrees)
@@ -676,8 +678,6 @@ extension Attribution {
         var f = [Double](repeating: 0, count: n * m)
         // Σ over the pairs of product g of h_i, pair by pair in the order of a (the n pairs (a, b)
         // with a·b = g), on the workers by chunks of 256 neurons (disjoint outputs).
-        var pairOfLabel = [Int32](repeating: 0, count: n * n)   // [g·n + a] = b with label(a, b) = g
-        for a in 0..<n { for b in 0..<n { pairOfLabel[Int(label[a * n + b]) * n + a] = Int32(b) } }
         let chunk = 256, chunks = (m + chunk - 1) / chunk
         p.withUnsafeBufferPointer { pb in q.withUnsafeBufferPointer { qb in f.withUnsafeMutableBufferPointer { fb in
         pairOfLabel.withUnsafeBufferPointer { lb in

@@ -250,13 +250,7 @@ public final class OCDBTStore: @unchecked Sendable {
     /// offset and length are both 2⁶⁴ − 1 is "missing" (an empty tree) when `allowMissing`.
     static func readRefs(_ c: inout Cursor, count: Int, table: [(full: String, base: String)], allowMissing: Bool,
                          fail: @escaping (String) -> CheckpointError) throws -> [Ref?] {
-        var ids: [Int] = [], offsets: [UInt64] = []
-        for _ in 0..<count {
-            let id = try c.varint("data file id")
-            guard id < UInt64(table.count) else { throw fail("data file id \(id) is outside the table of \(table.count) files") }
-            ids.append(Int(id))
-        }
-        for _ in 0..<count { offsets.append(try c.varint("data file offset")) }
+        let (ids, offsets) = try readFileIdsAndOffsets(&c, count: count, files: table.count, fail: fail)
         var refs: [Ref?] = []
         for i in 0..<count {
             let length = try c.varint("data file length")
@@ -267,6 +261,20 @@ public final class OCDBTStore: @unchecked Sendable {
             refs.append(Ref(file: table[ids[i]].full, base: table[ids[i]].base, offset: offsets[i], length: length))
         }
         return refs
+    }
+
+    /// The first two columns of `count` references: data file ids (each checked against the
+    /// table of `files`), then offsets.
+    static func readFileIdsAndOffsets(_ c: inout Cursor, count: Int, files: Int,
+                                      fail: (String) -> CheckpointError) throws -> (ids: [Int], offsets: [UInt64]) {
+        var ids: [Int] = [], offsets: [UInt64] = []
+        for _ in 0..<count {
+            let id = try c.varint("data file id")
+            guard id < UInt64(files) else { throw fail("data file id \(id) is outside the table of \(files) files") }
+            ids.append(Int(id))
+        }
+        for _ in 0..<count { offsets.append(try c.varint("data file offset")) }
+        return (ids, offsets)
     }
 
     /// A data file table: paths prefix-compressed against the previous path, each with the
@@ -429,13 +437,7 @@ public final class OCDBTStore: @unchecked Sendable {
                 kinds.append(k)
             }
             let indirect = kinds.filter { $0 == 1 }.count
-            var ids: [Int] = [], offsets: [UInt64] = []
-            for _ in 0..<indirect {
-                let id = try c.varint("data file id")
-                guard id < UInt64(table.count) else { throw fail("data file id \(id) is outside the table of \(table.count) files") }
-                ids.append(Int(id))
-            }
-            for _ in 0..<indirect { offsets.append(try c.varint("data file offset")) }
+            let (ids, offsets) = try readFileIdsAndOffsets(&c, count: indirect, files: table.count, fail: fail)
             var j = 0
             for i in 0..<n {
                 if kinds[i] == 1 {
