@@ -2,7 +2,8 @@
 # runs of a command (stdout and stderr discarded; a failing run stops the benchmark). Each
 # script sets REPS (its documented default) before calling it. With CPU_TIMES=1 both
 # functions also print each command's mean CPU time per run (user + system) to stderr.
-best() { best_alternating "$@"; }
+# One command: its arguments are passed whole (a "--" among them is not a separator).
+best() { BEST_ONE_COMMAND=1 best_alternating "$@"; }
 
 # `best_alternating CMD1 -- CMD2 [-- CMD3 …]` prints the best wall time of each command (one
 # line, seconds, in argument order) over REPS rounds in which the commands run one after the
@@ -12,13 +13,16 @@ best_alternating() {
   python3 - "${REPS:-5}" "$@" <<'PY'
 import os, resource, subprocess, sys, time
 reps, args = int(sys.argv[1]), sys.argv[2:]
-cmds, cur = [], []
-for a in args:
-    if a == "--":
-        cmds.append(cur); cur = []
-    else:
-        cur.append(a)
-cmds.append(cur)
+if os.environ.get("BEST_ONE_COMMAND"):
+    cmds = [args]
+else:
+    cmds, cur = [], []
+    for a in args:
+        if a == "--":
+            cmds.append(cur); cur = []
+        else:
+            cur.append(a)
+    cmds.append(cur)
 best = [float("inf")] * len(cmds)
 cpu = [0.0] * len(cmds)
 for _ in range(reps):

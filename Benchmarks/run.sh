@@ -8,7 +8,7 @@ python3 -c "import torch" 2>/dev/null || pip install -q torch || echo "note: tor
 if ! command -v gap >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gap >&2 || true
 fi
-for b in spectrum characters groups_from_data checkpoints orbax analyze attribution attribution_batch transformer batch rendering; do
+for b in spectrum characters groups_from_data checkpoints orbax analyze attribution gemm_rates attribution_batch transformer batch rendering; do
   echo "### $b"
   bash "Benchmarks/$b.sh"
 done
