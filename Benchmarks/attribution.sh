@@ -40,3 +40,13 @@ for case in "c113-m512 C113" "s5-m2000 S5"; do
   peer=$(best python3 scripts/attribution_reference.py --time "$f" "$2")
   python3 -c "import sys; a,q,b,p=map(float,sys.argv[1:5]); print(f'attribution $2 (m from $1): analyze {b:.3f} s, without attribution {a:.3f} s (ratio {b/a:.2f}x, goal <= 1.5x; the double-precision pass alone {q:.3f} s, {q/a:.2f}x); numpy reference {p:.3f} s ({p/(b-a if b>a else b):.1f}x the attribution alone, {p/b:.1f}x the whole analyze; goal >= 5x)')" "$without" "$passonly" "$with" "$peer"
 done
+# The same networks with ReLU neurons (no closed form: the hidden layer's |G|²·m activations are
+# written and transformed a chunk of neurons at a time, docs/attribution.md §9). No goal; the
+# 2026-12-02 17:07 UTC figures are in docs/attribution.md §9.
+for case in "c113-m512 C113" "s5-m2000 S5"; do
+  set -- $case
+  f="$DIR/$1.npz"
+  read -r without with < <(CPU_TIMES=1 best_alternating $BIN analyze "$f" --group "$2" --activation relu --format json --no-attribution \
+                             -- $BIN analyze "$f" --group "$2" --activation relu --format json)
+  python3 -c "import sys; a,b=map(float,sys.argv[1:3]); print(f'attribution $2 ReLU (m from $1): analyze {b:.3f} s, without attribution {a:.3f} s (ratio {b/a:.2f}x)')" "$without" "$with"
+done

@@ -25,6 +25,8 @@ old, new, n, d = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 cases = [
     ("analyze C113 m=512", ["analyze", f"{d}/c113-m512.npz", "--group", "C113", "--format", "json"]),
     ("analyze S5 m=2000", ["analyze", f"{d}/s5-m2000.npz", "--group", "S5", "--format", "json"]),
+    ("analyze C113 m=512 ReLU", ["analyze", f"{d}/c113-m512.npz", "--group", "C113", "--activation", "relu", "--format", "json"]),
+    ("analyze S5 m=2000 ReLU", ["analyze", f"{d}/s5-m2000.npz", "--group", "S5", "--activation", "relu", "--format", "json"]),
     ("analyze C71 table (data/)", ["analyze", "data/c71-quadratic-final.pt", "--group", "C71"]),
     ("histogram 100000x113", ["histogram", f"{d}/spectrum-100000x113.npy", "--p", "113", "--format", "json"]),
     ("batch data/c71-quadratic-run", ["batch", "data/c71-quadratic-run", "--group", "C71", "--quiet", "--out", "OUT"]),

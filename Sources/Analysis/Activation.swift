@@ -47,6 +47,26 @@ public enum Activation: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// out[j] = σ(x[j] + y[j]) for j < count, or σ((x[j] + y[j]) + bias[j]) with `bias`: the
+    /// values of `apply` element by element, with the choice of σ made once for the whole row.
+    @inline(__always) func applySums(_ x: UnsafePointer<Double>, _ y: UnsafePointer<Double>, bias: UnsafePointer<Double>?,
+                                     into out: UnsafeMutablePointer<Double>, count: Int) {
+        switch (self, bias) {
+        case (.relu, nil):
+            for j in 0..<count { let s = x[j] + y[j]; out[j] = s > 0 ? s : 0 }
+        case (.relu, let beta?):
+            for j in 0..<count { let s = x[j] + y[j] + beta[j]; out[j] = s > 0 ? s : 0 }
+        case (.quadratic, nil):
+            for j in 0..<count { let s = x[j] + y[j]; out[j] = s * s }
+        case (.quadratic, let beta?):
+            for j in 0..<count { let s = x[j] + y[j] + beta[j]; out[j] = s * s }
+        case (_, nil):
+            for j in 0..<count { out[j] = apply(x[j] + y[j]) }
+        case (_, let beta?):
+            for j in 0..<count { out[j] = apply(x[j] + y[j] + beta[j]) }
+        }
+    }
+
     /// Parses `quadratic`, `relu`, `x^k` / `power:k`, `gelu` (exact), `gelu_new` / `gelu_tanh` /
     /// `gelu_fast` (tanh approximation).
     public init?(name: String) {

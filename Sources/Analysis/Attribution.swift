@@ -236,7 +236,6 @@ extension Attribution {
                                                  threads: workers) else { return nil }
         let T = prep.T, degrees = prep.degrees, label = prep.label, quot = prep.quot
         let K = T.count
-        let table = group.multiplicationTable
 
         // Pass 1 (unless the pass took them): the centered logits, kept up to `logitCache` bytes, their norm and M(g, c).
         let given = pass.map { $0.centered.count == n * n * n } ?? false
@@ -511,9 +510,13 @@ extension Attribution {
                 note = "the hidden-layer measures were skipped: |G|²·m = \(n * n * m) activations exceed the limit"
             } else if let r = prep.quadraticHidden {
                 hidden = r.neurons; blocks = r.blocks
-            } else if var h = pass?.takeActivations() ?? network.neuronActivations(rows: 0..<n) {
-                let r = hiddenLayer(&h, n: n, m: m, group: group, cyclic: cyclic, T: T, degrees: degrees, label: label,
-                                    table: table, threads: workers)
+            } else if network.writesNeuronActivationsByChunk {
+                let r = hiddenLayer(network: network, group: group, cyclic: cyclic, T: T, degrees: degrees, label: label,
+                                    threads: workers)
+                hidden = r.neurons; blocks = r.blocks
+            } else if let h = pass?.takeActivations() ?? network.neuronActivations(rows: 0..<n) {
+                let r = hiddenLayer(activations: h, n: n, m: m, group: group, cyclic: cyclic, T: T, degrees: degrees, label: label,
+                                    threads: workers)
                 hidden = r.neurons; blocks = r.blocks
             } else {
                 note = "this network family gives no hidden activations: no hidden-layer measures"
@@ -618,33 +621,142 @@ extension Attribution {
         }
     }
 
-    /// The hidden-layer measures from the activations h (layout of `neuronActivations`),
-    /// centered in place.
-    static func hiddenLayer(_ h: inout [Double], n: Int, m: Int, group: FiniteGroup, cyclic: Bool, T: [[Double]], degrees: [Int],
-                            label: [Int32], table: MultiplicationTable, threads: Int, transforms: Bool? = nil)
+    /// Writes the activations of a chunk of neurons at every pair: `fill(neurons, buffer)` sets
+    /// `buffer[(a·n + b)·neurons.count + j]` = h_{neurons.lowerBound + j}(a, b).
+    typealias NeuronChunkSource = @Sendable (Range<Int>, UnsafeMutablePointer<Double>) -> Void
+
+    /// The hidden-layer measures from activations kept for every pair (the layout of
+    /// `neuronActivations`, `h[(a·n + b)·m + i]`), read a chunk of neurons at a time.
+    static func hiddenLayer(activations h: [Double], n: Int, m: Int, group: FiniteGroup, cyclic: Bool, T: [[Double]],
+                            degrees: [Int], label: [Int32], threads: Int, transforms: Bool? = nil, chunk: Int? = nil)
+        -> (neurons: [HiddenNeuronAttribution], blocks: HiddenBlocks) {
+        precondition(h.count == n * n * m)
+        return h.withUnsafeBufferPointer { hb in
+            let kept = SharedMutablePointer(UnsafeMutablePointer(mutating: hb.baseAddress ?? UnsafePointer(bitPattern: 8)!))
+            return hiddenLayer(n: n, m: m, group: group, cyclic: cyclic, T: T, degrees: degrees, label: label, threads: threads,
+                               transforms: transforms, chunk: chunk) { neurons, buffer in
+                let c = neurons.count
+                for p in 0..<(n * n) { (buffer + p * c).update(from: kept.pointer + p * m + neurons.lowerBound, count: c) }
+            }
+        }
+    }
+
+    /// The hidden-layer measures from a network that writes its activations a chunk of neurons
+    /// at a time (`GroupTaskNetwork.writeNeuronActivations`): no |G|²·m activations are kept.
+    static func hiddenLayer(network: any GroupTaskNetwork, group: FiniteGroup, cyclic: Bool, T: [[Double]], degrees: [Int],
+                            label: [Int32], threads: Int, transforms: Bool? = nil)
+        -> (neurons: [HiddenNeuronAttribution], blocks: HiddenBlocks) {
+        hiddenLayer(n: network.order, m: network.width, group: group, cyclic: cyclic, T: T, degrees: degrees, label: label,
+                    threads: threads, transforms: transforms) { neurons, buffer in
+            let wrote = network.writeNeuronActivations(neurons: neurons, into: buffer)
+            precondition(wrote, "the network stopped writing its activations by chunk")
+        }
+    }
+
+    /// Neurons per chunk of the hidden-layer measures: about 4 MiB of activations (|G|² doubles
+    /// per neuron) per worker, at most 64, a multiple of 8; with the 2-D transforms a multiple of
+    /// their batch of 16, so that every neuron goes through the plan it has in one call over all
+    /// neurons.
+    static func hiddenChunk(n: Int, transforms: Bool) -> Int {
+        let c = max(8, min(64, (4 << 20) / max(1, n * n * 8)) / 8 * 8)
+        return transforms ? max(16, c / 16 * 16) : c
+    }
+
+    /// The hidden-layer measures (docs/attribution.md §6), chunk of neurons by chunk: each chunk's
+    /// activations are centered (mean over the |G|² pairs), give the variance, the means f_i over
+    /// the pairs of one product and the blocks (ρ, σ) — FFTW's 2-D transforms on cyclic groups
+    /// above |G| = 160, else ‖Q_ρᵀ H̃_i Q_σ‖²_F with Q the isotypic basis (two dgemms per chunk:
+    /// over a, then over b). Chunks depend on |G| and m only, and every neuron's sums run in the
+    /// same order whatever its chunk, so the numbers do not depend on `threads`.
+    static func hiddenLayer(n: Int, m: Int, group: FiniteGroup, cyclic: Bool, T: [[Double]], degrees: [Int], label: [Int32],
+                            threads: Int, transforms: Bool?, chunk chunkSize: Int? = nil, source: NeuronChunkSource)
         -> (neurons: [HiddenNeuronAttribution], blocks: HiddenBlocks) {
         let K = T.count
-        var mean = [Double](repeating: 0, count: m)
-        for p in 0..<(n * n) { for i in 0..<m { mean[i] += h[p * m + i] } }
-        for i in 0..<m { mean[i] /= Double(n * n) }
-        var variance = [Double](repeating: 0, count: m)
-        for p in 0..<(n * n) { for i in 0..<m { let x = h[p * m + i] - mean[i]; h[p * m + i] = x; variance[i] += x * x } }
-        // f_i(g) = mean over the pairs with product g (each g is the product of n pairs).
-        var f = [Double](repeating: 0, count: n * m)
-        for p in 0..<(n * n) { let g = Int(label[p]); for i in 0..<m { f[g * m + i] += h[p * m + i] } }
-        for q in 0..<(n * m) { f[q] /= Double(n) }
-        // Blocks (ρ, σ) of the power over G × G.
+        // Cyclic groups: FFTW's 2-D transforms; up to |G| = 160 the two products with the
+        // isotypic basis (dgemm) cost less (the p = 113 transformer of Benchmarks/transformer.sh,
+        // 512 MLP neurons: analyze 0.24 s instead of 0.40 s, measured once side by side on 2026-12-02).
+        let useTransforms = cyclic && (transforms ?? (n > 160))
         let basis = isotypicBasis(group, T: T, degrees: degrees)
-        let blocks: [Double]
-        // Cyclic groups: FFTW's 2-D transforms, one neuron after another; up to |G| = 160 the
-        // two products with the isotypic basis (4|G|³ per neuron, dgemm on every core) cost
-        // less (the p = 113 transformer of Benchmarks/transformer.sh, 512 MLP neurons: analyze 0.24 s
-        // instead of 0.40 s, measured once side by side on 2026-12-02).
-        if cyclic && (transforms ?? (n > 160)) {
-            blocks = h.withUnsafeBufferPointer { TwoDimensionalSpectra.blockPowers($0.baseAddress!, order: n, count: m, stride: m) }
-        } else {
-            blocks = productGroupBlocks(h, n: n, m: m, basis: basis, K: K, threads: threads)
-        }
+        let cols = basis.componentOfColumn.count, owner = basis.componentOfColumn
+        let chunk = max(1, chunkSize ?? hiddenChunk(n: n, transforms: useTransforms))
+        // A chunk's activations are stored with a row stride of a multiple of 8 neurons (zeros
+        // beyond the chunk), so that every dgemm below has a multiple of 8 columns: OpenBLAS then
+        // computes every column with its full-width kernel, and a neuron's sums do not depend on
+        // where its chunk ends (its edge kernels round differently when |G| is odd).
+        let rowWidth = (chunk + 7) / 8 * 8
+        let chunks = m == 0 ? 0 : (m + chunk - 1) / chunk
+        // The batch of the 2-D transforms: that of one call over all m neurons.
+        let fftBatch = max(1, min(m, 16))
+        let pairs = n * n
+        var variance = [Double](repeating: 0, count: m)
+        var f = [Double](repeating: 0, count: n * m)
+        var blocks = [Double](repeating: 0, count: m * K * K)
+        useSingleThreadedBLAS()
+        variance.withUnsafeMutableBufferPointer { vb in f.withUnsafeMutableBufferPointer { fb in
+        blocks.withUnsafeMutableBufferPointer { bb in basis.q.withUnsafeBufferPointer { qb in label.withUnsafeBufferPointer { lb in
+            let V = SharedMutablePointer(vb.baseAddress!), Fm = SharedMutablePointer(fb.baseAddress!)
+            let O = SharedMutablePointer(bb.baseAddress!)
+            let Q = SharedMutablePointer(UnsafeMutablePointer(mutating: qb.baseAddress!))
+            let L = SharedMutablePointer(UnsafeMutablePointer(mutating: lb.baseAddress!))
+            let next = BlockTicket()
+            parallelWorkers(max(1, min(threads, chunks))) { _ in
+                let H = UnsafeMutablePointer<Double>.allocate(capacity: max(1, pairs * rowWidth))
+                let scratch = useTransforms ? 0 : cols * n * rowWidth
+                let Z = UnsafeMutablePointer<Double>.allocate(capacity: max(1, scratch))
+                let Zt = UnsafeMutablePointer<Double>.allocate(capacity: max(1, scratch))
+                let Y = UnsafeMutablePointer<Double>.allocate(capacity: max(1, useTransforms ? 0 : cols * cols * rowWidth))
+                let mean = UnsafeMutablePointer<Double>.allocate(capacity: rowWidth)
+                let fc = UnsafeMutablePointer<Double>.allocate(capacity: n * rowWidth)
+                defer { H.deallocate(); Z.deallocate(); Zt.deallocate(); Y.deallocate(); mean.deallocate(); fc.deallocate() }
+                while let k = next.take(below: chunks) {
+                    let i0 = k * chunk, count = min(chunk, m - i0)
+                    source(i0..<(i0 + count), H)
+                    // Rows of `count` values spread to rows of c (a multiple of 8), from the last
+                    // row back (each row moves up or stays), the columns beyond zeroed.
+                    let c = (count + 7) / 8 * 8
+                    if c != count {
+                        for p in stride(from: pairs - 1, through: 0, by: -1) {
+                            memmove(H + p * c, H + p * count, count * 8)
+                            (H + p * c + count).initialize(repeating: 0, count: c - count)
+                        }
+                    }
+                    // Center over the pairs; variance; f_i(g) = mean over the n pairs with product g.
+                    mean.initialize(repeating: 0, count: count)
+                    for p in 0..<pairs { let row = H + p * c; for j in 0..<count { mean[j] += row[j] } }
+                    for j in 0..<count { mean[j] /= Double(pairs) }
+                    let v = V.pointer + i0
+                    for p in 0..<pairs {
+                        let row = H + p * c
+                        for j in 0..<count { let x = row[j] - mean[j]; row[j] = x; v[j] += x * x }
+                    }
+                    fc.initialize(repeating: 0, count: n * count)
+                    for p in 0..<pairs {
+                        let row = H + p * c, out = fc + Int(L.pointer[p]) * count
+                        for j in 0..<count { out[j] += row[j] }
+                    }
+                    for g in 0..<n { for j in 0..<count { Fm.pointer[g * m + i0 + j] = fc[g * count + j] / Double(n) } }
+                    if useTransforms {
+                        let b = TwoDimensionalSpectra.blockPowers(H, order: n, count: count, stride: c, batch: fftBatch)
+                        b.withUnsafeBufferPointer { (O.pointer + i0 * K * K).update(from: $0.baseAddress!, count: count * K * K) }
+                        continue
+                    }
+                    // Z[c1, (b, j)] = Σ_a Q[a, c1] H̃[a, (b, j)].
+                    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(cols), Int32(n * c), Int32(n), 1,
+                                Q.pointer, Int32(cols), H, Int32(n * c), 0, Z, Int32(n * c))
+                    // Zt[b, (c1, j)], then Y[c2, (c1, j)] = Σ_b Q[b, c2] Z[c1, (b, j)].
+                    for c1 in 0..<cols { for b in 0..<n { (Zt + (b * cols + c1) * c).update(from: Z + (c1 * n + b) * c, count: c) } }
+                    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(cols), Int32(cols * c), Int32(n), 1,
+                                Q.pointer, Int32(cols), Zt, Int32(cols * c), 0, Y, Int32(cols * c))
+                    for c1 in 0..<cols {
+                        let rho = owner[c1]
+                        for c2 in 0..<cols {
+                            let sigma = owner[c2], y = Y + (c2 * cols + c1) * c
+                            for j in 0..<count { let x = y[j]; O.pointer[((i0 + j) * K + rho) * K + sigma] += x * x }
+                        }
+                    }
+                }
+            }
+        } } } } }
         let stored = HiddenBlocks.dense(blocks)
         // ‖P_ρ f_i‖² of every neuron (one dgemm per chunk of neurons).
         let fPower = f.withUnsafeBufferPointer { componentPowers($0.baseAddress!, n: n, s: m, basis: basis, K: K, threads: threads) }
@@ -853,51 +965,6 @@ extension Attribution {
         var q = [Double](repeating: 0, count: n * cols)
         for (c, col) in columns.enumerated() { for x in 0..<n { q[x * cols + c] = col[x] } }
         return (q, owner)
-    }
-
-    /// Power of each neuron in the blocks (ρ, σ): ‖Q_ρᵀ H_i Q_σ‖²_F with Q the isotypic basis.
-    static func productGroupBlocks(_ h: [Double], n: Int, m: Int, basis: (q: [Double], componentOfColumn: [Int]), K: Int,
-                                   threads: Int) -> [Double] {
-        let cols = basis.componentOfColumn.count
-        var out = [Double](repeating: 0, count: m * K * K)
-        guard cols > 0, m > 0 else { return out }
-        // Z = Qᵀ H: (cols × n)·(n × n·m), the columns (b, i) split over the workers by b; then
-        // per column c of Q, Y = Qᵀ Z_c over chunks of neurons (disjoint outputs per worker).
-        var Z = [Double](repeating: 0, count: cols * n * m)
-        useSingleThreadedBLAS()
-        let w = max(1, min(threads, n))
-        basis.q.withUnsafeBufferPointer { qb in h.withUnsafeBufferPointer { hb in Z.withUnsafeMutableBufferPointer { zb in
-        out.withUnsafeMutableBufferPointer { ob in
-            let Q = SharedMutablePointer(UnsafeMutablePointer(mutating: qb.baseAddress!))
-            let H = SharedMutablePointer(UnsafeMutablePointer(mutating: hb.baseAddress!))
-            let Zp = SharedMutablePointer(zb.baseAddress!), O = SharedMutablePointer(ob.baseAddress!)
-            let owner = basis.componentOfColumn
-            parallelWorkers(w) { wk in
-                let b0 = wk * n / w, b1 = (wk + 1) * n / w
-                guard b1 > b0 else { return }
-                cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(cols), Int32((b1 - b0) * m), Int32(n), 1,
-                            Q.pointer, Int32(cols), H.pointer + b0 * m, Int32(n * m), 0, Zp.pointer + b0 * m, Int32(n * m))
-            }
-            parallelWorkers(min(w, m)) { wk in
-                let i0 = wk * m / min(w, m), i1 = (wk + 1) * m / min(w, m)
-                let chunk = i1 - i0
-                guard chunk > 0 else { return }
-                var Y = [Double](repeating: 0, count: cols * chunk)
-                Y.withUnsafeMutableBufferPointer { yb in
-                    for c in 0..<cols {
-                        // Y[c', i] = Σ_b Q[b, c'] Z[c, b, i0 + i].
-                        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(cols), Int32(chunk), Int32(n), 1,
-                                    Q.pointer, Int32(cols), Zp.pointer + c * n * m + i0, Int32(m), 0, yb.baseAddress, Int32(chunk))
-                        let rho = owner[c]
-                        for c2 in 0..<cols {
-                            let sigma = owner[c2]
-                            for i in 0..<chunk { let y = yb[c2 * chunk + i]; O.pointer[((i0 + i) * K + rho) * K + sigma] += y * y }
-                        }
-                    }
-                }
-            }
-        } } } }
-        return out
     }
 }
 

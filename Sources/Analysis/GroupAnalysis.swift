@@ -199,11 +199,13 @@ extension GroupAnalysis {
         // the other).
         let labelling = Labelling(group: group, composition: options.composition, bothConventions: !cyclic)
         // With the attribution, one pass in double precision keeps every logit (and the hidden
-        // activations the attribution reads, unless it has them in closed form): the margins
+        // activations the attribution reads, unless it has them in closed form or the network
+        // writes them chunk of neurons by chunk): the margins
         // and the attribution both come from it. Without, the screened pass of the family.
         let attributes = options.attribution != nil && n <= Attribution.maximumOrder
             && n * n * n * 8 <= Attribution.logitCacheBytes
         let activations = attributes && options.attribution!.hidden && network.quadraticNeuronTerms == nil
+            && !network.writesNeuronActivationsByChunk
             && n * n * m * 16 <= Attribution.hiddenBytes
         let forward = BackgroundResult(inBackground: options.threads > 1) { [labelling] () -> ([(accuracy: Double, margin: Double)], LogitPass?) in
             guard attributes else { return (network.evaluate(threads: options.threads, labels: labelling.labels, sets: labelling.sets), nil) }

@@ -59,7 +59,7 @@ public struct GroupNetwork: GroupTaskNetwork {
                         // The same values as `apply` ((u + v) rounded, then squared), vectorized.
                         irrepscope_hidden_f64(ua, vb0, m, row, 0, 2)
                     } else {
-                        for i in 0..<m { row[i] = activation.apply(ua[i] + vb0[i]) }
+                        activation.applySums(ua, vb0, bias: nil, into: row, count: m)
                     }
                 }
                 cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(count), Int32(n), Int32(m), 1,
@@ -79,6 +79,21 @@ public struct GroupNetwork: GroupTaskNetwork {
             h[(r * n + b) * m + i] = activation.apply(u[a * m + i] + v[b * m + i])
         } } }
         return h
+    }
+
+    /// h_i(a, b) = σ(u_i[a] + v_i[b]) for the neurons in `neurons`, every pair:
+    /// `buffer[(a·n + b)·neurons.count + j]` (the values of `neuronActivations(rows:)`).
+    public func writeNeuronActivations(neurons: Range<Int>, into buffer: UnsafeMutablePointer<Double>) -> Bool {
+        precondition(neurons.lowerBound >= 0 && neurons.upperBound <= width)
+        let n = order, m = width, c = neurons.count, i0 = neurons.lowerBound
+        guard c > 0 else { return true }
+        u.withUnsafeBufferPointer { ub in v.withUnsafeBufferPointer { vb in
+            for a in 0..<n { for b in 0..<n {
+                activation.applySums(ub.baseAddress! + a * m + i0, vb.baseAddress! + b * m + i0, bias: nil,
+                                     into: buffer + (a * n + b) * c, count: c)
+            } }
+        } }
+        return true
     }
 
     /// (u, v) when σ is the quadratic: h_i(a, b) = (u_i[a] + v_i[b])².

@@ -72,6 +72,14 @@ public protocol GroupTaskNetwork: Sendable {
     /// MLP neurons at the last position). nil (the default) when the family has no hidden layer
     /// whose neurons are the `width` neurons of `roles`.
     func neuronActivations(rows: Range<Int>) -> [Double]?
+    /// The activations of the neurons in `neurons` at every pair, written to `buffer`:
+    /// `buffer[(a·n + b)·neurons.count + j]` = h_{neurons.lowerBound + j}(a, b), bit for bit the
+    /// values of `neuronActivations(rows:)`; returns true. Returns false (the default; nothing
+    /// written) when the family computes its neurons only pair by pair (a transformer's MLP
+    /// neurons need the attention first); an empty range answers whether the family can. With
+    /// it the attribution takes the hidden-layer measures (docs/attribution.md §6) one chunk of
+    /// neurons at a time instead of keeping all |G|²·m activations.
+    func writeNeuronActivations(neurons: Range<Int>, into buffer: UnsafeMutablePointer<Double>) -> Bool
     /// When every hidden neuron of `neuronActivations` is h_i(a, b) = (p_i[a] + q_i[b])² (the
     /// quadratic σ of one term per input, biases folded in), the terms p and q, element-major
     /// |G| × width each; nil (the default) otherwise. The attribution then takes each neuron's
@@ -99,6 +107,13 @@ extension GroupTaskNetwork {
     public var phaseRelation: (plus: [String], minus: [String])? { nil }
     public var notOfThePapersForm: String? { nil }
     public func neuronActivations(rows: Range<Int>) -> [Double]? { nil }
+    public func writeNeuronActivations(neurons: Range<Int>, into buffer: UnsafeMutablePointer<Double>) -> Bool { false }
+
+    /// Whether `writeNeuronActivations` works for this network (asked with an empty range).
+    var writesNeuronActivationsByChunk: Bool {
+        var probe = 0.0
+        return withUnsafeMutablePointer(to: &probe) { writeNeuronActivations(neurons: 0..<0, into: $0) }
+    }
     public var quadraticNeuronTerms: (p: [Double], q: [Double])? { nil }
     public func forward(rows: Range<Int>, activations: Bool) -> (logits: [Double], activations: [Double]?) {
         (logits(rows: rows), activations ? neuronActivations(rows: rows) : nil)

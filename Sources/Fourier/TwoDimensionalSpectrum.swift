@@ -15,14 +15,20 @@ public enum TwoDimensionalSpectra {
     /// `values[(a·n + b)·stride + i]` (the layout of `GroupTaskNetwork.neuronActivations`).
     /// Returns `count × F × F` values (F = ⌊n/2⌋ + 1), row-major: `out[(i·F + k)·F + l]` is the
     /// power of h_i in block (k, l) — k the frequency in a, l in b.
-    public static func blockPowers(_ values: UnsafePointer<Double>, order n: Int, count: Int, stride: Int) -> [Double] {
-        precondition(n >= 1 && count >= 0 && stride >= count)
+    ///
+    /// The functions are transformed `batch` at a time (one plan of that many transforms; the
+    /// last batch padded with zeros), by default min(count, 16). A caller that splits one set of
+    /// functions into pieces passes the batch of the whole set, so that every function goes
+    /// through the same plan as in one call.
+    public static func blockPowers(_ values: UnsafePointer<Double>, order n: Int, count: Int, stride: Int,
+                                   batch batchSize: Int? = nil) -> [Double] {
+        precondition(n >= 1 && count >= 0 && stride >= count && (batchSize ?? 1) >= 1)
         let F = frequencies(n), half = n / 2 + 1
         var out = [Double](repeating: 0, count: count * F * F)
         if count == 0 { return out }
         // Small batches of functions (the gather from the interleaved layout stays in cache),
         // contiguous n × n inputs (FFTW-aligned), n × (n/2+1) outputs.
-        let batch = max(1, min(count, 16))
+        let batch = batchSize ?? max(1, min(count, 16))
         let input = Double._malloc(batch * n * n)
         let output = UnsafeMutableRawPointer(Double._malloc(2 * batch * n * half)).assumingMemoryBound(to: Double.self)
         defer { Double._free(input); Double._free(UnsafeMutableRawPointer(output)) }

@@ -14,9 +14,9 @@ import Groups
         let table = g.multiplicationTable
         var label = [Int32](repeating: 0, count: n * n)
         for a in 0..<n { for b in 0..<n { label[a * n + b] = Int32(composition == .rightToLeft ? table[a, b] : table[b, a]) } }
-        var h = net.neuronActivations(rows: 0..<n)!
-        let r = Attribution.hiddenLayer(&h, n: n, m: net.width, group: g, cyclic: g.isCyclic, T: T, degrees: degrees,
-                                        label: label, table: table, threads: 1)
+        let h = net.neuronActivations(rows: 0..<n)!
+        let r = Attribution.hiddenLayer(activations: h, n: n, m: net.width, group: g, cyclic: g.isCyclic, T: T, degrees: degrees,
+                                        label: label, threads: 1)
         return (r.neurons, r.blocks.dense(count: net.width, K: T.count))
     }
 

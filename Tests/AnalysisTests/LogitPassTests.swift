@@ -119,11 +119,11 @@ import Groups
         let table = g.multiplicationTable
         var label = [Int32](repeating: 0, count: n * n)
         for a in 0..<n { for b in 0..<n { label[a * n + b] = Int32(table[a, b]) } }
-        var h1 = net.neuronActivations(rows: 0..<n)!, h2 = h1
-        let fft = Attribution.hiddenLayer(&h1, n: n, m: 4, group: g, cyclic: true, T: T, degrees: degrees, label: label,
-                                          table: table, threads: 2, transforms: true)
-        let basis = Attribution.hiddenLayer(&h2, n: n, m: 4, group: g, cyclic: true, T: T, degrees: degrees, label: label,
-                                            table: table, threads: 2, transforms: false)
+        let h1 = net.neuronActivations(rows: 0..<n)!
+        let fft = Attribution.hiddenLayer(activations: h1, n: n, m: 4, group: g, cyclic: true, T: T, degrees: degrees, label: label,
+                                          threads: 2, transforms: true)
+        let basis = Attribution.hiddenLayer(activations: h1, n: n, m: 4, group: g, cyclic: true, T: T, degrees: degrees, label: label,
+                                            threads: 2, transforms: false)
         let K = T.count
         let fftBlocks = fft.blocks.dense(count: 4, K: K), basisBlocks = basis.blocks.dense(count: 4, K: K)
         for i in 0..<4 {
@@ -132,6 +132,92 @@ import Groups
             for j in 0..<(K * K) { #expect(abs(fftBlocks[i * K * K + j] - basisBlocks[i * K * K + j]) <= 1e-10 * variance) }
             #expect(fft.neurons[i].component == basis.neurons[i].component)
             #expect(abs(fft.neurons[i].fraction! - basis.neurons[i].fraction!) <= 1e-10)
+        }
+    }
+}
+
+/// The hidden-layer measures streamed a chunk of neurons at a time from the network
+/// (`writeNeuronActivations`) against the same measures read from all |G|²·m activations kept
+/// at once: equal bit for bit, for every chunk boundary (m not a multiple of the chunk) and
+/// any number of threads, on both routes (the isotypic basis and FFTW's 2-D transforms).
+@Suite struct StreamedHiddenLayer {
+    static func mlp(_ n: Int, width m: Int, activation: Activation, seed: UInt64) -> MLPNetwork {
+        let g = AttributionIdentities.randomNetwork(n, width: m, activation: activation, seed: seed)
+        let beta = (0..<m).map { 0.3 * sin(Double($0) * 1.7) }, betaOut = (0..<n).map { 0.1 * cos(Double($0)) }
+        return MLPNetwork(order: n, width: m, activation: activation, u: g.u, v: g.v, w: g.w, hiddenBias: beta, outputBias: betaOut)
+    }
+
+    /// Each chunk written by the network equals the slice of `neuronActivations(rows:)`.
+    @Test func writtenChunksAreTheRowActivations() throws {
+        let nets: [any GroupTaskNetwork] = [AttributionIdentities.randomNetwork(7, width: 11, activation: .relu, seed: 3),
+                                            Self.mlp(7, width: 11, activation: .gelu, seed: 4)]
+        for net in nets {
+            #expect(net.writesNeuronActivationsByChunk)
+            let n = net.order, m = net.width
+            let all = net.neuronActivations(rows: 0..<n)!
+            for range in [0..<11, 0..<1, 3..<8, 10..<11] {
+                var buffer = [Double](repeating: .nan, count: n * n * range.count)
+                #expect(buffer.withUnsafeMutableBufferPointer { net.writeNeuronActivations(neurons: range, into: $0.baseAddress!) })
+                for p in 0..<(n * n) { for (j, i) in range.enumerated() {
+                    #expect(buffer[p * range.count + j].bitPattern == all[p * m + i].bitPattern)
+                } }
+            }
+        }
+        let (t, _) = try TransformerPassTests.network("pm-c7-relu")
+        #expect(!t.writesNeuronActivationsByChunk)
+    }
+
+    @Test(arguments: [("S4", 70, Optional<Bool>.none), ("C12", 130, false), ("C167", 37, true), ("D5", 3, nil)])
+    func streamedEqualsKept(group name: String, width m: Int, transforms: Bool?) throws {
+        let g = try FiniteGroup.named(name)
+        let n = g.order
+        let (T, degrees) = Attribution.characters(g, cyclic: g.isCyclic)
+        let table = g.multiplicationTable
+        var label = [Int32](repeating: 0, count: n * n)
+        for a in 0..<n { for b in 0..<n { label[a * n + b] = Int32(table[a, b]) } }
+        let nets: [any GroupTaskNetwork] = [AttributionIdentities.randomNetwork(n, width: m, activation: .relu, seed: 21),
+                                            Self.mlp(n, width: m, activation: .geluTanh, seed: 22)]
+        for net in nets {
+            let kept = Attribution.hiddenLayer(activations: net.neuronActivations(rows: 0..<n)!, n: n, m: m, group: g, cyclic: g.isCyclic,
+                                               T: T, degrees: degrees, label: label, threads: 1, transforms: transforms)
+            let K = T.count
+            let reference = kept.blocks.dense(count: m, K: K)
+            #expect(reference.contains { $0 > 0 })
+            for threads in [1, 3] {
+                let streamed = Attribution.hiddenLayer(network: net, group: g, cyclic: g.isCyclic, T: T, degrees: degrees, label: label,
+                                                       threads: threads, transforms: transforms)
+                #expect(streamed.blocks.dense(count: m, K: K).map(\.bitPattern) == reference.map(\.bitPattern))
+                for i in 0..<m {
+                    #expect(streamed.neurons[i].component == kept.neurons[i].component)
+                    #expect(streamed.neurons[i].fraction?.bitPattern == kept.neurons[i].fraction?.bitPattern)
+                    #expect(streamed.neurons[i].productShares.map(\.bitPattern) == kept.neurons[i].productShares.map(\.bitPattern))
+                }
+            }
+        }
+    }
+
+    /// Where the chunks fall does not change a bit: one chunk of all neurons, chunks of 1 and 7
+    /// on the isotypic basis; 16 and 32 on the transforms (their batch).
+    @Test(arguments: [("S4", false, [1, 7, 40]), ("C11", false, [1, 7, 40]), ("C113", false, [3, 24, 40]), ("C167", true, [16, 32, 40])])
+    func chunksDoNotChangeTheNumbers(group name: String, transforms: Bool, chunks: [Int]) throws {
+        let g = try FiniteGroup.named(name)
+        let n = g.order, m = 40
+        let (T, degrees) = Attribution.characters(g, cyclic: g.isCyclic)
+        let table = g.multiplicationTable
+        var label = [Int32](repeating: 0, count: n * n)
+        for a in 0..<n { for b in 0..<n { label[a * n + b] = Int32(table[a, b]) } }
+        let h = AttributionIdentities.randomNetwork(n, width: m, activation: .relu, seed: 5).neuronActivations(rows: 0..<n)!
+        let runs = chunks.map { c in
+            Attribution.hiddenLayer(activations: h, n: n, m: m, group: g, cyclic: g.isCyclic, T: T, degrees: degrees, label: label,
+                                    threads: 2, transforms: transforms, chunk: c)
+        }
+        let K = T.count
+        for (k, r) in runs.enumerated().dropFirst() {
+            let a = r.blocks.dense(count: m, K: K), b = runs[0].blocks.dense(count: m, K: K)
+            let differ = zip(a, b).filter { $0.bitPattern != $1.bitPattern }.count
+            #expect(differ == 0, "chunks of \(chunks[k]) against \(chunks[0]): \(differ) of \(a.count) blocks differ")
+            #expect(zip(r.neurons, runs[0].neurons).allSatisfy { $0.fraction?.bitPattern == $1.fraction?.bitPattern
+                && $0.productShares.map(\.bitPattern) == $1.productShares.map(\.bitPattern) })
         }
     }
 }

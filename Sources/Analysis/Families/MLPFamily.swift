@@ -139,6 +139,21 @@ public struct MLPNetwork: GroupTaskNetwork {
         return h
     }
 
+    /// h_i(a, b) = σ(u_i[a] + v_i[b] + β_i) for the neurons in `neurons`, every pair:
+    /// `buffer[(a·n + b)·neurons.count + j]` (the values of `neuronActivations(rows:)`).
+    public func writeNeuronActivations(neurons: Range<Int>, into buffer: UnsafeMutablePointer<Double>) -> Bool {
+        precondition(neurons.lowerBound >= 0 && neurons.upperBound <= width)
+        let n = order, m = width, c = neurons.count, i0 = neurons.lowerBound
+        guard c > 0 else { return true }
+        u.withUnsafeBufferPointer { ub in v.withUnsafeBufferPointer { vb in hiddenBias.withUnsafeBufferPointer { hb in
+            for a in 0..<n { for b in 0..<n {
+                activation.applySums(ub.baseAddress! + a * m + i0, vb.baseAddress! + b * m + i0, bias: hb.baseAddress! + i0,
+                                     into: buffer + (a * n + b) * c, count: c)
+            } }
+        } } }
+        return true
+    }
+
     /// (u + β, v) when σ is the quadratic: h_i(a, b) = (u_i[a] + β_i + v_i[b])².
     public var quadraticNeuronTerms: (p: [Double], q: [Double])? {
         guard activation == .quadratic else { return nil }
