@@ -167,8 +167,12 @@ struct ForwardPass: @unchecked Sendable {
                 }
             }
         }
+        // Zero rows up to a multiple of `GEMMRows.multiple`: each pair's scores are then the bits
+        // of every other double-precision pass (the attribution's kept pass included).
+        let padded = GEMMRows.padded(pairs.count)
+        (buf.hiddenD + pairs.count * m).initialize(repeating: 0, count: (padded - pairs.count) * m)
         network.w.withUnsafeBufferPointer { w in
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(pairs.count), Int32(n), Int32(m), 1,
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(padded), Int32(n), Int32(m), 1,
                         buf.hiddenD, Int32(m), w.baseAddress, Int32(m), 0, buf.scoresD, Int32(n))
         }
         var out = Tally(repeating: (0, .infinity), count: sets)
@@ -455,8 +459,9 @@ final class Buffers: @unchecked Sendable {
     let flagged: UnsafeMutablePointer<Bool>
 
     init(rows: Int, m: Int, n: Int, sets: Int, single: Bool) {
-        hiddenD = .allocate(capacity: single ? 1 : rows * m)
-        scoresD = .allocate(capacity: single ? 1 : rows * n)
+        // The double-precision products run on a multiple of `GEMMRows.multiple` rows.
+        hiddenD = .allocate(capacity: single ? 1 : GEMMRows.padded(rows) * m)
+        scoresD = .allocate(capacity: single ? 1 : GEMMRows.padded(rows) * n)
         hiddenF = .allocate(capacity: single ? rows * m : 1)
         scoresF = .allocate(capacity: single ? rows * (n + 1) : 1)
         // Every page is written for each block: map them in one call, not one fault each.

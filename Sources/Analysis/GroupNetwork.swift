@@ -3,6 +3,21 @@ import CKernels
 import Foundation
 import Fourier
 
+/// The row count of the double-precision products that compute logits. OpenBLAS computes the
+/// last rows of a product whose height is not a multiple of its kernel's (4 for the Haswell
+/// kernel, 16 for the SkylakeX one) with edge kernels that round differently, so that one pair's
+/// logits could differ in the last bit between two calls that hold it at different places —
+/// the kept pass of the attribution and the double-precision re-check of the screened pass, for
+/// one, which made `analyze` and `analyze --no-attribution` print margins one unit in the last
+/// place apart. Every such product therefore has a multiple of 16 rows (zero rows appended).
+enum GEMMRows {
+    static let multiple = 16
+    static func padded(_ rows: Int) -> Int { (rows + multiple - 1) / multiple * multiple }
+    /// Rows per chunk: `target` rounded down to a multiple (at least one multiple), and no more
+    /// than `pairs` needs.
+    static func chunk(pairs: Int, target: Int) -> Int { max(multiple, min(padded(pairs), target / multiple * multiple)) }
+}
+
 /// A one-hidden-layer network of docs/theory.md §1 on a group of order n with m neurons:
 /// f(a, b)[c] = Σ_i σ(u_i[a] + v_i[b]) · w_i[c].
 ///
@@ -42,16 +57,21 @@ public struct GroupNetwork: GroupTaskNetwork {
         // Every entry is written by a dgemm (β = 0): no zeroing.
         var out = [Double](unsafeUninitializedCapacity: pairs * n) { _, initialized in initialized = pairs * n }
         // Chunks of pairs (about 1 MB of activations, reused, every row written before the dgemm
-        // reads it): each pair's logits are the same dot products over i whatever the chunk,
-        // without faulting in |rows|·n·m fresh doubles.
-        let chunk = max(1, min(pairs, (1 << 17) / m))
+        // reads it), a multiple of `GEMMRows.multiple` rows, the last one padded with zero rows
+        // into `tail`: every pair's logits come from OpenBLAS's full-height kernel, so they are
+        // the same bits whatever call computes them (see `GEMMRows`), without faulting in
+        // |rows|·n·m fresh doubles.
+        let chunk = GEMMRows.chunk(pairs: pairs, target: (1 << 17) / m)
         var h = [Double](unsafeUninitializedCapacity: chunk * m) { _, initialized in initialized = chunk * m }
+        var tail = [Double](unsafeUninitializedCapacity: pairs % GEMMRows.multiple == 0 ? 0 : chunk * n) { _, initialized in
+            initialized = pairs % GEMMRows.multiple == 0 ? 0 : chunk * n
+        }
         let quadratic = activation == .quadratic
         h.withUnsafeMutableBufferPointer { hb in u.withUnsafeBufferPointer { ub in v.withUnsafeBufferPointer { vb in
-        w.withUnsafeBufferPointer { wb in out.withUnsafeMutableBufferPointer { ob in
+        w.withUnsafeBufferPointer { wb in out.withUnsafeMutableBufferPointer { ob in tail.withUnsafeMutableBufferPointer { tb in
             var first = 0
             while first < pairs {
-                let count = min(chunk, pairs - first)
+                let count = min(chunk, pairs - first), padded = GEMMRows.padded(count)
                 for k in 0..<count {
                     let p = first + k, a = rows.lowerBound + p / n, b = p % n
                     let row = hb.baseAddress! + k * m, ua = ub.baseAddress! + a * m, vb0 = vb.baseAddress! + b * m
@@ -62,11 +82,18 @@ public struct GroupNetwork: GroupTaskNetwork {
                         activation.applySums(ua, vb0, bias: nil, into: row, count: m)
                     }
                 }
-                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(count), Int32(n), Int32(m), 1,
-                            hb.baseAddress, Int32(m), wb.baseAddress, Int32(m), 0, ob.baseAddress! + first * n, Int32(n))
+                if padded == count {
+                    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(count), Int32(n), Int32(m), 1,
+                                hb.baseAddress, Int32(m), wb.baseAddress, Int32(m), 0, ob.baseAddress! + first * n, Int32(n))
+                } else {
+                    (hb.baseAddress! + count * m).initialize(repeating: 0, count: (padded - count) * m)
+                    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(padded), Int32(n), Int32(m), 1,
+                                hb.baseAddress, Int32(m), wb.baseAddress, Int32(m), 0, tb.baseAddress, Int32(n))
+                    (ob.baseAddress! + first * n).update(from: tb.baseAddress!, count: count * n)
+                }
                 first += count
             }
-        } } } } }
+        } } } } } }
         return out
     }
 
