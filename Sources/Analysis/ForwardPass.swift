@@ -15,12 +15,15 @@ public enum ForwardPrecision: Sendable, Equatable {
     /// its pairs need a re-check (its screen is then kept), `double` otherwise (e.g. for
     /// networks at the maximum margin, whose pairs all have nearly the same margin).
     case automatic
-    /// Every score in double precision (one dgemm per block of pairs).
+    /// Every score in double precision: `logits(rows:)` on the blocks of the attribution's kept
+    /// pass (`LogitPass`), hence the same bits.
     case double
     /// Scores in single precision (one sgemm per block, half the time of dgemm) with a bound
     /// E(a, b) on the error of every score of the pair; a pair is recomputed in double when
     /// its margin could be the minimum (g̃ − 2E ≤ min over the block of g̃ + 2E) or its sign is
-    /// unsettled (|g̃| ≤ 2E). The bound is rigorous for any summation order of the sgemm
+    /// unsettled (|g̃| ≤ 2E) — the pairs that could still decide the counts or the minimum then
+    /// through the very product of the kept pass, so that the numbers are that pass's bit for
+    /// bit (`recheckTally`). The bound is rigorous for any summation order of the sgemm
     /// (Higham's γ_m), covers the rounding of the weights to single precision, of the
     /// activation and underflow, and is computed on weights scaled by powers of two
     /// (exact) so that nothing overflows.
@@ -41,8 +44,6 @@ struct ForwardPass: @unchecked Sendable {
     let labels: UnsafePointer<Int32>
     /// Left inputs per block.
     let blockA: Int
-    /// Pairs per chunk of the double-precision re-check.
-    static let recheckChunk = 256
 
     init(network: GroupNetwork, sets: Int, labels: UnsafePointer<Int32>) {
         self.network = network
@@ -140,44 +141,32 @@ struct ForwardPass: @unchecked Sendable {
         }
     }
 
-    /// Every score in double precision.
+    /// Every score in double precision: `logits(rows:)` on the blocks of the attribution's kept
+    /// pass (`LogitPass.rowsPerBlock`), so the same bits as that pass.
     func doublePass(threads: Int) -> Tally {
-        let count = blocks
+        let step = LogitPass.rowsPerBlock(n)
+        let count = (n + step - 1) / step
         let parts = UnsafeMutablePointer<(correct: Int, margin: Double)>.allocate(capacity: count * sets)
         defer { parts.deallocate() }
         let shared = SharedMutablePointer(parts)
-        parallel(count, threads: threads, rows: blockA * n, single: false) { k, buf in
-            let (a0, rows) = self.range(k)
-            var pairs = [Int]()
-            pairs.reserveCapacity(rows * self.n)
-            for r in 0..<(rows * self.n) { pairs.append(a0 * self.n + r) }
-            let t = self.exact(pairs, buf)
+        parallel(count, threads: threads, rows: 1, single: true) { k, _ in
+            let rows = (k * step)..<min(self.n, (k + 1) * step)
+            let f = self.network.logits(rows: rows)
+            let t = f.withUnsafeBufferPointer { fb in
+                self.tally(pairs: Array((rows.lowerBound * self.n)..<(rows.upperBound * self.n)), offset: rows.lowerBound * self.n,
+                           scores: fb.baseAddress!)
+            }
             for s in 0..<self.sets { shared.pointer[k * self.sets + s] = t[s] }
         }
         return combine(parts, count: count)
     }
 
-    /// Scores of the given pairs (index a·n + b) in double precision: one dgemm.
-    private func exact(_ pairs: [Int], _ buf: Buffers) -> Tally {
-        network.u.withUnsafeBufferPointer { u in
-            network.v.withUnsafeBufferPointer { v in
-                for (j, p) in pairs.enumerated() {
-                    fillHidden(buf.hiddenD + j * m, u.baseAddress! + (p / n) * m, v.baseAddress! + (p % n) * m, m,
-                               network.activation)
-                }
-            }
-        }
-        // Zero rows up to a multiple of `GEMMRows.multiple`: each pair's scores are then the bits
-        // of every other double-precision pass (the attribution's kept pass included).
-        let padded = GEMMRows.padded(pairs.count)
-        (buf.hiddenD + pairs.count * m).initialize(repeating: 0, count: (padded - pairs.count) * m)
-        network.w.withUnsafeBufferPointer { w in
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(padded), Int32(n), Int32(m), 1,
-                        buf.hiddenD, Int32(m), w.baseAddress, Int32(m), 0, buf.scoresD, Int32(n))
-        }
+    /// Accuracy counts and minimum margins of the given pairs (index a·n + b), pair p's scores
+    /// at `scores + (p − offset)·n`.
+    private func tally(pairs: [Int], offset: Int, scores: UnsafePointer<Double>) -> Tally {
         var out = Tally(repeating: (0, .infinity), count: sets)
-        for (j, p) in pairs.enumerated() {
-            let row = buf.scoresD + j * n
+        for p in pairs {
+            let row = scores + (p - offset) * n
             let (m1, i1, m2) = topTwo(row, n)
             for s in 0..<sets {
                 let c = Int(labels[s * n * n + p])
@@ -187,6 +176,114 @@ struct ForwardPass: @unchecked Sendable {
             }
         }
         return out
+    }
+
+    /// Pairs per dgemm of the first stage of the re-check.
+    static let recheckChunk = 256
+
+    /// Accuracy counts and the minimum margin of the pairs `recheck` (index a·n + b), with the
+    /// margins of the attribution's kept pass bit for bit, whatever the BLAS's kernels (a BLAS
+    /// may round a row differently in a product of another shape: OpenBLAS's edge kernels do).
+    ///
+    /// First every pair's margins g_s in double precision by one dgemm per 256 pairs, with
+    /// δ = 4.5 γ_m Σ_i |h_i| max_c |w_ic| + 2⁻⁵¹ |g_s|: two double-precision evaluations of the
+    /// same scores in any summation orders (γ_m = m u/(1 − m u), u = 2⁻⁵³) differ by at most
+    /// 2 γ_m Σ_i |h_i w_ic| per score, so their margins by twice that plus the subtractions'
+    /// rounding. A pair whose |g_s| ≤ δ (its sign could differ) or whose g_s − δ is within reach
+    /// of the smallest g + δ (it could be the minimum) is then recomputed through the chunk of
+    /// `logits(rows:)` that holds it in the kept pass's blocks (`GroupNetwork.logitChunk`): the
+    /// very product of that pass. Every other pair's sign is the kept pass's, and the minimum
+    /// is among the recomputed pairs, so the counts and the minimum are the kept pass's.
+    private func recheckTally(_ recheck: [Int], threads: Int) -> Tally {
+        let count = recheck.count
+        guard count > 0 else { return Tally(repeating: (0, .infinity), count: sets) }
+        var margins = [Double](repeating: 0, count: count * sets), slack = [Double](repeating: 0, count: count)
+        let chunk = ForwardPass.recheckChunk
+        let chunks = (count + chunk - 1) / chunk
+        let u = 0x1p-53, mu = Double(m) * u
+        let gamma = mu / (1 - mu)
+        let wStar = (0..<m).map { i in (0..<n).reduce(0.0) { max($0, abs(network.w[$1 * m + i])) } }
+        margins.withUnsafeMutableBufferPointer { gb in slack.withUnsafeMutableBufferPointer { db in
+            let G = SharedMutablePointer(gb.baseAddress!), D = SharedMutablePointer(db.baseAddress!)
+            parallel(chunks, threads: threads, rows: chunk, single: false) { k, buf in
+                let pairs = Array(recheck[(k * chunk)..<min(count, (k + 1) * chunk)])
+                self.exactScores(pairs, buf)
+                for (j, p) in pairs.enumerated() {
+                    let row = buf.scoresD + j * self.n, h = buf.hiddenD + j * self.m
+                    var a = 0.0
+                    for i in 0..<self.m { a += abs(h[i]) * wStar[i] }
+                    let (m1, i1, m2) = topTwo(row, self.n)
+                    var widest = 0.0
+                    for s in 0..<self.sets {
+                        let c = Int(self.labels[s * self.n * self.n + p])
+                        let g = row[c] - (c == i1 ? m2 : m1)
+                        G.pointer[(k * chunk + j) * self.sets + s] = g
+                        widest = max(widest, abs(g))
+                    }
+                    // a was summed in double: (1 + γ_m) covers its own rounding.
+                    D.pointer[k * chunk + j] = 4.5 * gamma * a * (1 + gamma) + 0x1p-51 * widest
+                }
+            }
+        } }
+        // The pairs whose sign or whose being the minimum the first stage cannot settle.
+        var reach = [Double](repeating: .infinity, count: sets)
+        for j in 0..<count { for s in 0..<sets { reach[s] = min(reach[s], margins[j * sets + s] + slack[j]) } }
+        var critical: [Int] = []
+        for j in 0..<count {
+            if (0..<sets).contains(where: { s in
+                let g = margins[j * sets + s]
+                return abs(g) <= slack[j] || g - slack[j] <= reach[s]
+            }) { critical.append(j) }
+        }
+        // The critical pairs through their chunks, grouped by chunk (keyed by the chunk's first
+        // pair a0·n + first).
+        var groups: [Int: (rows: Range<Int>, first: Int, count: Int, members: [Int])] = [:]
+        var widest = 1
+        for j in critical {
+            let p = recheck[j], rows = LogitPass.block(containing: p / n, order: n)
+            let pairs = rows.count * n, size = network.logitChunk(pairs: pairs)
+            let first = (p - rows.lowerBound * n) / size * size
+            let key = rows.lowerBound * n + first
+            if groups[key] == nil { groups[key] = (rows, first, min(size, pairs - first), []) }
+            groups[key]!.members.append(j)
+            widest = max(widest, size)
+        }
+        let list = groups.keys.sorted().map { groups[$0]! }
+        margins.withUnsafeMutableBufferPointer { gb in
+            let G = SharedMutablePointer(gb.baseAddress!)
+            parallel(list.count, threads: threads, rows: widest, single: false) { k, buf in
+                let g = list[k]
+                self.network.logitChunk(rows: g.rows, first: g.first, count: g.count, hidden: buf.hiddenD, into: buf.scoresD)
+                let offset = g.rows.lowerBound * self.n + g.first
+                for j in g.members {
+                    let p = recheck[j], row = buf.scoresD + (p - offset) * self.n
+                    let (m1, i1, m2) = topTwo(row, self.n)
+                    for s in 0..<self.sets {
+                        let c = Int(self.labels[s * self.n * self.n + p])
+                        G.pointer[j * self.sets + s] = row[c] - (c == i1 ? m2 : m1)
+                    }
+                }
+            }
+        }
+        var out = Tally(repeating: (0, .infinity), count: sets)
+        for j in 0..<count { for s in 0..<sets {
+            let g = margins[j * sets + s]
+            if g > 0 { out[s].correct += 1 }
+            out[s].margin = min(out[s].margin, g)
+        } }
+        return out
+    }
+
+    /// The double-precision scores of `pairs` (index a·n + b) into `buf.scoresD` (their hidden
+    /// activations into `buf.hiddenD`): one dgemm in whatever shape the pairs make.
+    private func exactScores(_ pairs: [Int], _ buf: Buffers) {
+        // The activations of `logits(rows:)` (`hiddenRow`), bit for bit: the bound δ of
+        // `recheckTally` covers the products' summation order, not other activations.
+        for (j, p) in pairs.enumerated() { network.hiddenRow(a: p / n, b: p % n, into: buf.hiddenD + j * m) }
+        network.w.withUnsafeBufferPointer { w in
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(pairs.count), Int32(n), Int32(m), 1,
+                        buf.hiddenD, Int32(m), w.baseAddress, Int32(m), 0, buf.scoresD, Int32(n))
+        }
     }
 
     /// The single-precision screen over all blocks, then the double-precision re-check of the
@@ -228,17 +325,7 @@ struct ForwardPass: @unchecked Sendable {
             }
         }
         recomputed = recheck.count
-        let chunk = ForwardPass.recheckChunk
-        let chunks = (recheck.count + chunk - 1) / chunk
-        let parts = UnsafeMutablePointer<(correct: Int, margin: Double)>.allocate(capacity: max(chunks, 1) * sets)
-        defer { parts.deallocate() }
-        let sharedParts = SharedMutablePointer(parts)
-        let list = recheck
-        parallel(chunks, threads: threads, rows: chunk, single: false) { k, buf in
-            let t = self.exact(Array(list[(k * chunk)..<min(list.count, (k + 1) * chunk)]), buf)
-            for s in 0..<self.sets { sharedParts.pointer[k * self.sets + s] = t[s] }
-        }
-        let exact = combine(parts, count: chunks)
+        let exact = recheckTally(recheck, threads: threads)
         return (0..<sets).map { (tally[$0].correct + exact[$0].correct, min(tally[$0].margin, exact[$0].margin)) }
     }
 }
@@ -459,9 +546,8 @@ final class Buffers: @unchecked Sendable {
     let flagged: UnsafeMutablePointer<Bool>
 
     init(rows: Int, m: Int, n: Int, sets: Int, single: Bool) {
-        // The double-precision products run on a multiple of `GEMMRows.multiple` rows.
-        hiddenD = .allocate(capacity: single ? 1 : GEMMRows.padded(rows) * m)
-        scoresD = .allocate(capacity: single ? 1 : GEMMRows.padded(rows) * n)
+        hiddenD = .allocate(capacity: single ? 1 : rows * m)
+        scoresD = .allocate(capacity: single ? 1 : rows * n)
         hiddenF = .allocate(capacity: single ? rows * m : 1)
         scoresF = .allocate(capacity: single ? rows * (n + 1) : 1)
         // Every page is written for each block: map them in one call, not one fault each.

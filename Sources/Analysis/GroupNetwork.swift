@@ -3,21 +3,6 @@ import CKernels
 import Foundation
 import Fourier
 
-/// The row count of the double-precision products that compute logits. OpenBLAS computes the
-/// last rows of a product whose height is not a multiple of its kernel's (4 for the Haswell
-/// kernel, 16 for the SkylakeX one) with edge kernels that round differently, so that one pair's
-/// logits could differ in the last bit between two calls that hold it at different places —
-/// the kept pass of the attribution and the double-precision re-check of the screened pass, for
-/// one, which made `analyze` and `analyze --no-attribution` print margins one unit in the last
-/// place apart. Every such product therefore has a multiple of 16 rows (zero rows appended).
-enum GEMMRows {
-    static let multiple = 16
-    static func padded(_ rows: Int) -> Int { (rows + multiple - 1) / multiple * multiple }
-    /// Rows per chunk: `target` rounded down to a multiple (at least one multiple), and no more
-    /// than `pairs` needs.
-    static func chunk(pairs: Int, target: Int) -> Int { max(multiple, min(padded(pairs), target / multiple * multiple)) }
-}
-
 /// A one-hidden-layer network of docs/theory.md §1 on a group of order n with m neurons:
 /// f(a, b)[c] = Σ_i σ(u_i[a] + v_i[b]) · w_i[c].
 ///
@@ -57,44 +42,58 @@ public struct GroupNetwork: GroupTaskNetwork {
         // Every entry is written by a dgemm (β = 0): no zeroing.
         var out = [Double](unsafeUninitializedCapacity: pairs * n) { _, initialized in initialized = pairs * n }
         // Chunks of pairs (about 1 MB of activations, reused, every row written before the dgemm
-        // reads it), a multiple of `GEMMRows.multiple` rows, the last one padded with zero rows
-        // into `tail`: every pair's logits come from OpenBLAS's full-height kernel, so they are
-        // the same bits whatever call computes them (see `GEMMRows`), without faulting in
-        // |rows|·n·m fresh doubles.
-        let chunk = GEMMRows.chunk(pairs: pairs, target: (1 << 17) / m)
+        // reads it), without faulting in |rows|·n·m fresh doubles.
+        let chunk = logitChunk(pairs: pairs)
         var h = [Double](unsafeUninitializedCapacity: chunk * m) { _, initialized in initialized = chunk * m }
-        var tail = [Double](unsafeUninitializedCapacity: pairs % GEMMRows.multiple == 0 ? 0 : chunk * n) { _, initialized in
-            initialized = pairs % GEMMRows.multiple == 0 ? 0 : chunk * n
-        }
-        let quadratic = activation == .quadratic
-        h.withUnsafeMutableBufferPointer { hb in u.withUnsafeBufferPointer { ub in v.withUnsafeBufferPointer { vb in
-        w.withUnsafeBufferPointer { wb in out.withUnsafeMutableBufferPointer { ob in tail.withUnsafeMutableBufferPointer { tb in
+        h.withUnsafeMutableBufferPointer { hb in out.withUnsafeMutableBufferPointer { ob in
             var first = 0
             while first < pairs {
-                let count = min(chunk, pairs - first), padded = GEMMRows.padded(count)
-                for k in 0..<count {
-                    let p = first + k, a = rows.lowerBound + p / n, b = p % n
-                    let row = hb.baseAddress! + k * m, ua = ub.baseAddress! + a * m, vb0 = vb.baseAddress! + b * m
-                    if quadratic {
-                        // The same values as `apply` ((u + v) rounded, then squared), vectorized.
-                        irrepscope_hidden_f64(ua, vb0, m, row, 0, 2)
-                    } else {
-                        activation.applySums(ua, vb0, bias: nil, into: row, count: m)
-                    }
-                }
-                if padded == count {
-                    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(count), Int32(n), Int32(m), 1,
-                                hb.baseAddress, Int32(m), wb.baseAddress, Int32(m), 0, ob.baseAddress! + first * n, Int32(n))
-                } else {
-                    (hb.baseAddress! + count * m).initialize(repeating: 0, count: (padded - count) * m)
-                    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(padded), Int32(n), Int32(m), 1,
-                                hb.baseAddress, Int32(m), wb.baseAddress, Int32(m), 0, tb.baseAddress, Int32(n))
-                    (ob.baseAddress! + first * n).update(from: tb.baseAddress!, count: count * n)
-                }
+                let count = min(chunk, pairs - first)
+                logitChunk(rows: rows, first: first, count: count, hidden: hb.baseAddress!, into: ob.baseAddress! + first * n)
                 first += count
             }
-        } } } } } }
+        } }
         return out
+    }
+
+    /// Pairs per dgemm of a call of `logits(rows:)` over `pairs` pairs.
+    func logitChunk(pairs: Int) -> Int { max(1, min(pairs, (1 << 17) / max(1, width))) }
+
+    /// The scores of the pairs `first ..< first + count` of the call `logits(rows: rows)` (pair
+    /// index (a − rows.lowerBound)·n + b), `first` one of its chunk boundaries and `count` that
+    /// chunk's size: the very dgemm of that call, so the same bits. A BLAS may round a row
+    /// differently in a product of another shape (OpenBLAS's edge kernels do), so a pass that must
+    /// agree with `logits(rows:)` bit for bit (the screened pass's re-check) computes a pair
+    /// through the chunk that holds it. `hidden`: count·m doubles of scratch; `out`: count·n.
+    func logitChunk(rows: Range<Int>, first: Int, count: Int, hidden: UnsafeMutablePointer<Double>,
+                    into out: UnsafeMutablePointer<Double>) {
+        let n = order, m = width
+        guard count > 0, m > 0 else { return }
+        for k in 0..<count {
+            let p = first + k
+            hiddenRow(a: rows.lowerBound + p / n, b: p % n, into: hidden + k * m)
+        }
+        w.withUnsafeBufferPointer { wb in
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(count), Int32(n), Int32(m), 1,
+                        hidden, Int32(m), wb.baseAddress, Int32(m), 0, out, Int32(n))
+        }
+    }
+
+    /// h_i(a, b) = σ(u_i[a] + v_i[b]) for every neuron into `row` (m doubles): the values of
+    /// `apply`, the quadratic one vectorized. Every double-precision pass takes its activations
+    /// from here.
+    @inline(__always)
+    func hiddenRow(a: Int, b: Int, into row: UnsafeMutablePointer<Double>) {
+        let m = width
+        u.withUnsafeBufferPointer { ub in v.withUnsafeBufferPointer { vb in
+            let ua = ub.baseAddress! + a * m, vb0 = vb.baseAddress! + b * m
+            if activation == .quadratic {
+                // The same values as `apply` ((u + v) rounded, then squared), vectorized.
+                irrepscope_hidden_f64(ua, vb0, m, row, 0, 2)
+            } else {
+                activation.applySums(ua, vb0, bias: nil, into: row, count: m)
+            }
+        } }
     }
 
     /// h_i(a, b) = σ(u_i[a] + v_i[b]) for a in `rows`, every b and every neuron i:

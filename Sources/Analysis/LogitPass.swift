@@ -38,7 +38,15 @@ struct LogitPass: Sendable {
 
     /// Left inputs per block: at least 16 blocks when |G| ≥ 16 (work for every core), one
     /// row at a time for small groups.
+    /// The passes that must agree bit for bit with this one (`evaluate` of every family, the
+    /// screened pass's double-precision re-check) call the network on the same blocks.
     static func rowsPerBlock(_ n: Int) -> Int { max(1, (n + 15) / 16) }
+
+    /// The block of rows that holds left input a.
+    static func block(containing a: Int, order n: Int) -> Range<Int> {
+        let step = rowsPerBlock(n), k = a / step
+        return (k * step)..<min(n, (k + 1) * step)
+    }
 
     /// Runs the pass. `labels[s·n² + a·n + b]` is the label of (a, b) in labeling s < `sets`;
     /// labeling 0 is the one of `labelSums` (the attribution's labels a·b).

@@ -128,7 +128,10 @@ extension GroupTaskNetwork {
     public func evaluate(threads: Int, labels: [Int32], sets: Int) -> [(accuracy: Double, margin: Double)] {
         let n = order
         var correct = [Int](repeating: 0, count: sets), margin = [Double](repeating: .infinity, count: sets)
-        let block = max(1, min(n, (1 << 20) / max(1, n * n)))
+        // The row blocks of the attribution's kept pass (`LogitPass`): the same calls of
+        // `logits(rows:)`, so the same bits and the same margin with and without the attribution
+        // whatever the BLAS's kernels (which may round a row differently in another call's shape).
+        let block = LogitPass.rowsPerBlock(n)
         var a0 = 0
         while a0 < n {
             let rows = a0..<min(n, a0 + block)

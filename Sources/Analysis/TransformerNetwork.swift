@@ -279,9 +279,11 @@ public struct TransformerNetwork: GroupTaskNetwork {
         sums.withUnsafeBufferPointer { statistics.record(rows: rows, loss: $0.baseAddress!) }
     }
 
-    /// Left inputs a per block of `evaluate` (about 512 pairs, so that the blocks spread over
-    /// the cores; the blocks depend on |G| only, so the results do not depend on the threads).
-    var rowsPerBlock: Int { max(1, min(order, 512 / max(order, 1))) }
+    /// Left inputs a per block of `evaluate`: those of the attribution's kept pass
+    /// (`LogitPass.rowsPerBlock`, at least 16 blocks), so that both run the same calls and give
+    /// the same bits whatever the BLAS's kernels; the blocks depend on |G| only, so the results
+    /// do not depend on the threads.
+    var rowsPerBlock: Int { LogitPass.rowsPerBlock(order) }
 
     public func evaluate(threads: Int, labels: [Int32], sets: Int) -> [(accuracy: Double, margin: Double)] {
         let n = order, H = weights.heads
@@ -414,14 +416,14 @@ public struct TransformerNetwork: GroupTaskNetwork {
                 }
                 if let residual {
                     // x += W_out σ(…) (b_out is in the tabulated part), LN_final, then W_U and b_U.
-                    rowMajorGEMMPaddingRows( transB: true, P, d, m, hd, m, R.baseAddress!, m, beta: 1, residual, d)
+                    rowMajorGEMM(transA: false, transB: true, P, d, m, hd, m, R.baseAddress!, m, beta: 1, residual, d)
                     if let ln = W.lnFinal { for r in 0..<P { ln.apply(residual + r * d, residual + r * d, d) } }
                     let l = logits + c0 * n
                     bUsel.withUnsafeBufferPointer { bu in for r in 0..<P { (l + r * n).update(from: bu.baseAddress!, count: n) } }
-                    rowMajorGEMMPaddingRows( transB: false, P, n, d, residual, d, wu.baseAddress!, n, beta: 1, l, n)
+                    rowMajorGEMM(transA: false, transB: false, P, n, d, residual, d, wu.baseAddress!, n, beta: 1, l, n)
                 } else {
                     // logits += (W_Uᵀ W_out) σ(…)
-                    rowMajorGEMMPaddingRows( transB: true, P, n, m, hd, m, R.baseAddress!, m, beta: 1, logits + c0 * n, n)
+                    rowMajorGEMM(transA: false, transB: true, P, n, m, hd, m, R.baseAddress!, m, beta: 1, logits + c0 * n, n)
                 }
                 c0 += P
             }
@@ -566,15 +568,14 @@ public struct TransformerNetwork: GroupTaskNetwork {
         for r in 0..<(rowsCount * d) { X[r] += O[r] }
     }
 
-    /// C (r × c) = A (r × k) · B + bias (per column), B given as (c × k) when `transB`, else (k × c),
-    /// on a multiple of `GEMMRows.multiple` rows (`rowMajorGEMMPaddingRows`).
+    /// C (r × c) = A (r × k) · B + bias (per column), B given as (c × k) when `transB`, else (k × c).
     private func gemm(_ A: [Double], _ r: Int, _ k: Int, _ Bm: [Double], _ c: Int, transB: Bool, into C: inout [Double], bias: [Double]) {
         C.withUnsafeMutableBufferPointer { cb in
             for i in 0..<r { for j in 0..<c { cb[i * c + j] = bias[j] } }
             guard k > 0 else { return }
             A.withUnsafeBufferPointer { ab in Bm.withUnsafeBufferPointer { bb in
-                rowMajorGEMMPaddingRows(transB: transB, r, c, k, ab.baseAddress!, k, bb.baseAddress!, transB ? k : c, beta: 1,
-                                        cb.baseAddress!, c)
+                cblas_dgemm(CblasRowMajor, CblasNoTrans, transB ? CblasTrans : CblasNoTrans, Int32(r), Int32(c), Int32(k), 1,
+                            ab.baseAddress, Int32(k), bb.baseAddress, Int32(transB ? k : c), 1, cb.baseAddress, Int32(c))
             } }
         }
     }
@@ -592,28 +593,6 @@ func rowMajorGEMM(transA: Bool, transB: Bool, _ M: Int, _ N: Int, _ K: Int, _ A:
     }
     cblas_dgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, Int32(M), Int32(N), Int32(K), 1,
                 A, Int32(lda), B, Int32(ldb), beta, C, Int32(ldc))
-}
-
-/// `rowMajorGEMM` (A not transposed) on a multiple of `GEMMRows.multiple` rows: when M is not
-/// one, A and C are copied into zero-padded buffers and the M rows of the result copied back.
-/// For the products whose height depends on the block of pairs, so that a pair's values are
-/// the same bits whatever block holds it (`GEMMRows`).
-func rowMajorGEMMPaddingRows(transB: Bool, _ M: Int, _ N: Int, _ K: Int, _ A: UnsafePointer<Double>, _ lda: Int,
-                             _ B: UnsafePointer<Double>, _ ldb: Int, beta: Double, _ C: UnsafeMutablePointer<Double>, _ ldc: Int) {
-    let Mp = GEMMRows.padded(M)
-    guard Mp != M, K > 0, N > 0 else {
-        rowMajorGEMM(transA: false, transB: transB, M, N, K, A, lda, B, ldb, beta: beta, C, ldc)
-        return
-    }
-    let Ap = UnsafeMutablePointer<Double>.allocate(capacity: Mp * K)
-    let Cp = UnsafeMutablePointer<Double>.allocate(capacity: Mp * N)
-    defer { Ap.deallocate(); Cp.deallocate() }
-    for i in 0..<M { (Ap + i * K).update(from: A + i * lda, count: K) }
-    (Ap + M * K).initialize(repeating: 0, count: (Mp - M) * K)
-    for i in 0..<M { (Cp + i * N).update(from: C + i * ldc, count: N) }
-    (Cp + M * N).initialize(repeating: 0, count: (Mp - M) * N)
-    rowMajorGEMM(transA: false, transB: transB, Mp, N, K, Ap, K, B, ldb, beta: beta, Cp, N)
-    for i in 0..<M { (C + i * ldc).update(from: Cp + i * N, count: N) }
 }
 
 /// `rowMajorGEMM` from arrays into memory.

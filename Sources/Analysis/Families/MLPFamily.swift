@@ -164,22 +164,18 @@ public struct MLPNetwork: GroupTaskNetwork {
     public func logits(rows: Range<Int>) -> [Double] {
         let n = order, m = width, pairs = rows.count * n
         guard pairs > 0 else { return [] }
-        // Zero rows up to a multiple of `GEMMRows.multiple`, so that a pair's logits do not depend
-        // on the call that computes them.
-        let padded = GEMMRows.padded(pairs)
-        var h = [Double](repeating: 0, count: padded * m)
+        var h = [Double](repeating: 0, count: pairs * m)
         for (r, a) in rows.enumerated() { for b in 0..<n { for i in 0..<m {
             h[(r * n + b) * m + i] = activation.apply(u[a * m + i] + v[b * m + i] + hiddenBias[i])
         } } }
-        var out = [Double](repeating: 0, count: padded * n)
-        for p in 0..<padded { for c in 0..<n { out[p * n + c] = outputBias[c] } }
+        var out = [Double](repeating: 0, count: pairs * n)
+        for p in 0..<pairs { for c in 0..<n { out[p * n + c] = outputBias[c] } }
         if m > 0 {
             h.withUnsafeBufferPointer { hb in w.withUnsafeBufferPointer { wb in out.withUnsafeMutableBufferPointer { ob in
-                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(padded), Int32(n), Int32(m), 1,
+                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(pairs), Int32(n), Int32(m), 1,
                             hb.baseAddress, Int32(m), wb.baseAddress, Int32(m), 1, ob.baseAddress, Int32(n))
             } } }
         }
-        out.removeLast((padded - pairs) * n)
         return out
     }
 }
