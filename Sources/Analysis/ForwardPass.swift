@@ -220,8 +220,10 @@ struct ForwardPass: @unchecked Sendable {
                         G.pointer[(k * chunk + j) * self.sets + s] = g
                         widest = max(widest, abs(g))
                     }
-                    // a was summed in double: (1 + γ_m) covers its own rounding.
+                    // a was summed in double: (1 + γ_m) covers its own rounding; the last term
+                    // the products' underflow (at most one subnormal unit each).
                     D.pointer[k * chunk + j] = 4.5 * gamma * a * (1 + gamma) + 0x1p-51 * widest
+                        + 4 * Double(self.m + 2) * Double.leastNonzeroMagnitude
                 }
             }
         } }
