@@ -4,13 +4,9 @@
 # the margin computation alone on the same file, in the same run. Best of 5 wall times each.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-swift build -c release --static-swift-stdlib --product irrepscope >&2
-BIN=.build/release/irrepscope
-DIR=.build/bench-data
-mkdir -p "$DIR"
-python3 Benchmarks/make_analyze_data.py "$DIR"
+source Benchmarks/common.sh   # best(), release_and_analyze_data
+release_and_analyze_data
 REPS=${REPS:-5}
-source Benchmarks/common.sh   # best()
 for case in "c113-m512 C113" "s5-m2000 S5"; do
   set -- $case
   f="$DIR/$1.npz"

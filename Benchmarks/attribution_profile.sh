@@ -8,11 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v perf >/dev/null || { echo "attribution_profile.sh: perf not found (apt-get install linux-perf)" >&2; exit 1; }
-swift build -c release --static-swift-stdlib --product irrepscope >&2
-BIN=.build/release/irrepscope
-DIR=.build/bench-data
-mkdir -p "$DIR"
-python3 Benchmarks/make_analyze_data.py "$DIR"
+source Benchmarks/common.sh   # best(), release_and_analyze_data
+release_and_analyze_data
 RUNS=${RUNS:-10}
 perf record -q -g -F 4999 -o "$DIR/attribution.perf" -- bash -c \
   "for i in \$(seq $RUNS); do $BIN analyze $DIR/s5-m2000.npz --group S5 --format json > /dev/null; done" 2>/dev/null

@@ -40,3 +40,13 @@ if os.environ.get("CPU_TIMES"):
         print(f"cpu {c / reps:.4f} s: {' '.join(cmds[k])}", file=sys.stderr)
 PY
 }
+
+# `release_and_analyze_data`: builds the release binary into BIN and writes the analyze
+# benchmarks' random networks (Benchmarks/make_analyze_data.py) into DIR (.build/bench-data).
+release_and_analyze_data() {
+  swift build -c release --static-swift-stdlib --product irrepscope >&2
+  BIN=.build/release/irrepscope
+  DIR=.build/bench-data
+  mkdir -p "$DIR"
+  python3 Benchmarks/make_analyze_data.py "$DIR"
+}

@@ -166,7 +166,9 @@ extension Attribution {
     public static let maximumOrder = 1024
     /// Centered logits are kept between the two passes up to this many bytes (else recomputed).
     static let logitCacheBytes = 1 << 30
-    /// Hidden activations are analyzed up to this many bytes (|G|²·m doubles, twice).
+    /// The hidden-layer measures run up to |G|²·m·16 bytes: the activations a transformer's pass
+    /// keeps (read a chunk of neurons at a time), and for every family a bound on their
+    /// 4|G|³·m work (the paper's network and the MLPs hold no more than a chunk).
     static let hiddenBytes = 1 << 31
 
     /// The real-valued character T_ρ(g) = Σ_{members} Re χ(g) of every component (indexed like
@@ -632,11 +634,12 @@ extension Attribution {
         -> (neurons: [HiddenNeuronAttribution], blocks: HiddenBlocks) {
         precondition(h.count == n * n * m)
         return h.withUnsafeBufferPointer { hb in
-            let kept = SharedMutablePointer(UnsafeMutablePointer(mutating: hb.baseAddress ?? UnsafePointer(bitPattern: 8)!))
+            // nil only when there are no activations, and then no chunk is asked for.
+            let kept = hb.baseAddress.map { SharedMutablePointer(UnsafeMutablePointer(mutating: $0)) }
             return hiddenLayer(n: n, m: m, group: group, cyclic: cyclic, T: T, degrees: degrees, label: label, threads: threads,
                                transforms: transforms, chunk: chunk) { neurons, buffer in
                 let c = neurons.count
-                for p in 0..<(n * n) { (buffer + p * c).update(from: kept.pointer + p * m + neurons.lowerBound, count: c) }
+                for p in 0..<(n * n) { (buffer + p * c).update(from: kept!.pointer + p * m + neurons.lowerBound, count: c) }
             }
         }
     }

@@ -149,33 +149,37 @@ struct ForwardPass: @unchecked Sendable {
         let parts = UnsafeMutablePointer<(correct: Int, margin: Double)>.allocate(capacity: count * sets)
         defer { parts.deallocate() }
         let shared = SharedMutablePointer(parts)
-        parallel(count, threads: threads, rows: 1, single: true) { k, _ in
-            let rows = (k * step)..<min(self.n, (k + 1) * step)
-            let f = self.network.logits(rows: rows)
-            let t = f.withUnsafeBufferPointer { fb in
-                self.tally(pairs: Array((rows.lowerBound * self.n)..<(rows.upperBound * self.n)), offset: rows.lowerBound * self.n,
-                           scores: fb.baseAddress!)
+        // `logits(rows:)` allocates its own scratch: no per-worker buffers.
+        let next = BlockCounter()
+        let pass = self
+        DispatchQueue.concurrentPerform(iterations: max(1, min(threads, count))) { _ in
+            while let k = next.take(below: count) {
+                let rows = (k * step)..<min(pass.n, (k + 1) * step)
+                let f = pass.network.logits(rows: rows)
+                var t = Tally(repeating: (0, .infinity), count: pass.sets)
+                f.withUnsafeBufferPointer { fb in
+                    for q in 0..<(rows.count * pass.n) {
+                        pass.margins(fb.baseAddress! + q * pass.n, pair: rows.lowerBound * pass.n + q) { s, g in
+                            if g > 0 { t[s].correct += 1 }
+                            t[s].margin = min(t[s].margin, g)
+                        }
+                    }
+                }
+                for s in 0..<pass.sets { shared.pointer[k * pass.sets + s] = t[s] }
             }
-            for s in 0..<self.sets { shared.pointer[k * self.sets + s] = t[s] }
         }
         return combine(parts, count: count)
     }
 
-    /// Accuracy counts and minimum margins of the given pairs (index a·n + b), pair p's scores
-    /// at `scores + (p − offset)·n`.
-    private func tally(pairs: [Int], offset: Int, scores: UnsafePointer<Double>) -> Tally {
-        var out = Tally(repeating: (0, .infinity), count: sets)
-        for p in pairs {
-            let row = scores + (p - offset) * n
-            let (m1, i1, m2) = topTwo(row, n)
-            for s in 0..<sets {
-                let c = Int(labels[s * n * n + p])
-                let g = row[c] - (c == i1 ? m2 : m1)
-                if g > 0 { out[s].correct += 1 }
-                out[s].margin = min(out[s].margin, g)
-            }
+    /// The margin g_s = f[c] − max_{c'≠c} f[c'] of pair p (index a·n + b) against each labeling s,
+    /// from its scores `row`, handed to `body(s, g_s)`.
+    @inline(__always)
+    private func margins(_ row: UnsafePointer<Double>, pair p: Int, _ body: (Int, Double) -> Void) {
+        let (m1, i1, m2) = topTwo(row, n)
+        for s in 0..<sets {
+            let c = Int(labels[s * n * n + p])
+            body(s, row[c] - (c == i1 ? m2 : m1))
         }
-        return out
     }
 
     /// Pairs per dgemm of the first stage of the re-check.
@@ -212,11 +216,8 @@ struct ForwardPass: @unchecked Sendable {
                     let row = buf.scoresD + j * self.n, h = buf.hiddenD + j * self.m
                     var a = 0.0
                     for i in 0..<self.m { a += abs(h[i]) * wStar[i] }
-                    let (m1, i1, m2) = topTwo(row, self.n)
                     var widest = 0.0
-                    for s in 0..<self.sets {
-                        let c = Int(self.labels[s * self.n * self.n + p])
-                        let g = row[c] - (c == i1 ? m2 : m1)
+                    self.margins(row, pair: p) { s, g in
                         G.pointer[(k * chunk + j) * self.sets + s] = g
                         widest = max(widest, abs(g))
                     }
@@ -258,12 +259,8 @@ struct ForwardPass: @unchecked Sendable {
                 self.network.logitChunk(rows: g.rows, first: g.first, count: g.count, hidden: buf.hiddenD, into: buf.scoresD)
                 let offset = g.rows.lowerBound * self.n + g.first
                 for j in g.members {
-                    let p = recheck[j], row = buf.scoresD + (p - offset) * self.n
-                    let (m1, i1, m2) = topTwo(row, self.n)
-                    for s in 0..<self.sets {
-                        let c = Int(self.labels[s * self.n * self.n + p])
-                        G.pointer[j * self.sets + s] = row[c] - (c == i1 ? m2 : m1)
-                    }
+                    let p = recheck[j]
+                    self.margins(buf.scoresD + (p - offset) * self.n, pair: p) { s, g in G.pointer[j * self.sets + s] = g }
                 }
             }
         }
