@@ -41,6 +41,9 @@ public struct NetworkLayout: Sendable, Equatable {
     /// Where a non-default element order of the rows came from ("--elements", or the
     /// checkpoint's metadata); nil for the group's default order.
     public var elementOrder: String?
+    /// Where σ came from when neither `--activation` nor the family's default chose it (the
+    /// checkpoint's metadata, `Activation.declared(in:)`); nil otherwise.
+    public var activationSource: String?
 
     public init(kind: String, u: TensorUse, v: TensorUse?, w: TensorUse, instances: Int, hidden: HiddenMap? = nil,
                 biases: [String: String] = [:]) {

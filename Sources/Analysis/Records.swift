@@ -154,6 +154,8 @@ public struct LayoutRecord: Codable, Equatable, Sendable {
     public var biases: [String: String]
     /// Where a non-default element order came from; nil for the group's default order.
     public var elementOrder: String?
+    /// Where σ came from when the checkpoint's metadata chose it; nil otherwise.
+    public var activationSource: String?
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: RecordKey.self)
@@ -162,8 +164,9 @@ public struct LayoutRecord: Codable, Equatable, Sendable {
         hidden = try c.decodeIfPresent(Hidden.self, forKey: RecordKey("hidden"))
         biases = try c.decodeIfPresent([String: String].self, forKey: RecordKey("biases")) ?? [:]
         elementOrder = try c.decodeIfPresent(String.self, forKey: RecordKey("element_order"))
+        activationSource = try c.decodeIfPresent(String.self, forKey: RecordKey("activation_source"))
         var tensors: [String: TensorUseRecord?] = [:]
-        for k in c.allKeys where !["kind", "instances", "hidden", "biases", "element_order"].contains(k.stringValue) {
+        for k in c.allKeys where !["kind", "instances", "hidden", "biases", "element_order", "activation_source"].contains(k.stringValue) {
             if let t = try? c.decode(TensorUseRecord.self, forKey: k) { tensors[k.stringValue] = t }
             else if (try? c.decode(String.self, forKey: k)) != nil { tensors[k.stringValue] = .some(nil) }
         }
@@ -181,6 +184,7 @@ public struct LayoutRecord: Codable, Equatable, Sendable {
         try c.encodeIfPresent(hidden, forKey: RecordKey("hidden"))
         if !biases.isEmpty { try c.encode(biases, forKey: RecordKey("biases")) }
         try c.encodeIfPresent(elementOrder, forKey: RecordKey("element_order"))
+        try c.encodeIfPresent(activationSource, forKey: RecordKey("activation_source"))
     }
 
     public init(_ l: NetworkLayout, roles: [String]) {
@@ -196,6 +200,7 @@ public struct LayoutRecord: Codable, Equatable, Sendable {
         hidden = l.hidden.map { Hidden(tensor: $0.name, shape: $0.shape, inputWidth: $0.inputWidth, transposed: $0.transposed) }
         biases = l.biases
         elementOrder = l.elementOrder
+        activationSource = l.activationSource
     }
 }
 

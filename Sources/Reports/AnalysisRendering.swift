@@ -60,6 +60,7 @@ public enum AnalysisRendering {
             j.endObject()
         }
         if let o = l.elementOrder { j.field("element_order", o) }
+        if let o = l.activationSource { j.field("activation_source", o) }
         if !l.biases.isEmpty {
             j.key("biases"); j.beginObject()
             for k in l.biases.keys.sorted() { j.field(k, l.biases[k]!) }
@@ -306,7 +307,7 @@ public enum AnalysisRendering {
     static func groupTable(_ a: GroupAnalysisRecord, _ out: ByteSink) {
         let fixed = TextFormat.fixed, sci = TextFormat.sci
         let s = a.summary
-        out.write("\(a.file): group \(a.group) (order \(a.order)), \(a.width) neurons, \(a.activation) activation\n")
+        out.write("\(a.file): group \(a.group) (order \(a.order)), \(a.width) neurons, \(a.activation) activation\(a.layout.activationSource.map { " (from \($0))" } ?? "")\n")
         let hidden = (a.layout.hidden.map { ", hidden = \($0.tensor) \($0.shape)" } ?? "")
             + (a.layout.biases.isEmpty ? "" : "; biases: " + a.layout.biases.keys.sorted().map { "\($0) = \(a.layout.biases[$0]!)" }.joined(separator: ", "))
             + (a.layout.elementOrder.map { "; element order from \($0)" } ?? "")
@@ -355,7 +356,7 @@ public enum AnalysisRendering {
     static func parityTable(_ a: ParityAnalysisRecord, _ out: ByteSink) {
         let fixed = TextFormat.fixed, sci = TextFormat.sci
         let s = a.summary
-        out.write("\(a.file): (\(a.n), \(a.k))-sparse parity, \(a.width) neurons, \(a.activation) activation\n")
+        out.write("\(a.file): (\(a.n), \(a.k))-sparse parity, \(a.width) neurons, \(a.activation) activation\(a.layout.activationSource.map { " (from \($0))" } ?? "")\n")
         out.write("layout: u = \(tensorText(a.layout, "u")), w = \(tensorText(a.layout, "w")); class \(a.plusClass) stands for y = +1\n")
         out.write("support S = \(a.support)\(a.supportInferred ? " (inferred from the weights)" : "")\n\n")
         out.write("neurons with ≥ 90% of ‖u‖² on S: \(fixed(s.fractionSupportMass090.map { $0 * 100 }, 1))%, ≥ 99%: \(fixed(s.fractionSupportMass099.map { $0 * 100 }, 1))%\n")

@@ -30,7 +30,7 @@ public enum AnalysisReport {
             ("checkpoint", r.file),
             ("group", "\(r.group) (order \(r.order))"),
             ("neurons", String(r.width)),
-            ("activation", r.activation),
+            ("activation", r.activation + (r.layout.activationSource.map { " (from \($0))" } ?? "")),
             ("accuracy", pct(summary.accuracy)),
             ("normalized margin", fmt(margin.normalized)),
         ]

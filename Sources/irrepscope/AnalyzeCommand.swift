@@ -94,7 +94,7 @@ struct AnalysisOptions: ParsableArguments {
     @Option(help: "Parity: the support S as comma-separated 0-based indices (default: inferred from the weights).")
     var support: String?
 
-    @Option(help: "Activation: quadratic (default for groups), relu, or x^k (default x^K for parity); gelu (erf) or gelu_new (tanh) for transformers (default: the checkpoint's config act_fn, else relu).")
+    @Option(help: "Activation: quadratic, relu, or x^k; gelu (erf) or gelu_new (tanh). Default: the one the checkpoint's metadata declares (activation, act_fn, …: docs/networks.md §1), else quadratic for groups, x^K for parity, relu for transformers.")
     var activation: String?
 
     @Option(name: .customLong("equals-token"), help: "Transformers: the id of the = token of the input [a, b, =] (default |G|).")

@@ -101,3 +101,48 @@ import Testing
         #expect(r.stderr.contains("/nonexistent/runs.txt"))
     }
 }
+
+/// The activation declared in a checkpoint's metadata, on the command line.
+@Suite struct DeclaredActivationCLITests {
+    static let root = AttributionCLITests.root
+
+    /// data/c71-quadratic-final.safetensors with its `activation` metadata rewritten (the
+    /// header padded with spaces to its recorded length).
+    static func declaring(_ value: String, in dir: ScratchDirectory) throws -> String {
+        var bytes = [UInt8](try Data(contentsOf: root.appendingPathComponent("data/c71-quadratic-final.safetensors")))
+        let old = Array("\"activation\":\"quadratic\"".utf8), new = Array("\"activation\":\"\(value)\"".utf8)
+        precondition(new.count <= old.count)
+        let at = try #require((0...(bytes.count - old.count)).first { Array(bytes[$0..<($0 + old.count)]) == old })
+        bytes.replaceSubrange(at..<(at + old.count), with: new + Array(repeating: UInt8(ascii: " "), count: old.count - new.count))
+        let path = dir.path("declared.safetensors")
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    @Test func aDeclaredReLUIsUsedAndSaid() throws {
+        let dir = ScratchDirectory()
+        let path = try Self.declaring("nn.ReLU()", in: dir)
+        let r = try CLI.run(["analyze", path, "--group", "C71", "--format", "json"], cwd: Self.root)
+        #expect(r.status == 0, "\(r.stderr)")
+        let told = try CLI.run(["analyze", path, "--group", "C71", "--format", "json", "--activation", "relu"], cwd: Self.root)
+        let a = try #require(r.json), b = try #require(told.json)
+        #expect(a["activation"] as? String == "relu")
+        #expect((a["layout"] as? [String: Any])?["activation_source"] as? String == "the checkpoint's metadata activation")
+        #expect((b["layout"] as? [String: Any])?["activation_source"] == nil)
+        // The same numbers as with the flag.
+        #expect(NSDictionary(dictionary: a["summary"] as? [String: Any] ?? [:]).isEqual(to: b["summary"] as? [String: Any] ?? ["": 0]))
+        let text = try CLI.run(["analyze", path, "--group", "C71", "--no-attribution"], cwd: Self.root)
+        #expect(text.stdout.hasPrefix("\(path): group C71 (order 71), 500 neurons, relu activation (from the checkpoint's metadata activation)\n"))
+    }
+
+    @Test func aDeclaredActivationNotModelledIsAnErrorAndTheFlagOverridesIt() throws {
+        let dir = ScratchDirectory()
+        let path = try Self.declaring("tanh", in: dir)
+        let r = try CLI.run(["analyze", path, "--group", "C71", "--format", "json"], cwd: Self.root)
+        #expect(r.status != 0)
+        #expect(r.stdout.isEmpty)
+        #expect(r.stderr.contains(path) && r.stderr.contains("activation = 'tanh'") && r.stderr.contains("--activation"), "\(r.stderr)")
+        let told = try CLI.run(["analyze", path, "--group", "C71", "--format", "json", "--activation", "quadratic"], cwd: Self.root)
+        #expect(told.status == 0, "\(told.stderr)")
+    }
+}

@@ -44,6 +44,8 @@ public struct MLPFamily: NetworkFamily {
             }
             layout.elementOrder = orderSource
             try layout.requireNeurons(path: checkpoint.path)
+            let (activation, activationSource) = try Activation.forNetwork(request, checkpoint, default: .quadratic)
+            layout.activationSource = activationSource
             let m = layout.width
             let w = try NetworkLocator.elementMajor(layout.w, in: checkpoint, rowOfElement: rowOfElement)
             var beta = [Double](repeating: 0, count: m), betaOut = [Double](repeating: 0, count: n)
@@ -55,7 +57,7 @@ public struct MLPFamily: NetworkFamily {
                 betaOut = (0..<n).map { values[rowOfElement?[$0] ?? $0] }
                 layout.biases["output"] = t.name
             }
-            let net = MLPNetwork(order: n, width: m, activation: request.activation ?? .quadratic, u: u, v: v, w: w,
+            let net = MLPNetwork(order: n, width: m, activation: activation, u: u, v: v, w: w,
                                  hiddenBias: beta, outputBias: betaOut)
             return (net, layout)
         }

@@ -28,10 +28,12 @@ public struct OneHiddenLayerFamily: NetworkFamily {
         var (rowOfElement, orderSource): ([Int]?, String?) = request.inferElementOrder ? (nil, nil)
             : try ElementOrder.rowOfElement(request, group: g, checkpoint: checkpoint)
         try layout.requireNeurons(path: checkpoint.path)
+        let (activation, activationSource) = try Activation.forNetwork(request, checkpoint, default: .quadratic)
+        layout.activationSource = activationSource
         if request.inferElementOrder {
             let (fu, fv) = try NetworkLocator.inputs(layout, in: checkpoint, rowOfElement: nil)
             let fw = try NetworkLocator.elementMajor(layout.w, in: checkpoint, rowOfElement: nil)
-            let fileOrder = GroupNetwork(order: g.order, width: layout.width, activation: request.activation ?? .quadratic, u: fu, v: fv, w: fw)
+            let fileOrder = GroupNetwork(order: g.order, width: layout.width, activation: activation, u: fu, v: fv, w: fw)
             rowOfElement = try ElementOrder.inferredRowOfElement(network: fileOrder, group: g, path: checkpoint.path)
             orderSource = "the network's own predictions (--elements infer)"
         }
@@ -39,7 +41,6 @@ public struct OneHiddenLayerFamily: NetworkFamily {
         let (uw, vw) = try NetworkLocator.inputs(layout, in: checkpoint, rowOfElement: rowOfElement)
         let ww = try NetworkLocator.elementMajor(layout.w, in: checkpoint, rowOfElement: rowOfElement)
         let m = layout.width
-        let activation = request.activation ?? .quadratic
         let net = GroupNetwork(order: g.order, width: m, activation: activation, u: uw, v: vw, w: ww)
         let options = GroupAnalysisOptions(request.pairsInElementOrder(rowOfElement: rowOfElement))
         var a = GroupAnalysis.run(network: net, group: g, groupName: groupName, options: options)

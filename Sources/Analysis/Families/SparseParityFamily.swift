@@ -29,8 +29,11 @@ public struct SparseParityFamily: NetworkFamily {
         var un = [Double](repeating: 0, count: n * m), wn = [Double](repeating: 0, count: 2 * m)
         for j in 0..<n { for i in 0..<m { un[i * n + j] = ue[j * m + i] } }
         for c in 0..<2 { for i in 0..<m { wn[i * 2 + c] = we[c * m + i] } }
-        let net = ParityNetwork(inputs: n, width: m, activation: request.activation ?? .power(k), u: un, w: wn)
+        let (activation, activationSource) = try Activation.forNetwork(request, checkpoint, default: .power(k))
+        let net = ParityNetwork(inputs: n, width: m, activation: activation, u: un, w: wn)
         let a = ParityAnalysis.run(network: net, k: k, support: support?.sorted(), plusClass: nil)
-        return .parity(a, NetworkLayout(kind: "parity (first layer, output layer)", u: uu, v: nil, w: wu, instances: 1))
+        var layout = NetworkLayout(kind: "parity (first layer, output layer)", u: uu, v: nil, w: wu, instances: 1)
+        layout.activationSource = activationSource
+        return .parity(a, layout)
     }
 }
