@@ -8,8 +8,10 @@ public enum AnalysisTask: Sendable, Equatable {
     case group(String)
     /// (n, k)-sparse parity on {±1}^n with support S (inferred from the weights when nil).
     case parity(n: Int, k: Int, support: [Int]?)
-    /// A group task whose group the checkpoint itself tells (`GroupInference`): resolved by
-    /// `Analyzer` into `.group(name)` before the families see it, with a note.
+    /// A task the checkpoint itself tells: the group its metadata names or its weights imply
+    /// (`GroupInference`), or a sparse parity its metadata records (`ParityInference`, when it
+    /// names no group). Resolved by `Analyzer` into `.group(name)` or `.parity` before the
+    /// families see it, with a note.
     case inferredGroup
 }
 

@@ -25,6 +25,16 @@ public enum Analyzer {
         var request = request
         switch request.task {
         case .inferredGroup:
+            if GroupInference.recorded(in: checkpoint) == nil, let p = ParityInference.recorded(in: checkpoint) {
+                request.task = .parity(n: p.n, k: p.k, support: p.support)
+                request.attribution = nil
+                do { try request.validate() } catch {
+                    throw AnalysisError("\(checkpoint.path): its metadata \(p.key) records a (\(p.n), \(p.k))-sparse parity: \(error)")
+                }
+                request.note?("\(checkpoint.path): analyzing as the (\(p.n), \(p.k))-sparse parity its metadata \(p.key) records"
+                              + (p.support.map { ", support \($0)" } ?? "") + " (pass --task parity --n N --k K, or --group G, to choose)")
+                break
+            }
             guard let g = GroupInference.infer(from: checkpoint) else {
                 throw AnalysisError("\(checkpoint.path): the checkpoint does not say which group it was trained on (no metadata names one and no weight axis has prime length); give --group G")
             }

@@ -29,3 +29,38 @@ public enum GroupInference {
         return ("C\(p)", "every weight matrix has an axis of prime length \(p), and only C_\(p) has prime order \(p)")
     }
 }
+
+/// The sparse-parity task of a checkpoint that records it: a metadata entry whose key ends in
+/// `task` naming a parity (`config.task = "(10,4)-sparse parity"`, as examples/train writes it),
+/// with n and k from the entries `n` and `k` beside it (`config.n`, `config.k`) or else from the
+/// first two integers of the task's name, and the support S from `support.0`, `support.1`, …
+/// (or a `support` string "0,1,2,3") when it lists k distinct inputs (else the analysis infers S
+/// from the weights, docs/networks.md §3).
+public enum ParityInference {
+    public static func recorded(in ck: Checkpoint) -> (n: Int, k: Int, support: [Int]?, key: String)? {
+        func integer(_ key: String) -> Int? {
+            for (k, v) in ck.metadata where k == key {
+                if case .int(let i) = v { return Int(exactly: i) }
+                if case .string(let s) = v { return Int(s.trimmingCharacters(in: .whitespaces)) }
+            }
+            return nil
+        }
+        for (key, value) in ck.metadata {
+            guard key == "task" || key.hasSuffix(".task"), case .string(let text) = value, text.lowercased().contains("parity") else { continue }
+            let prefix = key == "task" ? "" : String(key.dropLast(4))
+            let numbers = text.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+            guard let n = integer(prefix + "n") ?? numbers.first,
+                  let k = integer(prefix + "k") ?? (numbers.count > 1 ? numbers[1] : nil) else { continue }
+            var support: [Int] = []
+            while let s = integer("\(prefix)support.\(support.count)"), support.count <= k { support.append(s) }
+            if support.isEmpty {
+                for (sk, sv) in ck.metadata where sk == prefix + "support" {
+                    if case .string(let s) = sv { support = s.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) } }
+                }
+            }
+            let valid = support.count == k && Set(support).count == k && support.allSatisfy { $0 >= 0 && $0 < n }
+            return (n, k, valid ? support.sorted() : nil, key)
+        }
+        return nil
+    }
+}

@@ -69,3 +69,37 @@ import Testing
         #expect(q.activation == .quadratic && qLayout.activationSource == nil)
     }
 }
+
+/// The sparse-parity task a checkpoint's metadata records (`ParityInference`), used when the
+/// request names no task.
+@Suite struct ParityInferenceTests {
+    @Test func readsTheTaskTheExampleTrainerRecords() throws {
+        let ck = DeclaredActivationTests.checkpoint([("config.task", .string("(10,4)-sparse parity")), ("config.n", .int(10)), ("config.k", .int(4)),
+                                                     ("config.support.0", .int(3)), ("config.support.1", .int(1)), ("config.support.2", .int(7)),
+                                                     ("config.support.3", .int(0))])
+        let p = try #require(ParityInference.recorded(in: ck))
+        #expect(p.n == 10 && p.k == 4 && p.support == [0, 1, 3, 7] && p.key == "config.task")
+        // n and k from the name alone; a support that is not k distinct inputs is left to the weights.
+        let named = try #require(ParityInference.recorded(in: DeclaredActivationTests.checkpoint([("task", .string("(12, 3)-sparse parity")),
+                                                                                                   ("support", .string("1,2"))])))
+        #expect(named.n == 12 && named.k == 3 && named.support == nil)
+        #expect(ParityInference.recorded(in: DeclaredActivationTests.checkpoint([("config.task", .string("modular addition"))])) == nil)
+        #expect(ParityInference.recorded(in: DeclaredActivationTests.checkpoint([("config.task", .string("sparse parity"))])) == nil)
+    }
+
+    /// data/parity-10-4-final.pt analysed with no flags: the same analysis as with
+    /// --task parity --n 10 --k 4 and its recorded support.
+    @Test func theParityCheckpointNeedsNoFlags() throws {
+        let notes = NoteLog()
+        var request = AnalysisRequest(task: .inferredGroup)
+        request.note = { notes.add($0) }
+        guard case .parity(let a, _) = try Analyzer.analyze(path: TrainedData.path("parity-10-4-final.pt"), request),
+              case .parity(let b, _) = try Analyzer.analyze(path: TrainedData.path("parity-10-4-final.pt"),
+                                                             AnalysisRequest(task: .parity(n: 10, k: 4, support: [0, 1, 2, 3]))) else {
+            Issue.record("not a parity analysis"); return
+        }
+        #expect(a.support == [0, 1, 2, 3])
+        #expect(a.margins.margin == b.margins.margin && a.margins.accuracy == b.margins.accuracy && a.margins.normPowerNu == b.margins.normPowerNu)
+        #expect(notes.lines.contains { $0.contains("(10, 4)-sparse parity") && $0.contains("config.task") })
+    }
+}
