@@ -111,6 +111,15 @@ public enum SVGPlot {
         return s + "</svg>\n"
     }
 
+    /// Every how many categories an axis label is drawn: at most about 24 labels, and none wider
+    /// than its share of the axis (about 6.7 px per character of the 12 px font, 2 px apart), so
+    /// that long irrep labels ("[1,1,1,1,1]") or many of them do not run into each other.
+    static func labelStride(_ labels: [String], plotWidth: Double) -> Int {
+        let n = max(labels.count, 1)
+        let widest = Double(labels.map(\.count).max() ?? 0) * 6.7 + 2
+        return max(1, n / 24, Int((widest / (plotWidth / Double(n))).rounded(.up)))
+    }
+
     /// Bar chart of counts per category; `marked` categories (e.g. unused irreps) are drawn
     /// hatched in red with a label, so "never used" is visible even when the count is 0.
     public static func bars(id: String, title: String, labels: [String], counts: [Int], marked: Set<Int> = [],
@@ -119,7 +128,7 @@ public enum SVGPlot {
         let maxCount = max(counts.max() ?? 1, 1)
         let n = max(labels.count, 1)
         let yTicks = ticks(0, Double(maxCount)).map { ($0 / Double(maxCount), tickLabel($0)) }
-        let every = max(1, n / 24)
+        let every = labelStride(labels, plotWidth: f.plotWidth)
         let xTicks = labels.indices.filter { $0 % every == 0 }.map { ((Double($0) + 0.5) / Double(n), labels[$0]) }
         var s = open(f, title: title, id: id)
         s += "<defs><pattern id=\"\(esc(id))-hatch\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\"><line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"6\" stroke=\"#c0392b\" stroke-width=\"2\"/></pattern></defs>\n"
@@ -148,7 +157,7 @@ public enum SVGPlot {
         let f = Frame()
         let nr = max(rows.count, 1), nc = max(columnLabels.count, 1)
         var s = open(f, title: title, id: id)
-        let every = max(1, nc / 24)
+        let every = labelStride(columnLabels, plotWidth: f.plotWidth)
         let xTicks = columnLabels.indices.filter { $0 % every == 0 }.map { ((Double($0) + 0.5) / Double(nc), columnLabels[$0]) }
         let yTicks = ticks(0, Double(nr)).map { ($0 / Double(nr), tickLabel($0)) }.map { (1 - $0.0, $0.1) }
         s += "<g class=\"cells\" shape-rendering=\"crispEdges\">\n"

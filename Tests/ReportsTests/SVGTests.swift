@@ -43,6 +43,23 @@ final class ElementCollector: NSObject, XMLParserDelegate {
         #expect(marked.count == 2)
     }
 
+    /// Axis labels never overlap: 35 frequencies of C_71 are all labelled; with S_5's irreps
+    /// beside them (a sweep over both) every label is drawn at least its width apart.
+    @Test func barLabelsDoNotRunIntoEachOther() throws {
+        let frequencies = (1...35).map(String.init)
+        let f = SVGPlot.Frame()
+        #expect(SVGPlot.labelStride(frequencies, plotWidth: f.plotWidth) == 1)
+        let mixed = frequencies + ["[4,1]", "[3,2]", "[3,1,1]", "[2,2,1]", "[2,1,1,1]", "[1,1,1,1,1]"]
+        let svg = SVGPlot.bars(id: "h", title: "key", labels: mixed, counts: mixed.map { _ in 1 }, xLabel: "component", yLabel: "runs")
+        let doc = try #require(ElementCollector.parse(svg))
+        let drawn = mixed.filter { label in svg.contains(">\(label)</text>") }
+        let stride = SVGPlot.labelStride(mixed, plotWidth: f.plotWidth)
+        #expect(stride > 1 && drawn.count == (mixed.count + stride - 1) / stride)
+        // Centres of neighbouring labels are at least the widest label's estimated width apart.
+        #expect(Double(stride) * f.plotWidth / Double(mixed.count) >= 11 * 6.7 + 2)
+        #expect(doc.elements.filter { $0.name == "rect" && $0.attributes["data-count"] != nil }.count == mixed.count)
+    }
+
     @Test func otherPlotsAreWellFormed() {
         let heat = SVGPlot.heatmap(id: "m", title: "spectra", rows: [[0.1, 0.9], [1, 0]], columnLabels: ["1", "2"], xLabel: "frequency")
         let sc = SVGPlot.scatter(id: "s", title: "phases", points: [(0.5, 1), (.nan, 2)], xRange: -3...3, yRange: -3...3, xLabel: "x", yLabel: "y")
