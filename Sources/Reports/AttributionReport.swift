@@ -10,9 +10,12 @@ extension SVGPlot {
                                  threshold: (value: Double, label: String)? = nil, xLabel: String, yLabel: String) -> String {
         let f = Frame()
         let all = series.flatMap(\.values).filter(\.isFinite) + (threshold.map { [$0.value] } ?? [])
-        let y0 = min(0, all.min() ?? 0), y1 = max(all.max() ?? 1, y0 + 1e-12)
+        let y0 = min(0, all.min() ?? 0)
+        var y1 = max(all.max() ?? 1, y0 + 1e-12)
+        // Room above the tallest bar for the legend (6 px + 18 px per series at the plot's top).
+        if series.count > 1 { y1 = y0 + (y1 - y0) / (1 - (12 + 18 * Double(series.count)) / f.plotHeight) }
         let n = max(labels.count, 1)
-        let every = max(1, n / 24)
+        let every = labelStride(labels, plotWidth: f.plotWidth)
         let xTicks = labels.indices.filter { $0 % every == 0 }.map { ((Double($0) + 0.5) / Double(n), labels[$0]) }
         let yTicks = ticks(y0, y1).map { (($0 - y0) / (y1 - y0), tickLabel($0)) }
         func yOf(_ v: Double) -> Double { f.y((v - y0) / (y1 - y0)) }
@@ -33,7 +36,8 @@ extension SVGPlot {
         if let t = threshold {
             let y = yOf(t.value)
             s += "<line class=\"threshold\" data-value=\"\(t.value)\" x1=\"\(num(f.left))\" y1=\"\(num(y))\" x2=\"\(num(f.x(1)))\" y2=\"\(num(y))\" stroke=\"#c0392b\" stroke-dasharray=\"6 4\"/>"
-            s += "<text x=\"\(num(f.x(1) - 4))\" y=\"\(num(y - 5))\" text-anchor=\"end\" fill=\"#c0392b\">\(esc(t.label))</text>\n"
+            // A white halo keeps the label legible where it crosses bars.
+            s += "<text x=\"\(num(f.x(1) - 4))\" y=\"\(num(y - 5))\" text-anchor=\"end\" fill=\"#c0392b\" stroke=\"white\" stroke-width=\"3\" paint-order=\"stroke\">\(esc(t.label))</text>\n"
         }
         if series.count > 1 { s += legend(f, series.map(\.name)) }
         return s + "</svg>\n"
@@ -99,11 +103,11 @@ public enum AttributionReport {
         for t in a.topNeurons ?? [] {
             let all = a.components.map(\.label.description)
             let caption = r.isCyclic
-                ? "Neuron \(t.index): power of its centered activations over C_n × C_n in the 2-D DFT blocks (k, l), k the frequency in a (rows), l in b (columns), as shares of its variance."
-                : "Neuron \(t.index): power of its centered activations over G × G in the blocks ρ ⊗ σ, ρ for a (rows), σ for b (columns), as shares of its variance."
+                ? "Neuron \(t.index): power of its centered activations over C_n × C_n in the 2-D DFT blocks (k, l), k the frequency in a (rows), l in b (columns), as shares of its variance (the colour scale runs to the largest block, given above the map)."
+                : "Neuron \(t.index): power of its centered activations over G × G in the blocks ρ ⊗ σ, ρ for a (rows), σ for b (columns), as shares of its variance (the colour scale runs to the largest block, given above the map)."
             figures.append(.init(id: "attribution-neuron-\(t.index)", caption: caption,
                                  svg: SVGPlot.heatmap(id: "attribution-neuron-\(t.index)", title: "neuron \(t.index) over G × G", rows: t.blocks,
-                                                      columnLabels: all, xLabel: r.isCyclic ? "frequency in b" : "component for b",
+                                                      columnLabels: all, rowLabels: all, xLabel: r.isCyclic ? "frequency in b" : "component for b",
                                                       yLabel: r.isCyclic ? "frequency in a" : "component for a")))
         }
         return figures

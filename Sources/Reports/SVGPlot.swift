@@ -150,29 +150,53 @@ public enum SVGPlot {
         return s + "</svg>\n"
     }
 
-    /// Heatmap of shares (rows = neurons, columns = components), values in [0, 1], white to
-    /// dark blue.
-    public static func heatmap(id: String, title: String, rows: [[Double]], columnLabels: [String],
+    /// Heatmap of shares (rows = neurons or components, columns = components), values in
+    /// [0, 1], white to dark blue. The colour scale runs from 0 to the largest value of the map
+    /// (a legend above the plot gives it), so that a map whose largest share is small — a ReLU
+    /// neuron's power spread over many blocks — is as legible as one near 1; cells below 0.5 %
+    /// of that largest value are left white. `rowLabels` names the rows at their centres (the
+    /// components of a G × G map); without them rows are numbered.
+    public static func heatmap(id: String, title: String, rows: [[Double]], columnLabels: [String], rowLabels: [String]? = nil,
                                xLabel: String, yLabel: String = "neuron (sorted by dominant component)") -> String {
         let f = Frame()
         let nr = max(rows.count, 1), nc = max(columnLabels.count, 1)
         var s = open(f, title: title, id: id)
         let every = labelStride(columnLabels, plotWidth: f.plotWidth)
         let xTicks = columnLabels.indices.filter { $0 % every == 0 }.map { ((Double($0) + 0.5) / Double(nc), columnLabels[$0]) }
-        let yTicks = ticks(0, Double(nr)).map { ($0 / Double(nr), tickLabel($0)) }.map { (1 - $0.0, $0.1) }
-        s += "<g class=\"cells\" shape-rendering=\"crispEdges\">\n"
+        let yTicks: [(Double, String)]
+        if let rowLabels, rowLabels.count == rows.count {
+            // Row labels 14 px apart at least.
+            let step = max(1, Int((14 / (f.plotHeight / Double(nr))).rounded(.up)))
+            yTicks = rowLabels.indices.filter { $0 % step == 0 }.map { (1 - (Double($0) + 0.5) / Double(nr), rowLabels[$0]) }
+        } else {
+            yTicks = ticks(0, Double(nr)).map { ($0 / Double(nr), tickLabel($0)) }.map { (1 - $0.0, $0.1) }
+        }
+        let top = rows.joined().filter(\.isFinite).max() ?? 0
+        let scale = top > 0 ? min(top, 1) : 1
+        func colour(_ v: Double) -> String {
+            let t = min(max(v / scale, 0), 1)
+            let shade = Int(255 - t * 225)
+            return String(format: "#%02x%02x%02x", shade, shade, min(255, shade + Int(t * 60)))
+        }
+        // Axes and grid first: the cells cover the grid lines.
+        s += axes(f, xLabel: xLabel, yLabel: yLabel, xTicks: xTicks, yTicks: yTicks)
+        s += "<g class=\"cells\" shape-rendering=\"crispEdges\" data-scale=\"\(num(scale))\">\n"
         let cw = f.plotWidth / Double(nc), ch = f.plotHeight / Double(nr)
         for (r, row) in rows.enumerated() {
-            for (c, v) in row.enumerated() where v > 0.005 {
-                let t = min(max(v, 0), 1)
-                let shade = Int(255 - t * 225)
-                let colour = String(format: "#%02x%02x%02x", shade, shade, min(255, shade + Int(t * 60)))
-                s += "<rect x=\"\(num(f.left + Double(c) * cw))\" y=\"\(num(f.top + Double(r) * ch))\" width=\"\(num(cw + 0.3))\" height=\"\(num(ch + 0.3))\" fill=\"\(colour)\"/>"
+            for (c, v) in row.enumerated() where v > 0.005 * scale {
+                s += "<rect x=\"\(num(f.left + Double(c) * cw))\" y=\"\(num(f.top + Double(r) * ch))\" width=\"\(num(cw + 0.3))\" height=\"\(num(ch + 0.3))\" fill=\"\(colour(v))\"/>"
             }
             s += "\n"
         }
         s += "</g>\n"
-        s += axes(f, xLabel: xLabel, yLabel: yLabel, xTicks: xTicks, yTicks: yTicks)
+        // The colour scale: five swatches from 0 to the largest value, above the plot's right end.
+        let lx = f.left + f.plotWidth - 5 * 16 - 34, ly = f.top - 22
+        s += "<g class=\"colour-scale\" font-size=\"10\">\n"
+        for k in 0..<5 {
+            s += "<rect x=\"\(num(lx + Double(k) * 16))\" y=\"\(num(ly))\" width=\"16\" height=\"8\" fill=\"\(colour(scale * Double(k) / 4))\" stroke=\"#999\" stroke-width=\"0.5\"/>"
+        }
+        s += "\n<text x=\"\(num(lx - 4))\" y=\"\(num(ly + 8))\" text-anchor=\"end\" stroke=\"none\" fill=\"#333\">0</text>"
+        s += "<text x=\"\(num(lx + 5 * 16 + 4))\" y=\"\(num(ly + 8))\" text-anchor=\"start\" stroke=\"none\" fill=\"#333\">\(esc(tickLabel(scale)))</text>\n</g>\n"
         return s + "</svg>\n"
     }
 

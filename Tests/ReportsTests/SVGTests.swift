@@ -43,6 +43,22 @@ final class ElementCollector: NSObject, XMLParserDelegate {
         #expect(marked.count == 2)
     }
 
+    /// A G × G map whose largest block is 0.3 of the variance: that block is drawn in the
+    /// darkest colour, the scale above the map says 0.3, and rows carry the component labels.
+    @Test func heatmapScalesToItsLargestValueAndNamesItsRows() throws {
+        let labels = ["[4]", "[3,1]", "[2,2]"]
+        let rows = [[0, 0.3, 0], [0.15, 0, 0], [0, 0, 0.001]]
+        let svg = SVGPlot.heatmap(id: "m", title: "neuron", rows: rows, columnLabels: labels, rowLabels: labels, xLabel: "b", yLabel: "a")
+        let doc = try #require(ElementCollector.parse(svg))
+        let cells = doc.elements.filter { $0.name == "rect" && $0.attributes["height"] != "8" && $0.attributes["fill"]?.hasPrefix("#") == true
+            && $0.attributes["width"] != "640" && $0.attributes["stroke"] == nil }
+        // 0.3 → the full colour (grey 255 − 225 = 30, blue 30 + 60: #1e1e5a), 0.15 → half of it (grey
+        // 255 − 112 = 142, blue 142 + 30: #8e8eac); 0.001 < 0.5 % of 0.3 is left white.
+        #expect(cells.map { $0.attributes["fill"]! } == ["#1e1e5a", "#8e8eac"])
+        #expect(svg.contains(">0.3</text>"))
+        for l in labels { #expect(svg.components(separatedBy: ">\(l)</text>").count == 3, "\(l) on both axes") }
+    }
+
     /// Axis labels never overlap: 35 frequencies of C_71 are all labelled; with S_5's irreps
     /// beside them (a sweep over both) every label is drawn at least its width apart.
     @Test func barLabelsDoNotRunIntoEachOther() throws {
