@@ -43,6 +43,9 @@ public enum Analyzer {
         case .group(let name):
             if let r = GroupInference.recorded(in: checkpoint), let given = try? GroupSpec.parse(name), given.description != r.name {
                 request.note?("warning: \(checkpoint.path): its metadata \(r.key) names \(r.name), but the group given is \(given.description)")
+            } else if GroupInference.recorded(in: checkpoint) == nil, let m = GroupInference.recordedModulus(in: checkpoint),
+                      let given = try? GroupSpec.parse(name), let cyclic = try? GroupSpec.parse("C\(m.n)"), given.description != cyclic.description {
+                request.note?("warning: \(checkpoint.path): its metadata \(m.key) = \(m.n) suggests \(cyclic.description), but the group given is \(given.description)")
             }
         case .parity: break
         }

@@ -4,8 +4,9 @@ import Groups
 
 /// The group of a checkpoint when it says so itself: a metadata entry naming the group
 /// (`config.group = "C_71"`, `group`, `group_name`, as the example trainers and many others
-/// record it), else an element axis of prime length p shared by the weight matrices (only
-/// C_p has prime order).
+/// record it), else a modulus in its config (`config.p = 113`, the progress-measures code),
+/// else an element axis of prime length p shared by the weight matrices (only C_p has prime
+/// order).
 public enum GroupInference {
     /// The group the checkpoint records in its metadata, if any (its canonical name).
     public static func recorded(in ck: Checkpoint) -> (name: String, key: String)? {
@@ -18,9 +19,28 @@ public enum GroupInference {
         return nil
     }
 
+    /// The modulus of a modular-addition trainer's config (`p`, as the progress-measures code
+    /// saves it, `config.p = 113`; or `modulus`), when it is an integer n ≥ 2 and some weight
+    /// matrix has an axis of length n or n + 1 (the vocabulary with its `=` token): the task is
+    /// then C_n.
+    public static func recordedModulus(in ck: Checkpoint) -> (n: Int, key: String, axis: Int)? {
+        let mats = ck.tensors.filter { $0.dtype.isFloatingPoint && $0.rank >= 2 }
+        for key in ["p", "modulus"] {
+            for (k, v) in ck.metadata where k == key || k.hasSuffix("." + key) {
+                guard case .int(let i) = v, i >= 2, i <= 1 << 20, let n = Int(exactly: i) else { continue }
+                if mats.contains(where: { $0.shape.contains(n) }) { return (n, k, n) }
+                if mats.contains(where: { $0.shape.contains(n + 1) }) { return (n, k, n + 1) }
+            }
+        }
+        return nil
+    }
+
     /// The group to analyze when none was given, with a sentence saying how it was found.
     public static func infer(from ck: Checkpoint) -> (name: String, how: String)? {
         if let r = recorded(in: ck) { return (r.name, "the checkpoint's metadata \(r.key) names \(r.name)") }
+        if let m = recordedModulus(in: ck) {
+            return ("C\(m.n)", "the checkpoint's metadata \(m.key) = \(m.n) is a modulus, and a weight axis has length \(m.axis == m.n ? "\(m.n)" : "\(m.axis) = \(m.n) + 1 (the = token)")")
+        }
         // Every floating-point matrix has an axis of the same prime length p: C_p.
         let mats = ck.tensors.filter { $0.dtype.isFloatingPoint && $0.rank >= 2 }
         guard let first = mats.first else { return nil }

@@ -103,3 +103,33 @@ import Testing
         #expect(notes.lines.contains { $0.contains("(10, 4)-sparse parity") && $0.contains("config.task") })
     }
 }
+
+/// The modulus of a modular-addition config (`config.p`, the progress-measures code) names C_p
+/// when no group is recorded.
+@Suite struct ModulusInferenceTests {
+    @Test func theTransformerInDataIsC53WithoutFlags() throws {
+        let notes = NoteLog()
+        var request = AnalysisRequest(task: .inferredGroup)
+        request.attribution = nil
+        request.note = { notes.add($0) }
+        guard case .group(let a, _) = try Analyzer.analyze(path: TrainedData.path("transformer-p53-final.pt"), request) else {
+            Issue.record("not a group analysis"); return
+        }
+        #expect(a.groupName == "C53")
+        #expect(notes.lines.contains { $0.contains("analyzing as C53") && $0.contains("config.p = 53") && $0.contains("54 = 53 + 1") })
+    }
+
+    @Test func aModulusNeedsAnAxisOfItsLengthAndAnInteger() throws {
+        let bytes = [UInt8](repeating: 0, count: 140)
+        let t = try Tensor(name: "W", dtype: .float32, shape: [7, 5], source: ByteSource(bytes: bytes, path: "mem"),
+                           storageStart: 0, storageLength: bytes.count)
+        func ck(_ m: [(String, MetadataValue)]) -> Checkpoint {
+            Checkpoint(format: "test", path: "x.pt", tensors: [t], metadata: m.map { (key: $0.0, value: $0.1) })
+        }
+        #expect(GroupInference.recordedModulus(in: ck([("config.p", .int(7))]))?.n == 7)
+        #expect(GroupInference.recordedModulus(in: ck([("config.p", .int(6))]))?.axis == 7)
+        #expect(GroupInference.recordedModulus(in: ck([("config.p", .int(11))])) == nil)
+        #expect(GroupInference.recordedModulus(in: ck([("config.p", .double(0.1))])) == nil)
+        #expect(GroupInference.recordedModulus(in: ck([("dropout.p", .int(1))])) == nil)
+    }
+}
