@@ -71,7 +71,10 @@ final class BatchWorkerTests: XCTestCase {
         let out = dir.path("out")
         setenv("IRREPSCOPE_BATCH_WORKER_FAULTS", "trap.pt=trap,hang.pt=hang,alloc.pt=alloc", 1)
         defer { unsetenv("IRREPSCOPE_BATCH_WORKER_FAULTS") }
-        let r = try runLimited(["batch", mix, "--group", "C71", "--out", out, "--quiet", "--timeout", "5", "--memory-limit", "1", "--jobs", "2"],
+        // --timeout 10: long enough that the allocating worker reaches the memory limit first even
+        // when the rest of the test suite loads both cores (seen once with 5 s: the worker, with
+        // its 1 GB of page faults, timed out instead).
+        let r = try runLimited(["batch", mix, "--group", "C71", "--out", out, "--quiet", "--timeout", "10", "--memory-limit", "1", "--jobs", "2"],
                                memoryMiB: 16384, timeout: 120)
         XCTAssertFalse(r.timedOut)
         XCTAssertEqual(r.status, 1, r.stderr)
@@ -84,7 +87,7 @@ final class BatchWorkerTests: XCTestCase {
             return o["error"] as? String
         }
         XCTAssertEqual(error("trap.pt"), "\(mix)/trap.pt: crashed: signal 4 (SIGILL, a trap)")
-        XCTAssertEqual(error("hang.pt"), "\(mix)/hang.pt: timed out after 5 s")
+        XCTAssertEqual(error("hang.pt"), "\(mix)/hang.pt: timed out after 10 s")
         XCTAssertTrue(error("alloc.pt")?.hasPrefix("\(mix)/alloc.pt: exceeded 1 GB of memory") == true, error("alloc.pt") ?? "")
         XCTAssertTrue(error("width0.safetensors")?.contains("the network has width 0") == true, error("width0.safetensors") ?? "")
         XCTAssertTrue(error("bomb.npz")?.contains("a decompression bomb?") == true, error("bomb.npz") ?? "")
