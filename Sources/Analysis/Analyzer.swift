@@ -26,6 +26,9 @@ public enum Analyzer {
         switch request.task {
         case .inferredGroup:
             if GroupInference.recorded(in: checkpoint) == nil, let p = ParityInference.recorded(in: checkpoint) {
+                if request.attribution?.pairsFile != nil || request.attribution?.pairs != nil {
+                    throw AnalysisError("\(checkpoint.path): its metadata \(p.key) records a sparse parity, which has no pairs: the training pairs (--pairs) are for group tasks")
+                }
                 request.task = .parity(n: p.n, k: p.k, support: p.support)
                 request.attribution = nil
                 do { try request.validate() } catch {

@@ -101,6 +101,10 @@ import Testing
         #expect(a.support == [0, 1, 2, 3])
         #expect(a.margins.margin == b.margins.margin && a.margins.accuracy == b.margins.accuracy && a.margins.normPowerNu == b.margins.normPowerNu)
         #expect(notes.lines.contains { $0.contains("(10, 4)-sparse parity") && $0.contains("config.task") })
+        // Training pairs belong to group tasks: asking for them is an error, not ignored.
+        var withPairs = AnalysisRequest(task: .inferredGroup)
+        withPairs.attribution = AttributionOptions(threshold: 0.005, pairsFile: "pairs.json")
+        #expect(throws: AnalysisError.self) { try Analyzer.analyze(path: TrainedData.path("parity-10-4-final.pt"), withPairs) }
     }
 }
 
