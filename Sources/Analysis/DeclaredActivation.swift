@@ -17,9 +17,9 @@ extension Activation {
     /// reduced to its names (`ReLU`, `nn.ReLU()`, `torch.nn.functional.relu` → `relu`).
     ///
     /// Throws, naming the file and the keys, when the metadata declares an activation this
-    /// project does not model (tanh, sigmoid, …) or two different ones: analysing such a network
+    /// project does not model (tanh, sigmoid, …) or two different ones: analyzing such a network
     /// with a default σ would give numbers for another network; `--activation` (the request's
-    /// `activation`) overrides the metadata and is the way to analyse it anyway.
+    /// `activation`) overrides the metadata and is the way to analyze it anyway.
     public static func declared(in checkpoint: Checkpoint) throws -> (activation: Activation, key: String)? {
         var found: [(key: String, value: String, activation: Activation?)] = []
         for (key, value) in checkpoint.metadata {
@@ -40,7 +40,7 @@ extension Activation {
         return (first.activation!, first.key)
     }
 
-    /// The σ a network family analyses with: the request's (`--activation`), else the one the
+    /// The σ a network family analyzes with: the request's (`--activation`), else the one the
     /// checkpoint's metadata declares (`declared(in:)`), else the family's `default`; and, when it
     /// came from the metadata, a phrase that says so (`NetworkLayout.activationSource`).
     static func forNetwork(_ request: AnalysisRequest, _ checkpoint: Checkpoint, default fallback: Activation) throws

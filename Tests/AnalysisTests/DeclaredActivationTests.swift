@@ -4,7 +4,7 @@ import Foundation
 import Testing
 
 /// The activation a checkpoint's metadata declares (`Activation.declared(in:)`): read when no
-/// `--activation` is given, so that a ReLU network saved with its config is not analysed with
+/// `--activation` is given, so that a ReLU network saved with its config is not analyzed with
 /// the quadratic default.
 @Suite struct DeclaredActivationTests {
     static func checkpoint(_ metadata: [(String, MetadataValue)]) -> Checkpoint {
@@ -48,10 +48,10 @@ import Testing
         }
     }
 
-    /// data/c71-relu-final.pt records `config.activation = relu` (examples/train): analysed
+    /// data/c71-relu-final.pt records `config.activation = relu` (examples/train): analyzed
     /// without --activation it is the ReLU network, whose losses the numpy reference pins
     /// (data/expected/attribution-c71-relu-final.json); --activation still overrides.
-    @Test func theReLUCheckpointIsAnalysedAsReLUWithoutTheFlag() throws {
+    @Test func theReLUCheckpointIsAnalyzedAsReLUWithoutTheFlag() throws {
         let request = AnalysisRequest(task: .group("C71"))
         guard case .group(let a, let layout) = try Analyzer.analyze(path: TrainedData.path("c71-relu-final.pt"), request) else {
             Issue.record("not a group analysis"); return
@@ -87,7 +87,7 @@ import Testing
         #expect(ParityInference.recorded(in: DeclaredActivationTests.checkpoint([("config.task", .string("sparse parity"))])) == nil)
     }
 
-    /// data/parity-10-4-final.pt analysed with no flags: the same analysis as with
+    /// data/parity-10-4-final.pt analyzed with no flags: the same analysis as with
     /// --task parity --n 10 --k 4 and its recorded support.
     @Test func theParityCheckpointNeedsNoFlags() throws {
         let notes = NoteLog()

@@ -32,7 +32,7 @@ final class RecordedOutputTests: XCTestCase {
 
     /// Phrases added to recorded lines since: where σ came from, now that the families read it
     /// from the checkpoint's metadata when --activation is not given (the checkpoints in data/
-    /// record `config.activation`; a ReLU network was analysed with the quadratic default).
+    /// record `config.activation`; a ReLU network was analyzed with the quadratic default).
     static let addedPhrases = [" (from the checkpoint's metadata config.activation)"]
 
     static func removingAddedSections(_ text: String) -> String {
