@@ -75,16 +75,16 @@ public enum AttributionRendering {
     /// where the components used by function and by neuron dominance differ.
     static func table(_ r: GroupAnalysisRecord, _ out: ByteSink) {
         guard let a = r.summary.attribution else { return }
-        let fixed = TextFormat.fixed
+        let fixed = TextFormat.fixed, loss = TextFormat.loss
         out.write("\nfunction-level attribution (docs/attribution.md; key: logit similarity > \(a.threshold)):\n")
-        out.write("  loss \(fixed(a.loss, 4))  restricted loss \(fixed(a.restrictedLoss, 4))  excluded loss \(fixed(a.excludedLoss, 4))\n")
+        out.write("  loss \(loss(a.loss))  restricted loss \(loss(a.restrictedLoss))  excluded loss \(loss(a.excludedLoss))\n")
         if let p = a.onPairs {
-            out.write("  on the \(p.count) given pairs: loss \(fixed(p.loss, 4))  restricted \(fixed(p.restrictedLoss, 4))  excluded \(fixed(p.excludedLoss, 4))\n")
+            out.write("  on the \(p.count) given pairs: loss \(loss(p.loss))  restricted \(loss(p.restrictedLoss))  excluded \(loss(p.excludedLoss))\n")
         }
         let kind = r.componentKind
         for c in a.components where c.key {
             let neurons = c.neurons.map { "  neurons \($0)" } ?? ""
-            out.write("  key \(kind) \(c.label): similarity \(fixed(c.logitSimilarity, 4))  restricted loss \(fixed(c.restrictedLoss, 4))  excluded loss \(fixed(c.excludedLoss, 4))  embedding \(fixed(c.embeddingShare.map { $0 * 100 }, 1))%  unembedding \(fixed(c.unembeddingShare.map { $0 * 100 }, 1))%\(neurons)\n")
+            out.write("  key \(kind) \(c.label): similarity \(fixed(c.logitSimilarity, 4))  restricted loss \(loss(c.restrictedLoss))  excluded loss \(loss(c.excludedLoss))  embedding \(fixed(c.embeddingShare.map { $0 * 100 }, 1))%  unembedding \(fixed(c.unembeddingShare.map { $0 * 100 }, 1))%\(neurons)\n")
         }
         if a.keyComponents.isEmpty { out.write("  no key \(kind)\n") }
         if let d = differences(r), !(d.onlyByFunction.isEmpty && d.onlyByDominance.isEmpty) {

@@ -8,6 +8,15 @@ public enum TextFormat {
         return String(format: "%.\(digits)f", v)
     }
 
+    /// A loss (cross-entropy, ≥ 0): four decimals from 0.001 up, below that four significant
+    /// digits in exponent form (a trained network's loss of 2.7e-05 is not "0.0000"); "-" when
+    /// missing or not finite.
+    public static func loss(_ v: Double?) -> String {
+        guard let v, v.isFinite else { return "-" }
+        if v == 0 || abs(v) >= 0.001 { return String(format: "%.4f", v) }
+        return String(format: "%.3e", v)
+    }
+
     /// Five significant digits, "-" when missing or not finite.
     public static func sci(_ v: Double?) -> String {
         guard let v, v.isFinite else { return "-" }

@@ -121,3 +121,15 @@ final class ElementCollector: NSObject, XMLParserDelegate {
         #expect(ElementCollector.parse(svgFile) != nil)
     }
 }
+
+/// The table's loss figures: small losses keep their digits.
+@Suite struct LossFormatTests {
+    @Test func smallLossesAreNotPrintedAsZero() {
+        #expect(TextFormat.loss(4.11864) == "4.1186")
+        #expect(TextFormat.loss(0.0048329) == "0.0048")
+        #expect(TextFormat.loss(2.7085770124915413e-05) == "2.709e-05")
+        #expect(TextFormat.loss(2.792746300883664e-08) == "2.793e-08")
+        #expect(TextFormat.loss(0) == "0.0000")
+        #expect(TextFormat.loss(nil) == "-" && TextFormat.loss(.nan) == "-")
+    }
+}
