@@ -240,7 +240,9 @@ extension Attribution {
         let K = T.count
 
         // Pass 1 (unless the pass took them): the centered logits, kept up to `logitCache` bytes, their norm and M(g, c).
-        let given = pass.map { $0.centered.count == n * n * n } ?? false
+        // The pass may have taken the excluded losses' class sums instead of keeping the logits.
+        let streamed = pass?.streamed
+        let given = streamed != nil || (pass.map { $0.centered.count == n * n * n } ?? false)
         let keep = given || n * n * n * 8 <= logitCache
         // A given pass's logits are read in place; otherwise they are kept here as computed.
         let source = given ? pass!.centered : []
@@ -368,6 +370,7 @@ extension Attribution {
         // Otherwise rows a are recomputed block by block, one dgemv per pair; partial sums per
         // row a. Either way the result does not depend on the number of threads.
         let pairOfLabel = prep.pairOfLabel
+        if let st = streamed { ownLoss = st.ownLoss }
         excludedAll.withUnsafeMutableBufferPointer { eab in excludedSub.withUnsafeMutableBufferPointer { esb in
         ownLoss.withUnsafeMutableBufferPointer { ol in
             let ea = SharedMutablePointer(eab.baseAddress!), es = SharedMutablePointer(esb.baseAddress!)
@@ -406,7 +409,83 @@ extension Attribution {
                 own.pointer[a * n + b] = (mx - x[g]) + log(total)
                 return (mx, false)
             }
-            if keep {
+            if let st = streamed {
+                // The pass's class sums (`LogitPass.StreamedSums`): v_ρ is constant on each class
+                // of h = g·c⁻¹, so Σ_c e^{x_c − max x} e^{−(v_ρ(g c⁻¹) − v_ρ(e))} = Σ_K F_K E[ρ, K], with
+                // E[ρ, K] = e^{−(v_ρ(h) − v_ρ(e))} for any h of class K (the same whatever g is).
+                let R = st.classes.count, rep = st.classes.representative
+                var EK = [Double](repeating: 0, count: slots * R)
+                for r in 0..<slots { for k in 0..<R { EK[r * R + k] = ex[r * n + rep[k]] } }
+                let table = EK
+                st.classSums.withUnsafeBufferPointer { fb in st.shifts.withUnsafeBufferPointer { shb in table.withUnsafeBufferPointer { tb in
+                    nonisolated(unsafe) let Fp = fb.baseAddress!, shift = shb.baseAddress!, E = tb.baseAddress!
+                    let rows = st.directRows
+                    /// The pair's excluded loss for a component whose values span more than 300 (no pair
+                    /// of its logits does): (max x − x_g) + log Σ_K e^{log F_K − (v_ρ(K) − v_ρ(e))}, the
+                    /// log-sum-exp over the classes shifted by its largest term.
+                    @Sendable func classLoss(_ q: Int, r: Int, scratch t: UnsafeMutablePointer<Double>) -> Double {
+                        let ve = vc[r * n + identity]
+                        var best = -Double.infinity
+                        for k in 0..<R {
+                            t[k] = log(Fp[q * R + k]) - (vc[r * n + rep[k]] - ve)
+                            best = max(best, t[k])
+                        }
+                        var sum = 0.0
+                        for k in 0..<R { sum += exp(t[k] - best) }
+                        return shift[q] + best + log(sum)
+                    }
+                    let next = BlockTicket()
+                    parallelWorkers(min(workers, n)) { _ in
+                        var S = [Double](repeating: 0, count: slots * n), e = [Double](repeating: 0, count: 2 * max(n, R))
+                        var isDirect = [Bool](repeating: false, count: n)
+                        S.withUnsafeMutableBufferPointer { sb in e.withUnsafeMutableBufferPointer { eb in
+                            let St = sb.baseAddress!
+                            while let g = next.take(below: n) {
+                                var anyDirect = false
+                                // Σ over the label's pairs of max x − x_g.
+                                var shifts = 0.0
+                                for a in 0..<n {
+                                    let q = a * n + Int(byLabel[g * n + a])
+                                    let d = !rows.isEmpty && rows[q] != nil
+                                    isDirect[a] = d
+                                    anyDirect = anyDirect || d
+                                    shifts += shift[q]
+                                    let Fq = Fp + q * R
+                                    for r in 0...K {
+                                        let Er = E + r * R
+                                        var s = 0.0
+                                        for k in 0..<R { s += Fq[k] * Er[k] }
+                                        St[r * n + a] = s
+                                    }
+                                }
+                                for r in 0...K {
+                                    var all = anyDirect || dr[r] ? Double.nan : shifts + irrepscope_sum_log(St + r * n, n)
+                                    if pw != nil || all.isNaN {
+                                        // Pair by pair, as on the kept route.
+                                        var add = 0.0, addSub = 0.0
+                                        for a in 0..<n {
+                                            let q = a * n + Int(byLabel[g * n + a])
+                                            let ce: Double
+                                            if isDirect[a] {
+                                                ce = rows[q]!.withUnsafeBufferPointer { directLoss($0.baseAddress!, g: g, r: r, scratch: eb.baseAddress!) }
+                                            } else if dr[r] {
+                                                ce = classLoss(q, r: r, scratch: eb.baseAddress!)
+                                            } else {
+                                                ce = shift[q] + log(St[r * n + a])
+                                            }
+                                            add += ce
+                                            if let w = pw?[q], w > 0 { addSub += Double(w) * ce }
+                                        }
+                                        if all.isNaN { all = add }
+                                        es.pointer[g * slots + r] = addSub
+                                    }
+                                    ea.pointer[g * slots + r] = all
+                                }
+                            }
+                        } }
+                    }
+                } } }
+            } else if keep {
                 cachedCopy.withUnsafeBufferPointer { cb in ex.withUnsafeBufferPointer { exb in
                     nonisolated(unsafe) let L = cb.baseAddress!, EV = exb.baseAddress!
                     let next = BlockTicket()

@@ -202,15 +202,20 @@ extension GroupAnalysis {
         // activations the attribution reads, unless it has them in closed form or the network
         // writes them chunk of neurons by chunk): the margins
         // and the attribution both come from it. Without, the screened pass of the family.
+        // A group that is not cyclic keeps, instead of the logits, the class sums of its excluded
+        // losses (`Attribution.ExcludedClasses`): |G|²·R numbers.
+        let classes = options.attribution != nil && n <= Attribution.maximumOrder && !cyclic
+            ? Attribution.ExcludedClasses(group: group) : nil
         let attributes = options.attribution != nil && n <= Attribution.maximumOrder
-            && n * n * n * 8 <= Attribution.logitCacheBytes
+            && (classes.map { Attribution.ExcludedClasses.keptBytes(order: n, classes: $0.count) }
+                ?? n * n * n * 8) <= Attribution.logitCacheBytes
         let activations = attributes && options.attribution!.hidden && network.quadraticNeuronTerms == nil
             && !network.writesNeuronActivationsByChunk
             && n * n * m * 16 <= Attribution.hiddenBytes
         let forward = BackgroundResult(inBackground: options.threads > 1) { [labelling] () -> ([(accuracy: Double, margin: Double)], LogitPass?) in
             guard attributes else { return (network.evaluate(threads: options.threads, labels: labelling.labels, sets: labelling.sets), nil) }
             let pass = LogitPass.run(network: network, labels: labelling.labels, sets: labelling.sets, activations: activations,
-                                     threads: options.threads)
+                                     threads: options.threads, classes: classes)
             return (pass.evaluation, pass)
         }
 
