@@ -132,13 +132,7 @@ import Groups
         let g = try FiniteGroup.named(name)
         let n = g.order
         for scale in [1.0, 400.0] {
-            var net = AttributionIdentities.randomNetwork(n, width: 9, activation: .relu, seed: 17)
-            net = GroupNetwork(order: n, width: 9, activation: .relu, u: net.u, v: net.v, w: net.w.map { $0 * scale })
-            let f = net.logits(rows: 0..<n)
-            let wide = (0..<(n * n)).filter { p in
-                let row = f[(p * n)..<((p + 1) * n)]
-                return row.max()! - row.min()! > 300
-            }.count
+            let (net, wide) = AttributionIdentities.scaledNetwork(n, width: 9, activation: .relu, seed: 17, scale: scale)
             #expect(scale == 1 ? wide == 0 : wide > 0, "\(name) ×\(scale): \(wide) pairs span more than 300")
             var o = AttributionOptions()
             o.pairs = PairList((0..<(n * n / 3)).map { ($0 % n, ($0 * 7) % n) })

@@ -138,6 +138,19 @@ func attribution(_ net: any GroupTaskNetwork, _ g: FiniteGroup, threshold: Doubl
         return GroupNetwork(order: n, width: m, activation: activation, u: u, v: v, w: w)
     }
 
+    /// `randomNetwork` with its unembedding scaled by `scale`, and the number of pairs whose
+    /// logits then span more than 300 (those take the attribution's direct route).
+    static func scaledNetwork(_ n: Int, width m: Int, activation: Activation, seed: UInt64, scale: Double) -> (GroupNetwork, wide: Int) {
+        let base = randomNetwork(n, width: m, activation: activation, seed: seed)
+        let net = GroupNetwork(order: n, width: m, activation: activation, u: base.u, v: base.v, w: base.w.map { $0 * scale })
+        let f = net.logits(rows: 0..<n)
+        let wide = (0..<(n * n)).filter { p in
+            let row = f[(p * n)..<((p + 1) * n)]
+            return row.max()! - row.min()! > 300
+        }.count
+        return (net, wide)
+    }
+
     /// Σ s² ≤ 1 (strictly, for a generic network); the blocks (ρ, σ) of each neuron's power over
     /// G × G sum to its variance (Plancherel on the product group); the product shares sum to at
     /// most 1; results do not depend on the number of threads.

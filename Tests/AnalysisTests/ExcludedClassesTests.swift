@@ -51,13 +51,7 @@ import Groups
         let classes = try #require(Attribution.ExcludedClasses(group: g))
         let labelling = Labelling(group: g, composition: .rightToLeft, bothConventions: true)
         for (activation, scale) in [(Activation.relu, 1.0), (.quadratic, 1.0), (.relu, 400.0)] {
-            var net = AttributionIdentities.randomNetwork(n, width: 9, activation: activation, seed: 23)
-            net = GroupNetwork(order: n, width: 9, activation: activation, u: net.u, v: net.v, w: net.w.map { $0 * scale })
-            let f = net.logits(rows: 0..<n)
-            let wide = (0..<(n * n)).filter { p in
-                let row = f[(p * n)..<((p + 1) * n)]
-                return row.max()! - row.min()! > 300
-            }.count
+            let (net, wide) = AttributionIdentities.scaledNetwork(n, width: 9, activation: activation, seed: 23, scale: scale)
             #expect(scale == 1 ? wide == 0 : wide > 0, "\(name) ×\(scale): \(wide) pairs span more than 300")
             var o = AttributionOptions()
             o.pairs = PairList((0..<(n * n / 3)).map { ($0 % n, ($0 * 7) % n) })
