@@ -227,6 +227,23 @@ extension Attribution {
     /// forward pass the analysis already ran (`LogitPass`) instead of running the network again,
     /// and the parts that read no logits from `prepared`. Without a pass, the logits are kept up
     /// to `logitCache` bytes (else rows are recomputed as needed: the route of |G| > 512).
+    /// A pair's exponentials e^{x_c − max x} into `z` (n values, c ascending, by
+    /// `irrepscope_exp_shifted`), max x, and its own cross-entropy (max x − x_g) + log Σ_c z_c.
+    /// A pair whose logits span more than 300 (or are not finite) takes the direct route
+    /// instead: `direct` true, its loss by `crossEntropy` (libm's exp), z zero. The kept route of
+    /// `compute` and the pass's class sums (`LogitPass.StreamedSums`) both take them here.
+    static func pairExponentials(_ x: UnsafePointer<Double>, _ n: Int, target g: Int,
+                                 into z: UnsafeMutablePointer<Double>) -> (mx: Double, loss: Double, direct: Bool) {
+        var mx = -Double.infinity, mn = Double.infinity
+        irrepscope_range(x, n, &mn, &mx)
+        if !(mx - mn <= 300) {
+            for c in 0..<n { z[c] = 0 }
+            return (mx, crossEntropy(x, n, g), true)
+        }
+        let total = irrepscope_exp_shifted(x, n, mx, z)
+        return (mx, (mx - x[g]) + log(total), false)
+    }
+
     static func compute(network: any GroupTaskNetwork, group: FiniteGroup, composition: Composition,
                         options: AttributionOptions, threads: Int, pass: consuming LogitPass?,
                         prepared: Preparation? = nil, logitCache: Int = logitCacheBytes) -> Attribution? {
@@ -397,17 +414,9 @@ extension Attribution {
             }
             /// e^{x_c − max x} into z and the pair's own loss; whether it takes the direct route.
             @Sendable func exponentials(_ x: UnsafePointer<Double>, a: Int, b: Int, g: Int, z: UnsafeMutablePointer<Double>) -> (mx: Double, direct: Bool) {
-                var mx = -Double.infinity, mn = Double.infinity
-                irrepscope_range(x, n, &mn, &mx)
-                if !(mx - mn <= 300) {
-                    // A wide range (or a non-finite logit): the direct route, libm's exp.
-                    own.pointer[a * n + b] = crossEntropy(x, n, g)
-                    for c in 0..<n { z[c] = 0 }
-                    return (mx, true)
-                }
-                let total = irrepscope_exp_shifted(x, n, mx, z)
-                own.pointer[a * n + b] = (mx - x[g]) + log(total)
-                return (mx, false)
+                let e = pairExponentials(x, n, target: g, into: z)
+                own.pointer[a * n + b] = e.loss
+                return (e.mx, e.direct)
             }
             if let st = streamed {
                 // The pass's class sums (`LogitPass.StreamedSums`): v_ρ is constant on each class

@@ -120,8 +120,9 @@ struct LogitPass: Sendable {
             let O = SharedMutablePointer(olb.baseAddress!)
             let DR = SharedMutablePointer(drb.baseAddress!)
             parallelWorkers(workers) { _ in
-                // Streaming: the centered rows of a few pairs at a time, and their exponentials.
-                let piece = 64
+                // Streaming: the centered rows of a few pairs at a time, and their exponentials;
+                // otherwise the block's pairs in one piece, centered into `out`.
+                let piece = streaming ? 64 : step * n
                 var y = [Double](repeating: 0, count: streaming ? piece * n : 1), z = [Double](repeating: 0, count: streaming ? n : 1)
                 while let k = next.take(below: blocks) {
                     let rows = (k * step)..<min(n, (k + 1) * step)
@@ -142,9 +143,9 @@ struct LogitPass: Sendable {
                         let y0 = streaming ? yb.baseAddress! : out.pointer + rows.lowerBound * n * n
                         let Mk = sums.pointer + k * n * n
                         for p in 0..<pairs {
-                            let local = streaming ? p % piece : p
-                            if streaming ? local == 0 : p == 0 {
-                                let count = streaming ? min(piece, pairs - p) : pairs
+                            let local = p % piece
+                            if local == 0 {
+                                let count = min(piece, pairs - p)
                                 top.withUnsafeMutableBufferPointer { t1 in second.withUnsafeMutableBufferPointer { t2 in
                                 squares.withUnsafeMutableBufferPointer { sq in arg.withUnsafeMutableBufferPointer { ar in
                                     irrepscope_center_rows_f64(fb.baseAddress! + p * n, count, n, y0, t1.baseAddress! + p, ar.baseAddress! + p,
@@ -167,15 +168,12 @@ struct LogitPass: Sendable {
                                 // The pair's own loss and class sums (`Attribution.compute`'s
                                 // kept route takes the same exponentials after the pass).
                                 let q = a * n + b
-                                var mx = -Double.infinity, mn = Double.infinity
-                                irrepscope_range(y, n, &mn, &mx)
-                                S.pointer[q] = mx - y[g]
-                                if !(mx - mn <= 300) {
-                                    O.pointer[q] = Attribution.crossEntropy(y, n, g)
+                                let e = Attribution.pairExponentials(y, n, target: g, into: zb.baseAddress!)
+                                S.pointer[q] = e.mx - y[g]
+                                O.pointer[q] = e.loss
+                                if e.direct {
                                     DR.pointer[k][q] = Array(UnsafeBufferPointer(start: y, count: n))
                                 } else {
-                                    let total = irrepscope_exp_shifted(y, n, mx, zb.baseAddress!)
-                                    O.pointer[q] = (mx - y[g]) + log(total)
                                     let Fq = F.pointer + q * R
                                     classes.classOfQuotient.withUnsafeBufferPointer { cq in
                                         let cls = cq.baseAddress! + g * n
