@@ -20,24 +20,39 @@ extension Activation {
     /// project does not model (tanh, sigmoid, …) or two different ones: analyzing such a network
     /// with a default σ would give numbers for another network; `--activation` (the request's
     /// `activation`) overrides the metadata and is the way to analyze it anyway.
-    public static func declared(in checkpoint: Checkpoint) throws -> (activation: Activation, key: String)? {
-        var found: [(key: String, value: String, activation: Activation?)] = []
+    ///
+    /// A pickled `nn.Module` declares its σ by structure: an activation submodule (`self.relu =
+    /// nn.ReLU()`, as the universality study's `OneLayerMLP` registers it) is a declaration too,
+    /// its class `torch.nn.modules.activation.ReLU` read as `relu` and a `GELU` with
+    /// `approximate = 'tanh'` as `gelu_tanh`; the key is then the submodule's path. Softmax
+    /// modules (an output's) are no declaration; other activation classes (Tanh, SiLU, …) are
+    /// an activation this project does not model, as above.
+    /// `source` says where, for the layout's `activation_source`: "metadata config.activation"
+    /// or "submodule relu (torch.nn.modules.activation.ReLU)".
+    public static func declared(in checkpoint: Checkpoint) throws -> (activation: Activation, key: String, source: String)? {
+        var found: [(key: String, value: String, activation: Activation?, source: String)] = []
         for (key, value) in checkpoint.metadata {
             guard case .string(let text) = value else { continue }
             let last = key.split(whereSeparator: { $0 == "." || $0 == "/" }).last.map { $0.lowercased() } ?? ""
             guard declarationKeys.contains(last) else { continue }
             let name = normalizedName(text)
             if outputOnlyNames.contains(name) { continue }
-            found.append((key, text, Activation(name: name)))
+            found.append((key, text, Activation(name: name), "metadata \(key)"))
+        }
+        for (key, global) in checkpoint.opaque {
+            guard let module = moduleName(global, at: key, in: checkpoint) else { continue }
+            let path = key.isEmpty ? "<root>" : key
+            let cls = global.split(separator: ".").last.map(String.init) ?? global
+            found.append((path, cls, Activation(name: module), "submodule \(path) (\(global))"))
         }
         guard let first = found.first else { return nil }
         if let bad = found.first(where: { $0.activation == nil }) {
-            throw AnalysisError("\(checkpoint.path): its metadata declares \(bad.key) = '\(bad.value)', an activation IrrepScope does not model (quadratic, relu, x^k, gelu, gelu_new); pass --activation to analyze the network with one of those")
+            throw AnalysisError("\(checkpoint.path): its \(bad.source) declares '\(bad.value)', an activation IrrepScope does not model (quadratic, relu, x^k, gelu, gelu_new); pass --activation to analyze the network with one of those")
         }
         if let other = found.first(where: { $0.activation != first.activation }) {
-            throw AnalysisError("\(checkpoint.path): its metadata declares two activations, \(first.key) = '\(first.value)' and \(other.key) = '\(other.value)'; pass --activation to choose")
+            throw AnalysisError("\(checkpoint.path): it declares two activations, '\(first.value)' (its \(first.source)) and '\(other.value)' (its \(other.source)); pass --activation to choose")
         }
-        return (first.activation!, first.key)
+        return (first.activation!, first.key, first.source)
     }
 
     /// The σ a network family analyzes with: the request's (`--activation`), else the one the
@@ -46,8 +61,28 @@ extension Activation {
     static func forNetwork(_ request: AnalysisRequest, _ checkpoint: Checkpoint, default fallback: Activation) throws
         -> (Activation, String?) {
         if let a = request.activation { return (a, nil) }
-        if let d = try declared(in: checkpoint) { return (d.activation, "the checkpoint's metadata \(d.key)") }
+        if let d = try declared(in: checkpoint) { return (d.activation, "the checkpoint's \(d.source)") }
         return (fallback, nil)
+    }
+
+    /// The activation name of a pickled PyTorch activation module's class
+    /// (`torch.nn.modules.activation.ReLU` → `relu`; `GELU` → `gelu`, or `gelu_tanh` when the
+    /// module's `approximate` attribute, kept as metadata `<key>.approximate`, is `tanh`); nil
+    /// for any other class, for the softmax modules of an output and for `MultiheadAttention`
+    /// (which that module also defines).
+    static func moduleName(_ global: String, at key: String, in checkpoint: Checkpoint) -> String? {
+        let prefix = "torch.nn.modules.activation."
+        guard global.hasPrefix(prefix) else { return nil }
+        let name = global.dropFirst(prefix.count).lowercased()
+        // The module also holds attention and the softmax family: no hidden neuron's σ.
+        if name.isEmpty || outputOnlyNames.contains(name) || ["softmin", "softmax2d", "multiheadattention"].contains(name) { return nil }
+        if name == "gelu" {
+            let attribute = key.isEmpty ? "approximate" : key + ".approximate"
+            if let entry = checkpoint.metadata.first(where: { $0.key == attribute }), case .string("tanh") = entry.value {
+                return "gelu_tanh"
+            }
+        }
+        return name
     }
 
     /// `ReLU`, `nn.ReLU()`, `torch.nn.functional.relu`, ` relu ` → `relu`; `GELU(approximate='tanh')`

@@ -5,7 +5,8 @@ import Groups
 /// The group of a checkpoint when it says so itself: a metadata entry naming the group
 /// (`config.group = "C_71"`, `group`, `group_name`, as the example trainers and many others
 /// record it), else a modulus in its config (`config.p = 113`, the progress-measures code),
-/// else an element axis of prime length p shared by the weight matrices (only C_p has prime
+/// else an element axis of prime length p shared by the weight matrices, or by all those with
+/// an odd prime axis when a hidden matrix sits between the embeddings (only C_p has prime
 /// order).
 public enum GroupInference {
     /// The group the checkpoint records in its metadata, if any (its canonical name).
@@ -45,8 +46,19 @@ public enum GroupInference {
         let mats = ck.tensors.filter { $0.dtype.isFloatingPoint && $0.rank >= 2 }
         guard let first = mats.first else { return nil }
         let candidates = Set(first.shape.filter(isPrime)).filter { p in mats.allSatisfy { $0.shape.contains(p) } }
-        guard candidates.count == 1, let p = candidates.first, p > 2 else { return nil }
-        return ("C\(p)", "every weight matrix has an axis of prime length \(p), and only C_\(p) has prime order \(p)")
+        if candidates.count == 1, let p = candidates.first, p > 2 {
+            return ("C\(p)", "every weight matrix has an axis of prime length \(p), and only C_\(p) has prime order \(p)")
+        }
+        // A network with a hidden matrix between its embeddings (the universality study's
+        // W_x, W_y (|G|, d), W (2d, m), W_U (m, |G|)): the matrices that carry an odd prime
+        // axis all carry the same one p, at least two of them do (an input and an output), and
+        // the others have no odd prime axis at all.
+        let primeAxes = mats.map { Set($0.shape.filter { $0 > 2 && isPrime($0) }) }
+        let carrying = primeAxes.indices.filter { !primeAxes[$0].isEmpty }
+        guard carrying.count >= 2, let p = primeAxes[carrying[0]].first, primeAxes[carrying[0]].count == 1,
+              carrying.allSatisfy({ primeAxes[$0] == [p] }) else { return nil }
+        let names = carrying.map { mats[$0].name }.joined(separator: ", ")
+        return ("C\(p)", "the weight matrices \(names) have an axis of prime length \(p), the others none, and only C_\(p) has prime order \(p)")
     }
 }
 

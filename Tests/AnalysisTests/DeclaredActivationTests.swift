@@ -48,6 +48,39 @@ import Testing
         }
     }
 
+    /// A pickled nn.Module declares σ by its activation submodule (the universality study's
+    /// `self.relu = nn.ReLU()`); softmax and attention modules are no declaration; an activation
+    /// class not modelled, or one that contradicts the metadata, is an error naming the submodule.
+    @Test func aPickledModulesActivationSubmoduleIsADeclaration() throws {
+        func ck(_ opaque: [(String, String)], _ metadata: [(String, MetadataValue)] = []) -> Checkpoint {
+            Checkpoint(format: "test", path: "net.pt", tensors: [], metadata: metadata.map { (key: $0.0, value: $0.1) },
+                       opaque: [(key: "", global: "__main__.OneLayerMLP")] + opaque.map { (key: $0.0, global: $0.1) })
+        }
+        let relu = try #require(try Activation.declared(in: ck([("relu", "torch.nn.modules.activation.ReLU")])))
+        #expect(relu.activation == .relu && relu.key == "relu")
+        #expect(relu.source == "submodule relu (torch.nn.modules.activation.ReLU)")
+        let gelu = try #require(try Activation.declared(in: ck([("mlp.act", "torch.nn.modules.activation.GELU")], [("mlp.act.approximate", .string("none"))])))
+        #expect(gelu.activation == .gelu)
+        let tanh = try #require(try Activation.declared(in: ck([("mlp.act", "torch.nn.modules.activation.GELU")], [("mlp.act.approximate", .string("tanh"))])))
+        #expect(tanh.activation == .geluTanh)
+        #expect(try Activation.declared(in: ck([("attn", "torch.nn.modules.activation.MultiheadAttention"),
+                                               ("out", "torch.nn.modules.activation.Softmax"),
+                                               ("lin", "torch.nn.modules.linear.Linear")])) == nil)
+        // The metadata and the module agree: one declaration, the metadata's key first.
+        let both = try #require(try Activation.declared(in: ck([("relu", "torch.nn.modules.activation.ReLU")], [("config.activation", .string("relu"))])))
+        #expect(both.activation == .relu && both.source == "metadata config.activation")
+        for (c, words) in [(ck([("act", "torch.nn.modules.activation.Tanh")]), ["net.pt", "submodule act", "Tanh", "--activation"]),
+                           (ck([("relu", "torch.nn.modules.activation.ReLU")], [("config.activation", .string("gelu"))]),
+                            ["net.pt", "config.activation", "submodule relu", "--activation"])] {
+            do {
+                _ = try Activation.declared(in: c)
+                Issue.record("accepted")
+            } catch {
+                for w in words { #expect("\(error)".contains(w), "\(error)") }
+            }
+        }
+    }
+
     /// data/c71-relu-final.pt records `config.activation = relu` (examples/train): analyzed
     /// without --activation it is the ReLU network, whose losses the numpy reference pins
     /// (data/expected/attribution-c71-relu-final.json); --activation still overrides.

@@ -117,6 +117,29 @@ struct RejectingFamily: NetworkFamily {
     }
 }
 
+extension GroupInferenceTests {
+    /// The universality study's MLP: W_x, W_y (|G|, d), a hidden W (2d, m) without a prime axis,
+    /// W_U (m, |G|). The matrices that carry an odd prime axis carry the same one: C_p. Another
+    /// prime axis anywhere, or p on one matrix only, names nothing.
+    @Test func aHiddenMatrixBetweenTheEmbeddingsDoesNotHideThePrimeAxis() throws {
+        func t(_ name: String, _ shape: [Int]) throws -> Tensor { try LocatingNetworks().tensor(name, shape) }
+        let mlp = Checkpoint(format: "test", path: "model.pt", tensors: [
+            try t("W_x", [113, 256]), try t("W_y", [113, 256]), try t("W", [512, 128]), try t("W_U", [128, 113]),
+        ])
+        let found = try #require(GroupInference.infer(from: mlp))
+        #expect(found.name == "C113")
+        #expect(found.how.contains("W_x, W_y, W_U") && found.how.contains("prime length 113"))
+        for tensors in [
+            [try t("W_x", [113, 256]), try t("W_y", [113, 256]), try t("W", [512, 127]), try t("W_U", [128, 113])],  // another prime
+            [try t("W_x", [113, 256]), try t("W_y", [113, 256]), try t("W", [512, 128]), try t("W_U", [128, 109])],  // two primes
+            [try t("W_x", [113, 256]), try t("W", [512, 128]), try t("W_U", [128, 120])],                             // p on one matrix
+            [try t("W_x", [113, 109]), try t("W_U", [109, 113])],                                                     // two shared primes
+        ] {
+            #expect(GroupInference.infer(from: Checkpoint(format: "test", path: "x.pt", tensors: tensors)) == nil, "\(tensors.map(\.shape))")
+        }
+    }
+}
+
 final class NoteLog: @unchecked Sendable {
     private let lock = NSLock()
     private var stored: [String] = []
