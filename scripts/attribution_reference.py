@@ -106,6 +106,21 @@ def load(path):
     return u, v, w  # |G| x m each
 
 
+def load_universality(path):
+    """A whole pickled OneLayerMLP of the universality study's layout (W_x, W_y (|G|, d),
+    W (2d, m), W_U (m, |G|); examples/train/train_universality_mlp.py): u = W_x @ W[:d],
+    v = W_y @ W[d:], w = W_U^T. The pickle names the class __main__.OneLayerMLP; an empty
+    nn.Module subclass of that name stands in for it (its state is only tensors)."""
+    import __main__
+    import torch
+    if not hasattr(__main__, "OneLayerMLP"):
+        __main__.OneLayerMLP = type("OneLayerMLP", (torch.nn.Module,), {})
+    model = torch.load(path, map_location="cpu", weights_only=False)
+    sd = {k: t.double().numpy() for k, t in model.state_dict().items()}
+    d = sd["W_x"].shape[1]
+    return sd["W_x"] @ sd["W"][:d], sd["W_y"] @ sd["W"][d:], sd["W_U"].T
+
+
 def activation(name):
     return {"quadratic": lambda x: x * x, "relu": lambda x: np.maximum(x, 0)}[name]
 
@@ -245,6 +260,11 @@ def analyze(u, v, w, act, mul, chars, labels_of, pairs=None, cyclic_group=False)
     return out
 
 
+def pairs_file(name):
+    with open(os.path.join(ROOT, "data", name)) as fh:
+        return np.array(json.load(fh), dtype=int)
+
+
 def pairs_fixture(n):
     path = os.path.join(ROOT, "data", "attribution-pairs-c71.json")
     if not os.path.exists(path):
@@ -272,11 +292,13 @@ def main():
         u, v, w = (z[k].astype(np.float64) for k in ("embed_a.weight", "embed_b.weight", "unembed.weight"))
         analyze(u, v, w, "quadratic", mul, chars, labels, cyclic_group=cyc)
         return
+    # (name, activation, group, cyclic, pairs: True = the C_71 fixture, a file name, or None)
     runs = [
         ("c71-quadratic-final", "quadratic", cyclic(71), True, True),
-        ("c71-relu-final", "relu", cyclic(71), True, False),
-        ("s4-quadratic-final", "quadratic", symmetric(4), False, False),
-        ("s5-quadratic-final", "quadratic", symmetric(5), False, False),
+        ("c71-relu-final", "relu", cyclic(71), True, None),
+        ("s4-quadratic-final", "quadratic", symmetric(4), False, None),
+        ("s5-quadratic-final", "quadratic", symmetric(5), False, None),
+        ("universality-c113-final", "relu", cyclic(113), True, "universality-c113-train-pairs.json"),
     ]
     only = set(sys.argv[1:])   # e.g. s5-quadratic-final: only those
     if not only or "transformer-p53-final" in only:
@@ -303,8 +325,12 @@ def main():
     for name, act, (mul, chars, labels), cyc, with_pairs in runs:
         if only and name not in only:
             continue
-        u, v, w = load(os.path.join(ROOT, "data", name + ".pt"))
-        pairs = pairs_fixture(len(mul)) if with_pairs else None
+        path = os.path.join(ROOT, "data", name + ".pt")
+        u, v, w = load_universality(path) if name.startswith("universality") else load(path)
+        if with_pairs is True:
+            pairs = pairs_fixture(len(mul))
+        else:
+            pairs = pairs_file(with_pairs) if with_pairs else None
         labels_out = [int(l) for l in labels] if cyc else labels
         res = analyze(u, v, w, act, mul, chars, labels_out, pairs=pairs, cyclic_group=cyc)
         res["file"] = f"data/{name}.pt"

@@ -243,9 +243,11 @@ func attribution(_ net: any GroupTaskNetwork, _ g: FiniteGroup, threshold: Doubl
 /// The numpy reference (scripts/attribution_reference.py, brute force over |G|³ from the
 /// definitions; outputs in data/expected/attribution-*.json) against the library, to 1e-9.
 @Suite struct AttributionReference {
-    static func check(_ file: String, group: String, activation: Activation, pairs: String?) throws {
+    /// `group` and `activation` nil: the ones the checkpoint itself names.
+    @discardableResult
+    static func check(_ file: String, group: String?, activation: Activation?, pairs: String?) throws -> GroupAnalysis {
         let ref = try TrainedData.expected("attribution-" + file)
-        var request = AnalysisRequest(task: .group(group))
+        var request = AnalysisRequest(task: group.map { .group($0) } ?? .inferredGroup)
         request.activation = activation
         request.attribution?.pairsFile = pairs.map { TrainedData.path($0) }
         guard case .group(let a, _) = try Analyzer.analyze(path: TrainedData.path(file + ".pt"), request),
@@ -285,6 +287,7 @@ func attribution(_ net: any GroupTaskNetwork, _ g: FiniteGroup, threshold: Doubl
             close(h.fraction, e["fraction"], "fraction")
             close(h.productShare, e["product_share"], "product share")
         }
+        return a
     }
 
     @Test func c71Quadratic() throws { try Self.check("c71-quadratic-final", group: "C71", activation: .quadratic, pairs: "attribution-pairs-c71.json") }
@@ -312,6 +315,22 @@ func attribution(_ net: any GroupTaskNetwork, _ g: FiniteGroup, threshold: Doubl
             close(c.restrictedLoss, e["restricted_loss"], "restricted \(c.component)")
             close(c.excludedLoss, e["excluded_loss"], "excluded \(c.component)")
         }
+    }
+    /// The universality study's MLP (data/universality-c113-final.pt, a pickled whole module
+    /// trained by examples/train/train_universality_mlp.py with that study's C_113 recipe),
+    /// analyzed with no flags: C_113 from its prime axis, ReLU from its nn.ReLU submodule, the
+    /// losses also on its training pairs. Its function uses 11 frequencies, its neurons'
+    /// dominant frequencies only 8 (13, 22, 25 are key with no neuron of their own): the
+    /// disagreement the function-level measures exist for.
+    @Test func universalityMLPOnC113() throws {
+        let a = try Self.check("universality-c113-final", group: nil, activation: nil, pairs: "universality-c113-train-pairs.json")
+        #expect(a.groupName == "C113" && a.activation == .relu && a.accuracy == 1)
+        let r = try #require(a.attribution)
+        #expect(r.keyComponents == [4, 11, 13, 22, 25, 32, 34, 41, 44, 49, 50])
+        let used = a.neuronsPerComponent.indices.filter { a.neuronsPerComponent[$0] > 0 }
+        #expect(used == [4, 11, 32, 34, 41, 44, 49, 50])
+        #expect(r.restrictedLoss < r.loss && r.excludedLoss > log(113.0))
+        #expect(r.onPairs?.count == 3830)
     }
     @Test func s4Quadratic() throws { try Self.check("s4-quadratic-final", group: "S4", activation: .quadratic, pairs: nil) }
     /// The S_5 network of the paper (issue 16): [3,1,1] is the dominant irrep of 531 neurons
