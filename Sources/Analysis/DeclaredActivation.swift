@@ -47,10 +47,15 @@ extension Activation {
         }
         guard let first = found.first else { return nil }
         if let bad = found.first(where: { $0.activation == nil }) {
-            throw AnalysisError("\(checkpoint.path): its \(bad.source) declares '\(bad.value)', an activation IrrepScope does not model (quadratic, relu, x^k, gelu, gelu_new); pass --activation to analyze the network with one of those")
+            let what = bad.source.hasPrefix("metadata ") ? "metadata declares \(bad.key) = '\(bad.value)'" : "\(bad.source) declares '\(bad.value)'"
+            throw AnalysisError("\(checkpoint.path): its \(what), an activation IrrepScope does not model (quadratic, relu, x^k, gelu, gelu_new); pass --activation to analyze the network with one of those")
         }
         if let other = found.first(where: { $0.activation != first.activation }) {
-            throw AnalysisError("\(checkpoint.path): it declares two activations, '\(first.value)' (its \(first.source)) and '\(other.value)' (its \(other.source)); pass --activation to choose")
+            func named(_ e: (key: String, value: String, activation: Activation?, source: String)) -> String {
+                e.source.hasPrefix("metadata ") ? "\(e.key) = '\(e.value)'" : "the \(e.source)"
+            }
+            let whose = first.source.hasPrefix("metadata ") && other.source.hasPrefix("metadata ") ? "its metadata declares" : "it declares"
+            throw AnalysisError("\(checkpoint.path): \(whose) two activations, \(named(first)) and \(named(other)); pass --activation to choose")
         }
         return (first.activation!, first.key, first.source)
     }
