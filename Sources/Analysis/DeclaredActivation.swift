@@ -30,31 +30,30 @@ extension Activation {
     /// `source` says where, for the layout's `activation_source`: "metadata config.activation"
     /// or "submodule relu (torch.nn.modules.activation.ReLU)".
     public static func declared(in checkpoint: Checkpoint) throws -> (activation: Activation, key: String, source: String)? {
-        var found: [(key: String, value: String, activation: Activation?, source: String)] = []
+        typealias Declaration = (key: String, value: String, activation: Activation?, source: String, module: Bool)
+        var found: [Declaration] = []
         for (key, value) in checkpoint.metadata {
             guard case .string(let text) = value else { continue }
             let last = key.split(whereSeparator: { $0 == "." || $0 == "/" }).last.map { $0.lowercased() } ?? ""
             guard declarationKeys.contains(last) else { continue }
             let name = normalizedName(text)
             if outputOnlyNames.contains(name) { continue }
-            found.append((key, text, Activation(name: name), "metadata \(key)"))
+            found.append((key, text, Activation(name: name), "metadata \(key)", false))
         }
         for (key, global) in checkpoint.opaque {
             guard let module = moduleName(global, at: key, in: checkpoint) else { continue }
             let path = key.isEmpty ? "<root>" : key
             let cls = global.split(separator: ".").last.map(String.init) ?? global
-            found.append((path, cls, Activation(name: module), "submodule \(path) (\(global))"))
+            found.append((path, cls, Activation(name: module), "submodule \(path) (\(global))", true))
         }
         guard let first = found.first else { return nil }
         if let bad = found.first(where: { $0.activation == nil }) {
-            let what = bad.source.hasPrefix("metadata ") ? "metadata declares \(bad.key) = '\(bad.value)'" : "\(bad.source) declares '\(bad.value)'"
+            let what = bad.module ? "\(bad.source) declares '\(bad.value)'" : "metadata declares \(bad.key) = '\(bad.value)'"
             throw AnalysisError("\(checkpoint.path): its \(what), an activation IrrepScope does not model (quadratic, relu, x^k, gelu, gelu_new); pass --activation to analyze the network with one of those")
         }
         if let other = found.first(where: { $0.activation != first.activation }) {
-            func named(_ e: (key: String, value: String, activation: Activation?, source: String)) -> String {
-                e.source.hasPrefix("metadata ") ? "\(e.key) = '\(e.value)'" : "the \(e.source)"
-            }
-            let whose = first.source.hasPrefix("metadata ") && other.source.hasPrefix("metadata ") ? "its metadata declares" : "it declares"
+            func named(_ e: Declaration) -> String { e.module ? "the \(e.source)" : "\(e.key) = '\(e.value)'" }
+            let whose = first.module || other.module ? "it declares" : "its metadata declares"
             throw AnalysisError("\(checkpoint.path): \(whose) two activations, \(named(first)) and \(named(other)); pass --activation to choose")
         }
         return (first.activation!, first.key, first.source)

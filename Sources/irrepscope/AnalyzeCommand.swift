@@ -79,7 +79,7 @@ final class EarlyNeurons: @unchecked Sendable {
 
 /// The analysis options shared by `analyze` and `batch`.
 struct AnalysisOptions: ParsableArguments {
-    @Option(help: "Group of the task: C71 (= Z71), D5, S4, A5, S3xC2 …, table:FILE (a Cayley table) or perm:'(0 1 2),(0 1)' / perm:FILE (permutation generators; docs/groups-from-data.md) (default: the group the checkpoint's metadata names, or C_p when its weights have an axis of prime length p).")
+    @Option(help: "Group of the task: C71 (= Z71), D5, S4, A5, S3xC2 …, table:FILE (a Cayley table) or perm:'(0 1 2),(0 1)' / perm:FILE (permutation generators; docs/groups-from-data.md) (default: the group the checkpoint's metadata names, or C_p when its weights have an axis of prime length p — the embeddings', when a hidden matrix sits between them).")
     var group: String?
 
     @Option(help: "Task: group (default when --group is given) or parity.")
@@ -94,7 +94,7 @@ struct AnalysisOptions: ParsableArguments {
     @Option(help: "Parity: the support S as comma-separated 0-based indices (default: inferred from the weights).")
     var support: String?
 
-    @Option(help: "Activation: quadratic, relu, or x^k; gelu (erf) or gelu_new (tanh). Default: the one the checkpoint's metadata declares (activation, act_fn, …: docs/networks.md §1), else quadratic for groups, x^K for parity, relu for transformers.")
+    @Option(help: "Activation: quadratic, relu, or x^k; gelu (erf) or gelu_new (tanh). Default: the one the checkpoint declares (metadata activation, act_fn, …, or a pickled module's activation submodule such as nn.ReLU: docs/networks.md §1), else quadratic for groups, x^K for parity, relu for transformers.")
     var activation: String?
 
     @Option(name: .customLong("equals-token"), help: "Transformers: the id of the = token of the input [a, b, =] (default |G|).")
