@@ -6,8 +6,8 @@ Written from the definitions, not from the Swift code: the logits are evaluated 
 pair, the character cubes T_rho(a, b, c) = chi_rho(a·b·c^-1) are built as full |G|^3 arrays,
 similarities are cosines of the full arrays, the projections of the hidden neurons and the
 embeddings use explicit |G| x |G| projection matrices (cyclic groups: numpy's 2-D FFT for
-the neuron spectrum), and the S_4 characters come from the published character table of
-S_4 (classes by cycle type), not from IrrepScope.
+the neuron spectrum), the S_4 and S_5 characters come from the published character tables
+(classes by cycle type) and the D_n characters from the irreps' definitions, not from IrrepScope.
 
 Usage (torch is needed here only to read the .pt files):
 
@@ -42,6 +42,28 @@ def cyclic(n):
         w = 1.0 if (k == 0 or 2 * k == n) else 2.0
         chars.append((w * np.cos(2 * np.pi * k * np.arange(n) / n), 1))
     return mul, chars, [str(k) for k in range(n // 2 + 1)]
+
+
+def dihedral(n):
+    """D_n of order 2n: element k + n*j is r^k s^j, r^a s^i * r^b s^j = r^(a + (-1)^i b) s^(i+j)
+    (docs/conventions.md). Characters from the irreps' definitions (Serre, Linear
+    Representations of Finite Groups, 5.3): A1 trivial; A2 is -1 on the reflections; for even n
+    B1 (r -> -1, s -> 1) and B2 (r -> -1, s -> -1); E_j, 1 <= j < n/2, the rotation by 2*pi*j/n
+    and a reflection, with character 2cos(2*pi*j*k/n) on r^k and 0 on the reflections."""
+    N = 2 * n
+    k = np.arange(N) % n
+    refl = np.arange(N) >= n
+    mul = np.array([[((x % n) + (1 - 2 * (x // n)) * (y % n)) % n + n * ((x // n + y // n) % 2)
+                     for y in range(N)] for x in range(N)])
+    chars, labels = [(np.ones(N), 1), (np.where(refl, -1.0, 1.0), 1)], ["A1", "A2"]
+    if n % 2 == 0:
+        alt = np.where(k % 2 == 0, 1.0, -1.0)
+        chars += [(alt, 1), (alt * np.where(refl, -1.0, 1.0), 1)]
+        labels += ["B1", "B2"]
+    for j in range(1, (n + 1) // 2):
+        chars.append((np.where(refl, 0.0, 2 * np.cos(2 * np.pi * j * k / n)), 2))
+        labels.append("E%d" % j)
+    return mul, chars, labels
 
 
 def cycle_type(p):
@@ -299,6 +321,7 @@ def main():
         ("s4-quadratic-final", "quadratic", symmetric(4), False, None),
         ("s5-quadratic-final", "quadratic", symmetric(5), False, None),
         ("universality-c113-final", "relu", cyclic(113), True, "universality-c113-train-pairs.json"),
+        ("universality-d59-final", "relu", dihedral(59), False, "universality-d59-train-pairs.json"),
     ]
     only = set(sys.argv[1:])   # e.g. s5-quadratic-final: only those
     if not only or "transformer-p53-final" in only:

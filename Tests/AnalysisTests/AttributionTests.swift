@@ -332,6 +332,27 @@ func attribution(_ net: any GroupTaskNetwork, _ g: FiniteGroup, threshold: Doubl
         #expect(r.restrictedLoss < r.loss && r.excludedLoss > log(113.0))
         #expect(r.onPairs?.count == 3830)
     }
+    /// The same MLP trained on D_59 (data/universality-d59-final.pt, order 118, `--group
+    /// dihedral --n 59` of the same script): the dihedral irreps and the ReLU hidden layer's
+    /// products with the isotypic basis (no 2-D transforms: not cyclic) against the numpy
+    /// reference. 13 irreps are key by function, 8 are some neuron's dominant irrep: E6, E16,
+    /// E19, E28 and E29 are key with no neuron of their own. No axis has prime length, so the
+    /// group must be named: without --group the analysis stops with that request.
+    @Test func universalityMLPOnD59() throws {
+        let a = try Self.check("universality-d59-final", group: "D59", activation: nil, pairs: "universality-d59-train-pairs.json")
+        #expect(a.groupName == "D59" && a.activation == .relu && a.accuracy == 1)
+        let r = try #require(a.attribution)
+        let label = ComponentLabel.labeller(cyclic: a.isCyclic, labels: a.componentLabels)
+        #expect(r.keyComponents.map { label($0).description }
+                == ["A2", "E3", "E6", "E7", "E8", "E14", "E15", "E16", "E18", "E19", "E20", "E28", "E29"])
+        let used = a.neuronsPerComponent.indices.filter { a.neuronsPerComponent[$0] > 0 }.map { label($0).description }
+        #expect(used == ["A2", "E3", "E7", "E8", "E14", "E15", "E18", "E20"])
+        #expect(r.restrictedLoss < r.loss && r.excludedLoss > log(118.0))
+        #expect(r.onPairs?.count == 4177)
+        #expect(throws: (any Error).self) {
+            try Analyzer.analyze(path: TrainedData.path("universality-d59-final.pt"), AnalysisRequest(task: .inferredGroup))
+        }
+    }
     @Test func s4Quadratic() throws { try Self.check("s4-quadratic-final", group: "S4", activation: .quadratic, pairs: nil) }
     /// The S_5 network of the paper (issue 16): [3,1,1] is the dominant irrep of 531 neurons
     /// but not key by function (s = 0.0043 < τ; its neurons hold 0.4% of ‖θ‖^3).

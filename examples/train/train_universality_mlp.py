@@ -1,4 +1,4 @@
-"""Train the one-layer ReLU MLP of the universality study on C_n, with that study's recipe.
+"""Train the one-layer ReLU MLP of the universality study on C_n or D_n, with that study's recipe.
 
 The network (Chughtai, Chan, Nanda 2023, "a toy model of universality"; layout in
 docs/networks.md): two embeddings W_x, W_y (|G|, d), a hidden matrix W (2d, m) applied to the
@@ -24,6 +24,13 @@ the epochs of --save-at, and <out>/model.pt at the end; <out>/cfg.json holds the
 train/test loss and accuracy every --log-every epochs.
 
     python3 examples/train/train_universality_mlp.py --n 113 --seed 1 --out runs/universality-c113
+    python3 examples/train/train_universality_mlp.py --group dihedral --n 59 --seed 1 --out runs/universality-d59
+
+With --group dihedral the task is composition in D_n (order 2n), element k + n*j standing for
+r^k s^j and r^a s^i * r^b s^j = r^(a + (-1)^i b) s^(i + j): the numbering and product of the
+study's dihedral group, and IrrepScope's default D_n order (docs/conventions.md), so that
+`irrepscope analyze --group D59` needs no other flag. The C_113 hyperparameters are used
+unchanged for D_n.
 """
 import argparse
 import json
@@ -58,7 +65,9 @@ class OneLayerMLP(nn.Module):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--n", type=int, default=113, help="C_n, labels (a + b) mod n")
+    ap.add_argument("--group", choices=["cyclic", "dihedral"], default="cyclic",
+                    help="cyclic: C_n, labels (a + b) mod n; dihedral: D_n of order 2n (see above)")
+    ap.add_argument("--n", type=int, default=113, help="C_n, or D_n (the n-gon's group, order 2n)")
     ap.add_argument("--embed-dim", type=int, default=256)
     ap.add_argument("--hidden-dim", type=int, default=128)
     ap.add_argument("--frac-train", type=float, default=0.3)
@@ -74,7 +83,7 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    n = args.n
+    n = args.n if args.group == "cyclic" else 2 * args.n
     os.makedirs(os.path.join(args.out, "checkpoints"), exist_ok=True)
 
     model = OneLayerMLP(n, args.embed_dim, args.hidden_dim)
@@ -83,14 +92,21 @@ def main():
     order = torch.randperm(n * n, generator=g)
     a_all = torch.arange(n).repeat_interleave(n)[order]
     b_all = torch.arange(n).repeat(n)[order]
-    y_all = (a_all + b_all) % n
+    if args.group == "cyclic":
+        y_all = (a_all + b_all) % n
+    else:
+        # r^a s^i * r^b s^j = r^(a + (-1)^i b) s^(i + j); element k + n*j is r^k s^j.
+        half = args.n
+        ra, sa, rb, sb = a_all % half, a_all // half, b_all % half, b_all // half
+        y_all = (ra + (1 - 2 * sa) * rb) % half + half * ((sa + sb) % 2)
     k = int(args.frac_train * n * n)
     tr, te = slice(0, k), slice(k, n * n)
     pairs = sorted([int(a), int(b)] for a, b in zip(a_all[tr], b_all[tr]))
     with open(os.path.join(args.out, "train_pairs.json"), "w") as fh:
         json.dump(pairs, fh, separators=(",", ":"))
         fh.write("\n")
-    cfg = {"model": "OneLayerMLP", "group": "CyclicGroup", "group_parameter": n,
+    cfg = {"model": "OneLayerMLP", "group": "CyclicGroup" if args.group == "cyclic" else "DihedralGroup",
+           "group_parameter": args.n,
            "layers": {"embed_dim": args.embed_dim, "hidden_dim": args.hidden_dim},
            "lr": args.lr, "weight_decay": args.weight_decay, "betas": [0.9, 0.98],
            "frac_train": args.frac_train, "seed": args.seed, "num_epochs": args.epochs,
