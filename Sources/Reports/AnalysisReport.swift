@@ -165,9 +165,14 @@ public enum AnalysisReport {
                              svg: SVGPlot.lines(id: "trajectory-margin", title: "normalized margin", series: [("normalized margin", steps, series(\.normalizedMargin))],
                                                 xLabel: "step", yLabel: "normalized margin",
                                                 reference: good.compactMap(\.theoreticalMax).first.map { ($0, "γ*") })))
-        figures.append(.init(id: "trajectory-ratio", caption: "Normalized margin / γ*.",
-                             svg: SVGPlot.lines(id: "trajectory-ratio", title: "margin / γ*", series: [("margin / γ*", steps, series(\.marginRatio))],
-                                                xLabel: "step", yLabel: "ratio", reference: (1, "γ*"))))
+        // A plot of margin / γ* only when some checkpoint has one (the sweep report's rule):
+        // otherwise a sentence says why it is left out.
+        let hasRatio = good.contains { $0.marginRatio != nil }
+        if hasRatio {
+            figures.append(.init(id: "trajectory-ratio", caption: "Normalized margin / γ*.",
+                                 svg: SVGPlot.lines(id: "trajectory-ratio", title: "margin / γ*", series: [("margin / γ*", steps, series(\.marginRatio))],
+                                                    xLabel: "step", yLabel: "ratio", reference: (1, "γ*"))))
+        }
         figures.append(.init(id: "trajectory-sparsity", caption: "Fraction of neurons whose max normalized power is ≥ 0.9 (u, v, w), and accuracy on the whole population.",
                              svg: SVGPlot.lines(id: "trajectory-sparsity", title: "sparsity and accuracy",
                                                 series: [("u ≥ 0.9", steps, series(\.fractionUAtLeast090)), ("v ≥ 0.9", steps, series(\.fractionVAtLeast090)),
@@ -194,9 +199,12 @@ public enum AnalysisReport {
             rows.append(("last margin / γ*", fmt(last.marginRatio)))
         }
         figures += lastCheckpointFigures(last)
-        let notes = failed.map { f -> String in
+        var notes = failed.map { f -> String in
             let error = f.error ?? ""
             return "failed: " + (error.hasPrefix(f.source + ":") || error.hasPrefix(f.path + ":") ? error : "\(f.source): \(error)")
+        }
+        if !good.isEmpty && !hasRatio {
+            notes.append("No margin / γ* plot: no checkpoint has a γ* (the theorems' hypotheses do not hold for this network).")
         }
         return Report(title: title, subtitle: "training trajectory", summary: rows, notes: notes, figures: figures)
     }

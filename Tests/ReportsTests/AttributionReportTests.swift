@@ -123,5 +123,13 @@ import Testing
         let fig = try Self.figure(report, "trajectory-attribution")
         #expect(fig.elements.filter { $0.name == "polyline" }.map { $0.attributes["data-name"]! } == ["loss", "restricted", "excluded"])
         _ = try Self.figure(report, "trajectory-key")
+        // No checkpoint has a γ* (C_7 with no margin ratio recorded): no ratio plot, a sentence instead.
+        #expect(!report.figures.contains { $0.id == "trajectory-ratio" })
+        #expect(report.notes.contains { $0.contains("No margin / γ* plot") })
+        // With one, the plot is drawn and the sentence is not there.
+        records[2].marginRatio = 0.9
+        let drawn = AnalysisReport.trajectory(records, title: "run")
+        _ = try Self.figure(drawn, "trajectory-ratio")
+        #expect(!drawn.notes.contains { $0.contains("No margin / γ* plot") })
     }
 }
