@@ -39,7 +39,8 @@ public enum Analyzer {
                 break
             }
             guard let g = GroupInference.infer(from: checkpoint) else {
-                throw AnalysisError("\(checkpoint.path): the checkpoint does not say which group it was trained on (no metadata names one and no weight axis has prime length); give --group G")
+                let hint = GroupInference.orderHint(in: checkpoint).map { " (\($0))" } ?? ""
+                throw AnalysisError("\(checkpoint.path): the checkpoint does not say which group it was trained on (no metadata names one and no weight axis has prime length); give --group G\(hint)")
             }
             request.note?("\(checkpoint.path): analyzing as \(g.name): \(g.how) (pass --group to choose)")
             request.task = .group(g.name)

@@ -349,9 +349,11 @@ func attribution(_ net: any GroupTaskNetwork, _ g: FiniteGroup, threshold: Doubl
         #expect(used == ["A2", "E3", "E7", "E8", "E14", "E15", "E18", "E20"])
         #expect(r.restrictedLoss < r.loss && r.excludedLoss > log(118.0))
         #expect(r.onPairs?.count == 4177)
-        #expect(throws: (any Error).self) {
+        let error = #expect(throws: AnalysisError.self) {
             try Analyzer.analyze(path: TrainedData.path("universality-d59-final.pt"), AnalysisRequest(task: .inferredGroup))
         }
+        #expect("\(error!)".hasSuffix("give --group G (an axis of length 118 is shared by W_x, W_y, W_U; groups of that order include C118, D59)"),
+                "\(error!)")
     }
     @Test func s4Quadratic() throws { try Self.check("s4-quadratic-final", group: "S4", activation: .quadratic, pairs: nil) }
     /// The S_5 network of the paper (issue 16): [3,1,1] is the dominant irrep of 531 neurons

@@ -138,6 +138,32 @@ extension GroupInferenceTests {
             #expect(GroupInference.infer(from: Checkpoint(format: "test", path: "x.pt", tensors: tensors)) == nil, "\(tensors.map(\.shape))")
         }
     }
+
+    /// When no group can be inferred, the error names the axis length the most matrices share
+    /// and the named groups of that order (C_n, D_{n/2}, S_k for n = k!, A_k for n = k!/2).
+    @Test func anUninferableGroupGetsAHintFromTheSharedAxis() throws {
+        func t(_ name: String, _ shape: [Int]) throws -> Tensor { try LocatingNetworks().tensor(name, shape) }
+        #expect(GroupInference.groupsOfOrder(118) == ["C118", "D59"])
+        #expect(GroupInference.groupsOfOrder(120) == ["C120", "D60", "S5"])
+        #expect(GroupInference.groupsOfOrder(60) == ["C60", "D30", "A5"])
+        #expect(GroupInference.groupsOfOrder(24) == ["C24", "D12", "S4"])
+        #expect(GroupInference.groupsOfOrder(12) == ["C12", "D6", "A4"])
+        #expect(GroupInference.groupsOfOrder(4) == ["C4"])
+        let mlp = Checkpoint(format: "test", path: "model.pt", tensors: [
+            try t("W_x", [118, 256]), try t("W_y", [118, 256]), try t("W", [512, 128]), try t("W_U", [128, 118]),
+        ])
+        #expect(GroupInference.infer(from: mlp) == nil)
+        #expect(GroupInference.orderHint(in: mlp) == "an axis of length 118 is shared by W_x, W_y, W_U; groups of that order include C118, D59")
+        // The paper's layout: |G| and m tie (every matrix has both), so both are named.
+        let paper = Checkpoint(format: "test", path: "model.pt", tensors: [
+            try t("embed_a.weight", [120, 64]), try t("embed_b.weight", [120, 64]), try t("unembed.weight", [120, 64]),
+        ])
+        #expect(GroupInference.orderHint(in: paper) == "an axis of length 64 is shared by embed_a.weight, embed_b.weight, unembed.weight; groups of that order include C64, D32; "
+                + "an axis of length 120 is shared by embed_a.weight, embed_b.weight, unembed.weight; groups of that order include C120, D60, S5")
+        // One matrix, or no length on two of them: no hint.
+        #expect(GroupInference.orderHint(in: Checkpoint(format: "test", path: "x.pt", tensors: [try t("W", [118, 256])])) == nil)
+        #expect(GroupInference.orderHint(in: Checkpoint(format: "test", path: "x.pt", tensors: [try t("A", [10, 20]), try t("B", [30, 40])])) == nil)
+    }
 }
 
 final class NoteLog: @unchecked Sendable {
