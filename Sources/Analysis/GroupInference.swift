@@ -74,7 +74,11 @@ public enum GroupInference {
         let lengths = carriers.keys.filter { carriers[$0]!.count == most }.sorted()
         guard lengths.count <= 2 else { return nil }
         let parts = lengths.map { n -> String in
-            "an axis of length \(n) is shared by \(carriers[n]!.joined(separator: ", ")); groups of that order include \(groupsOfOrder(n).joined(separator: ", "))"
+            // At most four names (a transformer has many matrices of its width).
+            let names = carriers[n]!
+            let shown = names.count <= 4 ? names.joined(separator: ", ")
+                : names.prefix(3).joined(separator: ", ") + " and \(names.count - 3) more"
+            return "an axis of length \(n) is shared by \(shown); groups of that order include \(groupsOfOrder(n).joined(separator: ", "))"
         }
         return parts.joined(separator: "; ")
     }

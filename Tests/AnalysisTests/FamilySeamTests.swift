@@ -160,6 +160,9 @@ extension GroupInferenceTests {
         ])
         #expect(GroupInference.orderHint(in: paper) == "an axis of length 64 is shared by embed_a.weight, embed_b.weight, unembed.weight; groups of that order include C64, D32; "
                 + "an axis of length 120 is shared by embed_a.weight, embed_b.weight, unembed.weight; groups of that order include C120, D60, S5")
+        // Many carriers: three names and a count.
+        let wide = Checkpoint(format: "test", path: "model.pt", tensors: try (0..<6).map { try t("M\($0)", [24, 10 + $0]) })
+        #expect(GroupInference.orderHint(in: wide) == "an axis of length 24 is shared by M0, M1, M2 and 3 more; groups of that order include C24, D12, S4")
         // One matrix, or no length on two of them: no hint.
         #expect(GroupInference.orderHint(in: Checkpoint(format: "test", path: "x.pt", tensors: [try t("W", [118, 256])])) == nil)
         #expect(GroupInference.orderHint(in: Checkpoint(format: "test", path: "x.pt", tensors: [try t("A", [10, 20]), try t("B", [30, 40])])) == nil)
