@@ -314,14 +314,15 @@ def main():
         u, v, w = (z[k].astype(np.float64) for k in ("embed_a.weight", "embed_b.weight", "unembed.weight"))
         analyze(u, v, w, "quadratic", mul, chars, labels, cyclic_group=cyc)
         return
-    # (name, activation, group, cyclic, pairs: True = the C_71 fixture, a file name, or None)
+    # (name, activation, group (built only for the runs asked for), cyclic, pairs: True = the
+    # C_71 fixture, a file name, or None)
     runs = [
-        ("c71-quadratic-final", "quadratic", cyclic(71), True, True),
-        ("c71-relu-final", "relu", cyclic(71), True, None),
-        ("s4-quadratic-final", "quadratic", symmetric(4), False, None),
-        ("s5-quadratic-final", "quadratic", symmetric(5), False, None),
-        ("universality-c113-final", "relu", cyclic(113), True, "universality-c113-train-pairs.json"),
-        ("universality-d59-final", "relu", dihedral(59), False, "universality-d59-train-pairs.json"),
+        ("c71-quadratic-final", "quadratic", lambda: cyclic(71), True, True),
+        ("c71-relu-final", "relu", lambda: cyclic(71), True, None),
+        ("s4-quadratic-final", "quadratic", lambda: symmetric(4), False, None),
+        ("s5-quadratic-final", "quadratic", lambda: symmetric(5), False, None),
+        ("universality-c113-final", "relu", lambda: cyclic(113), True, "universality-c113-train-pairs.json"),
+        ("universality-d59-final", "relu", lambda: dihedral(59), False, "universality-d59-train-pairs.json"),
     ]
     only = set(sys.argv[1:])   # e.g. s5-quadratic-final: only those
     if not only or "transformer-p53-final" in only:
@@ -345,9 +346,10 @@ def main():
             json.dump(res, fh, indent=1)
             fh.write("\n")
         print("wrote", path, "key:", res["key_components"])
-    for name, act, (mul, chars, labels), cyc, with_pairs in runs:
+    for name, act, make_group, cyc, with_pairs in runs:
         if only and name not in only:
             continue
+        mul, chars, labels = make_group()
         path = os.path.join(ROOT, "data", name + ".pt")
         u, v, w = load_universality(path) if name.startswith("universality") else load(path)
         if with_pairs is True:

@@ -63,38 +63,24 @@ public enum GroupInference {
 
     /// A hint for a checkpoint whose group cannot be inferred: the axis lengths shared by the
     /// most weight matrices (at least two; at most two lengths, else nil), each with the
-    /// matrices that carry it and the named groups of that order — C_n, D_{n/2} (order n), S_k
-    /// (n = k!), A_k (n = k!/2). For the universality study's MLP on D_59: "an axis of length
+    /// matrices that carry it and the named groups of that order
+    /// (`GroupIdentification.namedKinds`: C_n, D_{n/2}, S_k, A_k). For the universality study's MLP on D_59: "an axis of length
     /// 118 is shared by W_x, W_y, W_U; groups of that order include C118, D59".
     public static func orderHint(in ck: Checkpoint) -> String? {
         let mats = ck.tensors.filter { $0.dtype.isFloatingPoint && $0.rank >= 2 }
         var carriers: [Int: [String]] = [:]
         for t in mats { for n in Set(t.shape) where n >= 2 { carriers[n, default: []].append(t.name) } }
         guard let most = carriers.values.map(\.count).max(), most >= 2 else { return nil }
-        let lengths = carriers.keys.filter { carriers[$0]!.count == most }.sorted()
-        guard lengths.count <= 2 else { return nil }
-        let parts = lengths.map { n -> String in
+        let shared = carriers.filter { $0.value.count == most }.sorted { $0.key < $1.key }
+        guard shared.count <= 2 else { return nil }
+        let parts = shared.map { entry -> String in
+            let (n, names) = (entry.key, entry.value)
             // At most four names (a transformer has many matrices of its width).
-            let names = carriers[n]!
             let shown = names.count <= 4 ? names.joined(separator: ", ")
                 : names.prefix(3).joined(separator: ", ") + " and \(names.count - 3) more"
-            return "an axis of length \(n) is shared by \(shown); groups of that order include \(groupsOfOrder(n).joined(separator: ", "))"
+            return "an axis of length \(n) is shared by \(shown); groups of that order include \(GroupIdentification.namedKinds(order: n).joined(separator: ", "))"
         }
         return parts.joined(separator: "; ")
-    }
-
-    /// The named groups of order n (C_n, D_{n/2}, S_k, A_k), as `--group` spells them.
-    static func groupsOfOrder(_ n: Int) -> [String] {
-        var names = ["C\(n)"]
-        if n % 2 == 0, n / 2 >= 3 { names.append("D\(n / 2)") }
-        var factorial = 2
-        for k in 3...12 {
-            factorial *= k
-            if factorial == n { names.append("S\(k)") }
-            if k >= 4, factorial / 2 == n { names.append("A\(k)") }
-            if factorial / 2 > n { break }
-        }
-        return names.filter { (try? GroupSpec.parse($0)) != nil }
     }
 }
 

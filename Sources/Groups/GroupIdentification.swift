@@ -28,19 +28,23 @@ public enum GroupIdentification {
         return rows
     }
 
+    /// The single named kinds of order m, as `--group` spells them: C_m, D_{m/2} (order m,
+    /// m ≥ 6), S_k (m = k!), A_k (m = k!/2), k ≤ 10.
+    public static func namedKinds(order m: Int) -> [String] {
+        var out = ["C\(m)"]
+        if m % 2 == 0 && m >= 6 { out.append("D\(m / 2)") }
+        var f = 1
+        for k in 1...10 {
+            f *= k
+            if f == m && k >= 3 { out.append("S\(k)") }
+            if f / 2 == m && k >= 4 { out.append("A\(k)") }
+        }
+        return out
+    }
+
     /// The named groups of order n (single kinds and products of two), smallest name first.
     public static func candidates(order n: Int) -> [String] {
-        func single(_ m: Int) -> [String] {
-            var out = ["C\(m)"]
-            if m % 2 == 0 && m >= 6 { out.append("D\(m / 2)") }
-            var f = 1
-            for k in 1...10 {
-                f *= k
-                if f == m && k >= 3 { out.append("S\(k)") }
-                if f / 2 == m && k >= 4 { out.append("A\(k)") }
-            }
-            return out
-        }
+        let single = namedKinds(order:)
         var out = single(n)
         var a = 2
         while a * a <= n {

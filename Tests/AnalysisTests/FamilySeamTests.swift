@@ -143,12 +143,12 @@ extension GroupInferenceTests {
     /// and the named groups of that order (C_n, D_{n/2}, S_k for n = k!, A_k for n = k!/2).
     @Test func anUninferableGroupGetsAHintFromTheSharedAxis() throws {
         func t(_ name: String, _ shape: [Int]) throws -> Tensor { try LocatingNetworks().tensor(name, shape) }
-        #expect(GroupInference.groupsOfOrder(118) == ["C118", "D59"])
-        #expect(GroupInference.groupsOfOrder(120) == ["C120", "D60", "S5"])
-        #expect(GroupInference.groupsOfOrder(60) == ["C60", "D30", "A5"])
-        #expect(GroupInference.groupsOfOrder(24) == ["C24", "D12", "S4"])
-        #expect(GroupInference.groupsOfOrder(12) == ["C12", "D6", "A4"])
-        #expect(GroupInference.groupsOfOrder(4) == ["C4"])
+        #expect(GroupIdentification.namedKinds(order: 118) == ["C118", "D59"])
+        #expect(GroupIdentification.namedKinds(order: 120) == ["C120", "D60", "S5"])
+        #expect(GroupIdentification.namedKinds(order: 60) == ["C60", "D30", "A5"])
+        #expect(GroupIdentification.namedKinds(order: 24) == ["C24", "D12", "S4"])
+        #expect(GroupIdentification.namedKinds(order: 12) == ["C12", "D6", "A4"])
+        #expect(GroupIdentification.namedKinds(order: 4) == ["C4"])
         let mlp = Checkpoint(format: "test", path: "model.pt", tensors: [
             try t("W_x", [118, 256]), try t("W_y", [118, 256]), try t("W", [512, 128]), try t("W_U", [128, 118]),
         ])
