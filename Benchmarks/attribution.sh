@@ -46,3 +46,13 @@ for case in "c113-m512 C113" "s5-m2000 S5"; do
                              -- $BIN analyze "$f" --group "$2" --activation relu --format json)
   python3 -c "import sys; a,b=map(float,sys.argv[1:3]); print(f'attribution $2 ReLU (m from $1): analyze {b:.3f} s, without attribution {a:.3f} s (ratio {b/a:.2f}x)')" "$without" "$with"
 done
+# The two trained universality-study MLPs in data/ (ReLU, W_x/W_y/W/W_U, m = 128, with their
+# training pairs: what `analyze --pairs` costs on a real checkpoint, .pt loading included).
+# No goal; figures for the issue notes and docs/attribution.md §10.
+for case in "universality-c113 C113" "universality-d59 D59"; do
+  set -- $case
+  f="data/$1-final.pt"; pairs="data/$1-train-pairs.json"
+  read -r without with < <(CPU_TIMES=1 best_alternating $BIN analyze "$f" --group "$2" --format json --no-attribution \
+                             -- $BIN analyze "$f" --group "$2" --pairs "$pairs" --format json)
+  python3 -c "import sys; a,b=map(float,sys.argv[1:3]); print(f'attribution {sys.argv[3]} (trained, ReLU, m = 128, --pairs): analyze {b:.3f} s, without attribution {a:.3f} s (ratio {b/a:.2f}x)')" "$without" "$with" "$1"
+done

@@ -266,17 +266,33 @@ public enum NetworkLocator {
         guard let h = layout.hidden else { return (ue, ve) }
         let hv = try checkpoint.tensor(named: h.name).doubleValues()
         let d = h.inputWidth, m = layout.width, n = ue.count / max(d, 1)
-        // W[j, i] for j < 2d, i < m, whichever way it is stored.
-        func weight(_ j: Int, _ i: Int) -> Double { h.transposed ? hv[i * 2 * d + j] : hv[j * m + i] }
+        let (rowCount, overflow) = (2 * d).multipliedReportingOverflow(by: m)
+        guard d > 0, !overflow, hv.count == rowCount, ue.count == n * d, ve.count == n * d else {
+            throw LayoutError(path: checkpoint.path, message: "the hidden matrix '\(h.name)' \(h.shape) does not match embeddings of width \(d) and \(m) neurons")
+        }
+        // W's rows (2d rows of m values, row j = input dimension j), whichever way it is stored.
+        let rowsOfW: [Double] = h.transposed
+            ? [Double](unsafeUninitializedCapacity: rowCount) { out, initialized in
+                for i in 0..<m { for j in 0..<(2 * d) { out[j * m + i] = hv[i * 2 * d + j] } }
+                initialized = rowCount
+            }
+            : hv
+        // out[a, i] = Σ_j e[a, j] · W[rows + j, i], summed in order j = 0, 1, … (a product then a
+        // sum, each rounded; zero inputs skipped), vectorized over i: the same numbers as the
+        // scalar loop over (a, j, i).
         func compose(_ e: [Double], rows: Int) -> [Double] {
             var out = [Double](repeating: 0, count: n * m)
-            for a in 0..<n {
-                for j in 0..<d {
-                    let x = e[a * d + j]
-                    if x == 0 { continue }
-                    for i in 0..<m { out[a * m + i] += x * weight(rows + j, i) }
+            out.withUnsafeMutableBufferPointer { ob in rowsOfW.withUnsafeBufferPointer { wb in e.withUnsafeBufferPointer { eb in
+                for a in 0..<n {
+                    let o = ob.baseAddress! + a * m
+                    for j in 0..<d {
+                        let x = eb[a * d + j]
+                        if x == 0 { continue }
+                        let w = wb.baseAddress! + (rows + j) * m
+                        for i in 0..<m { o[i] += x * w[i] }
+                    }
                 }
-            }
+            } } }
             return out
         }
         return (compose(ue, rows: 0), compose(ve, rows: d))

@@ -199,27 +199,36 @@ func theorem7Network(p: Int, scale: Double = 1) -> GroupNetwork {
         #expect(abs(a.marginRatio! - 1) < 1e-5)
     }
 
-    /// Embeddings of width d ≠ |G| and a hidden matrix stored (m × 2d): u and v are the
-    /// products, computed here directly.
+    /// Embeddings of width d ≠ |G| and a hidden matrix stored either way round ((2d × m) as the
+    /// universality study's W, or (m × 2d) as nn.Linear's weight): u and v are the products,
+    /// bit for bit those of the scalar sum over j in order (product, then sum, each rounded).
     @Test func hiddenMatrixEitherWayRound() throws {
         let n = 5, d = 3, m = 4
-        let x = (0..<(n * d)).map { Float($0 % 7) - 3 }, y = (0..<(n * d)).map { Float($0 % 5) - 2 }
-        let hT = (0..<(m * 2 * d)).map { Float($0 % 11) - 5 }  // (m × 2d): hT[i·2d + j] = W[j, i]
-        let ck = Checkpoint(format: "test", path: "u.pt", tensors: [
-            try tensor("W_x", [n, d], x), try tensor("W_y", [n, d], y),
-            try tensor("W", [m, 2 * d], hT), try tensor("W_U", [m, n]),
-        ])
-        let l = try NetworkLocator.locate(in: ck, order: n)
-        #expect(l.hidden?.transposed == true && l.width == m)
-        let (u, v) = try NetworkLocator.inputs(l, in: ck, rowOfElement: nil)
-        for a in 0..<n { for i in 0..<m {
-            var su = 0.0, sv = 0.0
-            for j in 0..<d {
-                su += Double(x[a * d + j]) * Double(hT[i * 2 * d + j])
-                sv += Double(y[a * d + j]) * Double(hT[i * 2 * d + d + j])
-            }
-            #expect(u[a * m + i] == su && v[a * m + i] == sv)
-        } }
+        // Values that are not small integers, so that the order of the sums shows in the bits.
+        let x = (0..<(n * d)).map { Float(sin(Double($0) + 0.3)) }, y = (0..<(n * d)).map { Float(cos(1.7 * Double($0))) }
+        let hT = (0..<(m * 2 * d)).map { Float(sin(0.9 * Double($0) - 2)) * 3 }  // (m × 2d): hT[i·2d + j] = W[j, i]
+        let h = (0..<(2 * d * m)).map { k in hT[(k % m) * 2 * d + k / m] }         // (2d × m): h[j·m + i] = W[j, i]
+        for transposed in [true, false] {
+            let ck = Checkpoint(format: "test", path: "u.pt", tensors: [
+                try tensor("W_x", [n, d], x), try tensor("W_y", [n, d], y),
+                transposed ? try tensor("W", [m, 2 * d], hT) : try tensor("W", [2 * d, m], h), try tensor("W_U", [m, n]),
+            ])
+            let l = try NetworkLocator.locate(in: ck, order: n)
+            #expect(l.hidden?.transposed == transposed && l.width == m)
+            let (u, v) = try NetworkLocator.inputs(l, in: ck, rowOfElement: nil)
+            for a in 0..<n { for i in 0..<m {
+                var su = 0.0, sv = 0.0
+                for j in 0..<d {
+                    su += Double(x[a * d + j]) * Double(hT[i * 2 * d + j])
+                    sv += Double(y[a * d + j]) * Double(hT[i * 2 * d + d + j])
+                }
+                #expect(u[a * m + i] == su && v[a * m + i] == sv)
+            } }
+            // A hand-made map that does not fit the tensors is refused, not read out of bounds.
+            var wrong = l
+            wrong.hidden!.inputWidth = d + 1
+            #expect(throws: LayoutError.self) { try NetworkLocator.inputs(wrong, in: ck, rowOfElement: nil) }
+        }
         // A hidden matrix without an axis of 2d is refused with the shapes named.
         let bad = Checkpoint(format: "test", path: "bad.pt", tensors: [
             try tensor("W_x", [n, d]), try tensor("W_y", [n, d]), try tensor("W", [m, 5]), try tensor("W_U", [m, n]),
