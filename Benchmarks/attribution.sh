@@ -3,6 +3,7 @@
 # `irrepscope analyze` with the attribution against the same command with --no-attribution
 # (goal: at most 1.5x), and against the numpy reference scripts/attribution_reference.py on
 # the same file (goal: at least 5x faster), side by side in one run. Best of REPS (3) wall times.
+# Then the same networks with ReLU neurons and the two trained universality MLPs of data/ (no goal).
 #
 # The commands with and without the attribution (and the kept double-precision pass alone:
 # IRREPSCOPE_ATTRIBUTION_PASS_ONLY, the pass the attribution reads, no attribution) run in

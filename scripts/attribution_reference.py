@@ -323,6 +323,10 @@ def main():
         ("s5-quadratic-final", "quadratic", lambda: symmetric(5), False, None),
         ("universality-c113-final", "relu", lambda: cyclic(113), True, "universality-c113-train-pairs.json"),
         ("universality-d59-final", "relu", lambda: dihedral(59), False, "universality-d59-train-pairs.json"),
+        # Two checkpoints along the same D_59 run (data/universality-d59-run/): memorizing
+        # (epoch 3000) and just after generalizing (epoch 30,000).
+        ("universality-d59-run/epoch_3000", "relu", lambda: dihedral(59), False, "universality-d59-train-pairs.json"),
+        ("universality-d59-run/epoch_30000", "relu", lambda: dihedral(59), False, "universality-d59-train-pairs.json"),
     ]
     only = set(sys.argv[1:])   # e.g. s5-quadratic-final: only those
     if not only or "transformer-p53-final" in only:
@@ -362,7 +366,8 @@ def main():
         res["activation"] = act
         res["threshold"] = THRESHOLD
         res["made_by"] = "python3 scripts/attribution_reference.py (numpy %s)" % np.__version__
-        path = os.path.join(ROOT, "data", "expected", f"attribution-{name}.json")
+        # A checkpoint in a run directory: "run/step" -> attribution-run--step.json.
+        path = os.path.join(ROOT, "data", "expected", "attribution-%s.json" % name.replace("/", "--"))
         with open(path, "w") as fh:
             json.dump(res, fh, indent=1)
             fh.write("\n")

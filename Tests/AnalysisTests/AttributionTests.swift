@@ -246,7 +246,8 @@ func attribution(_ net: any GroupTaskNetwork, _ g: FiniteGroup, threshold: Doubl
     /// `group` and `activation` nil: the ones the checkpoint itself names.
     @discardableResult
     static func check(_ file: String, group: String?, activation: Activation?, pairs: String?) throws -> GroupAnalysis {
-        let ref = try TrainedData.expected("attribution-" + file)
+        // A checkpoint in a run directory ("run/step") has its numbers in attribution-run--step.json.
+        let ref = try TrainedData.expected("attribution-" + file.replacingOccurrences(of: "/", with: "--"))
         var request = AnalysisRequest(task: group.map { .group($0) } ?? .inferredGroup)
         request.activation = activation
         request.attribution?.pairsFile = pairs.map { TrainedData.path($0) }
@@ -354,6 +355,29 @@ func attribution(_ net: any GroupTaskNetwork, _ g: FiniteGroup, threshold: Doubl
         }
         #expect("\(error!)".hasSuffix("give --group G (an axis of length 118 is shared by W_x, W_y, W_U; groups of that order include C118, D59)"),
                 "\(error!)")
+    }
+    /// Two checkpoints along that D_59 run (data/universality-d59-run/), pinned against the numpy
+    /// reference like the final network, and the progress measures of both papers on them: at
+    /// epoch 3000 the network memorizes (30% of all pairs right, loss above 20 over all pairs)
+    /// while its restricted loss is already below 0.2 — the key irreps alone generalize — and
+    /// its excluded loss is above its loss over all pairs (on the training pairs the excluded
+    /// logits alone still fit: the memorizing part lies outside the key cubes); at epoch 30,000 it generalizes and the restricted
+    /// loss has fallen to the final network's level; the key set shrinks 29 → 18 → 13 as weight
+    /// decay removes the irreps the function does not need.
+    @Test func universalityD59AlongTheRun() throws {
+        let pairs = "universality-d59-train-pairs.json"
+        let early = try Self.check("universality-d59-run/epoch_3000", group: "D59", activation: nil, pairs: pairs)
+        let middle = try Self.check("universality-d59-run/epoch_30000", group: "D59", activation: nil, pairs: pairs)
+        let last = try TrainedData.analyze("universality-d59-final.pt", group: "D59", activation: .relu)
+        let (e, m, f) = (try #require(early.attribution), try #require(middle.attribution), try #require(last.attribution))
+        #expect(early.accuracy > 0.29 && early.accuracy < 0.31 && e.loss > 20)
+        // The training pairs are fitted, and by what the key cubes leave out (the memorization):
+        // the excluded logits alone still classify them.
+        #expect(e.onPairs!.loss < 1e-3 && e.onPairs!.excludedLoss < 0.01)
+        #expect(e.restrictedLoss < 0.2 && e.excludedLoss > e.loss)
+        #expect(middle.accuracy > 0.999 && m.restrictedLoss < 1e-5 && f.restrictedLoss < 1e-5)
+        #expect([e, m, f].map(\.keyComponents.count) == [29, 18, 13])
+        #expect(m.excludedLoss > log(118.0) && f.excludedLoss > log(118.0))
     }
     @Test func s4Quadratic() throws { try Self.check("s4-quadratic-final", group: "S4", activation: .quadratic, pairs: nil) }
     /// The S_5 network of the paper (issue 16): [3,1,1] is the dominant irrep of 531 neurons

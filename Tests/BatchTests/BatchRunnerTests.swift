@@ -31,6 +31,31 @@ import Testing
         #expect(lines.count == 6)
     }
 
+    /// A real grokking run's checkpoints (data/universality-d59-run/: epoch_3000.pt and
+    /// epoch_30000.pt of the universality MLP on D_59): steps from the file names, and every line
+    /// carries the attribution of a single analysis of that checkpoint with the same request.
+    @Test func aGrokkingRunRecordsTheProgressMeasures() throws {
+        let out = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let dir = Self.root.appendingPathComponent("data/universality-d59-run").path
+        var analysis = AnalysisRequest(task: .group("D59"))
+        analysis.attribution?.pairsFile = Self.root.appendingPathComponent("data/universality-d59-train-pairs.json").path
+        let outcome = try BatchRunner.run([dir], BatchRequest(analysis: analysis, out: out))
+        #expect(outcome.records.map(\.step) == [3000, 30000] && outcome.failed.isEmpty)
+        for r in outcome.records {
+            guard case .group(let a, _) = try Analyzer.analyze(path: r.path, analysis), let at = a.attribution else {
+                Issue.record("no attribution for \(r.path)"); continue
+            }
+            #expect(r.keyComponents == at.keyComponents.map { ComponentLabel.labeller(cyclic: false, labels: a.componentLabels)($0) })
+            #expect(r.loss == at.loss && r.restrictedLoss == at.restrictedLoss && r.excludedLoss == at.excludedLoss)
+            #expect(r.accuracy == a.accuracy)
+        }
+        // The progress measures: the restricted loss falls by five orders of magnitude while the
+        // key set shrinks from 29 irreps to 18.
+        #expect(outcome.records.map { $0.keyComponents?.count } == [29, 18])
+        #expect(outcome.records[0].restrictedLoss! > 0.1 && outcome.records[1].restrictedLoss! < 1e-5)
+    }
+
     @Test func shardsMergeIntoTheSingleMachineFileAndResumeSkipsWhatIsDone() throws {
         let whole = try scratch(), s0 = try scratch(), s1 = try scratch()
         defer { for d in [whole, s0, s1] { try? FileManager.default.removeItem(atPath: d) } }
