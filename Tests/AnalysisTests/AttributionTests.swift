@@ -357,13 +357,13 @@ func attribution(_ net: any GroupTaskNetwork, _ g: FiniteGroup, threshold: Doubl
                 "\(error!)")
     }
     /// Two checkpoints along that D_59 run (data/universality-d59-run/), pinned against the numpy
-    /// reference like the final network, and the progress measures of both papers on them: at
+    /// reference like the final network, and the progress measures of both papers on them. At
     /// epoch 3000 the network memorizes (30% of all pairs right, loss above 20 over all pairs)
-    /// while its restricted loss is already below 0.2 — the key irreps alone generalize — and
-    /// its excluded loss is above its loss over all pairs (on the training pairs the excluded
-    /// logits alone still fit: the memorizing part lies outside the key cubes); at epoch 30,000 it generalizes and the restricted
-    /// loss has fallen to the final network's level; the key set shrinks 29 → 18 → 13 as weight
-    /// decay removes the irreps the function does not need.
+    /// while its restricted loss is already below 0.2 (the key irreps alone generalize) and its
+    /// excluded loss is above its loss over all pairs; on the training pairs the excluded logits
+    /// alone still fit (the memorizing part lies outside the key cubes). At epoch 30,000 it
+    /// generalizes and the restricted loss has fallen to the final network's level. The key set
+    /// shrinks 29 → 18 → 13 as weight decay removes the irreps the function does not need.
     @Test func universalityD59AlongTheRun() throws {
         let pairs = "universality-d59-train-pairs.json"
         let early = try Self.check("universality-d59-run/epoch_3000", group: "D59", activation: nil, pairs: pairs)
