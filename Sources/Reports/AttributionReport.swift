@@ -118,13 +118,17 @@ public enum AttributionReport {
     /// Figures of the progress measures of one run (records ordered by step).
     static func trajectoryFigures(_ good: [BatchRecord], steps: [Double]) -> [Report.Figure] {
         guard good.contains(where: { $0.loss != nil }) else { return [] }
+        let losses: [(name: String, x: [Double], y: [Double])] = [
+            ("loss", steps, good.map { $0.loss ?? .nan }), ("restricted", steps, good.map { $0.restrictedLoss ?? .nan }),
+            ("excluded", steps, good.map { $0.excludedLoss ?? .nan })]
+        // A trained network's losses fall by orders of magnitude: then a logarithmic axis.
+        let logY = SVGPlot.spansDecades(losses.flatMap(\.y))
         return [
             .init(id: "trajectory-attribution",
-                  caption: "The network's loss, the restricted loss (key components only) and the excluded loss (key components removed) against the step (docs/attribution.md §5): the restricted loss falls before the network's, the excluded loss rises.",
+                  caption: "The network's loss, the restricted loss (key components only) and the excluded loss (key components removed) against the step (docs/attribution.md §5): the restricted loss falls before the network's, the excluded loss rises."
+                      + (logY ? " Logarithmic axis: the losses span several decades." : ""),
                   svg: SVGPlot.lines(id: "trajectory-attribution", title: "restricted and excluded loss",
-                                     series: [("loss", steps, good.map { $0.loss ?? .nan }), ("restricted", steps, good.map { $0.restrictedLoss ?? .nan }),
-                                              ("excluded", steps, good.map { $0.excludedLoss ?? .nan })],
-                                     xLabel: "step", yLabel: "cross-entropy")),
+                                     series: losses, xLabel: "step", yLabel: "cross-entropy", logY: logY)),
             .init(id: "trajectory-key",
                   caption: "Number of key components (logit similarity above the threshold) against the step.",
                   svg: SVGPlot.lines(id: "trajectory-key", title: "key components",
@@ -201,12 +205,14 @@ public enum AttributionReport {
                 notes.append("No margin / γ* plot: no run has a γ* (the theorems' hypotheses do not hold for these networks).")
             }
             if multi.contains(where: { $0.records.contains { $0.restrictedLoss != nil } }) {
-                figures.append(.init(id: "sweep-restricted", caption: "Restricted loss against the step, one line per run.",
-                                     svg: SVGPlot.lines(id: "sweep-restricted", title: "restricted loss per run", series: series(\.restrictedLoss),
-                                                        xLabel: "step", yLabel: "cross-entropy")))
-                figures.append(.init(id: "sweep-excluded", caption: "Excluded loss against the step, one line per run.",
-                                     svg: SVGPlot.lines(id: "sweep-excluded", title: "excluded loss per run", series: series(\.excludedLoss),
-                                                        xLabel: "step", yLabel: "cross-entropy")))
+                for (id, what, key) in [("sweep-restricted", "restricted", \BatchRecord.restrictedLoss), ("sweep-excluded", "excluded", \BatchRecord.excludedLoss)] {
+                    let lines = series { $0[keyPath: key] }
+                    let logY = SVGPlot.spansDecades(lines.flatMap(\.y))
+                    figures.append(.init(id: id, caption: "\(what.prefix(1).uppercased() + what.dropFirst()) loss against the step, one line per run."
+                                            + (logY ? " Logarithmic axis: the losses span several decades." : ""),
+                                         svg: SVGPlot.lines(id: id, title: "\(what) loss per run", series: lines,
+                                                            xLabel: "step", yLabel: "cross-entropy", logY: logY)))
+                }
             }
             figures.append(.init(id: "sweep-accuracy", caption: "Accuracy against the step, one line per run.",
                                  svg: SVGPlot.lines(id: "sweep-accuracy", title: "accuracy per run", series: series(\.accuracy),

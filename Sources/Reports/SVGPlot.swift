@@ -37,6 +37,33 @@ public enum SVGPlot {
         return out
     }
 
+    /// The exponents k with 10^k in [10^lo, 10^hi], every one, or every second, fifth, … so that
+    /// at most about six are labelled.
+    static func decades(_ lo: Double, _ hi: Double) -> [Int] {
+        guard lo.isFinite, hi.isFinite, hi >= lo else { return [] }
+        let first = Int(ceil(lo - 1e-9)), last = Int(floor(hi + 1e-9))
+        guard first <= last else { return [Int(lo.rounded())] }
+        let span = last - first
+        let step = [1, 2, 5, 10, 20, 50].first { span / $0 <= 6 } ?? max(1, span / 6)
+        return stride(from: first, through: last, by: 1).filter { $0 % step == 0 }
+    }
+
+    /// 10^k as a tick label: "0.01" … "1000" written out, "1e-6" beyond.
+    static func decadeLabel(_ k: Int) -> String {
+        if k >= 0 && k <= 3 { return String(Int(pow(10, Double(k)))) }
+        if k < 0 && k >= -2 { return k == -1 ? "0.1" : "0.01" }
+        return "1e\(k)"
+    }
+
+    /// Whether a logarithmic axis shows these values better: all the finite ones positive and
+    /// spanning at least two decades (a loss falling from 20 to 10⁻⁶, where a linear axis
+    /// leaves everything below 1 on the floor).
+    public static func spansDecades(_ values: [Double]) -> Bool {
+        let v = values.filter(\.isFinite)
+        guard let lo = v.min(), let hi = v.max(), lo > 0 else { return false }
+        return hi / lo >= 100
+    }
+
     static func tickLabel(_ v: Double) -> String {
         if v == 0 { return "0" }
         if v == v.rounded() && abs(v) < 1e7 { return String(Int(v)) }
@@ -217,27 +244,39 @@ public enum SVGPlot {
     }
 
     /// Line chart of several series against a shared x axis, with an optional dashed
-    /// reference line (e.g. γ* or 1.0).
+    /// reference line (e.g. γ* or 1.0). With `logY` the y axis is logarithmic (ticks at powers
+    /// of ten, "(log scale)" added to its label) and values that are not positive are left out.
     public static func lines(id: String, title: String, series: [(name: String, x: [Double], y: [Double])],
-                             xLabel: String, yLabel: String, reference: (value: Double, label: String)? = nil) -> String {
+                             xLabel: String, yLabel: String, reference: (value: Double, label: String)? = nil,
+                             logY: Bool = false) -> String {
         let f = Frame()
-        let allX = series.flatMap(\.x).filter(\.isFinite), allY = series.flatMap(\.y).filter(\.isFinite) + (reference.map { [$0.value] } ?? [])
+        // The plotted coordinate of a value: itself, or its decimal logarithm (nil: not drawn).
+        func coordinate(_ y: Double) -> Double? {
+            guard y.isFinite else { return nil }
+            if logY { return y > 0 ? log10(y) : nil }
+            return y
+        }
+        let allX = series.flatMap(\.x).filter(\.isFinite)
+        let allY = (series.flatMap(\.y) + (reference.map { [$0.value] } ?? [])).compactMap(coordinate)
         let x0 = allX.min() ?? 0, x1 = max(allX.max() ?? 1, x0 + 1e-12)
         var y0 = allY.min() ?? 0, y1 = allY.max() ?? 1
         if y0 == y1 { y0 -= 0.5; y1 += 0.5 }
         let pad = (y1 - y0) * 0.05
         y0 -= pad; y1 += pad
+        let yTicks: [(Double, String)] = logY
+            ? decades(y0, y1).map { ((Double($0) - y0) / (y1 - y0), decadeLabel($0)) }
+            : ticks(y0, y1).map { (($0 - y0) / (y1 - y0), tickLabel($0)) }
         var s = open(f, title: title, id: id)
-        s += axes(f, xLabel: xLabel, yLabel: yLabel,
+        s += axes(f, xLabel: xLabel, yLabel: logY ? yLabel + " (log scale)" : yLabel,
                   xTicks: ticks(x0, x1).map { (($0 - x0) / (x1 - x0), tickLabel($0)) },
-                  yTicks: ticks(y0, y1).map { (($0 - y0) / (y1 - y0), tickLabel($0)) })
-        if let r = reference {
-            let y = f.y((r.value - y0) / (y1 - y0))
+                  yTicks: yTicks)
+        if let r = reference, let v = coordinate(r.value) {
+            let y = f.y((v - y0) / (y1 - y0))
             s += "<line x1=\"\(num(f.left))\" y1=\"\(num(y))\" x2=\"\(num(f.x(1)))\" y2=\"\(num(y))\" stroke=\"#c0392b\" stroke-dasharray=\"6 4\"/>"
             s += "<text x=\"\(num(f.x(1) - 4))\" y=\"\(num(y - 5))\" text-anchor=\"end\" fill=\"#c0392b\">\(esc(r.label))</text>\n"
         }
         for (i, ser) in series.enumerated() {
-            let pts = zip(ser.x, ser.y).filter { $0.0.isFinite && $0.1.isFinite }
+            let pts = zip(ser.x, ser.y).compactMap { x, y in x.isFinite ? coordinate(y).map { (x, $0) } : nil }
                 .map { "\(num(f.x(($0.0 - x0) / (x1 - x0)))),\(num(f.y(($0.1 - y0) / (y1 - y0))))" }
             let colour = palette[i % palette.count]
             s += "<polyline class=\"series\" data-name=\"\(esc(ser.name))\" fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2\" points=\"\(pts.joined(separator: " "))\"/>\n"

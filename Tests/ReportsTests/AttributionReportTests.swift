@@ -120,6 +120,7 @@ import Testing
         }
         let report = AnalysisReport.trajectory(records, title: "run")
         #expect(report.subtitle == "training trajectory")
+        #expect(!report.figures.first { $0.id == "trajectory-attribution" }!.svg.contains("(log scale)"))   // a loss of 0: linear
         let fig = try Self.figure(report, "trajectory-attribution")
         #expect(fig.elements.filter { $0.name == "polyline" }.map { $0.attributes["data-name"]! } == ["loss", "restricted", "excluded"])
         _ = try Self.figure(report, "trajectory-key")
@@ -131,5 +132,31 @@ import Testing
         let drawn = AnalysisReport.trajectory(records, title: "run")
         _ = try Self.figure(drawn, "trajectory-ratio")
         #expect(!drawn.notes.contains { $0.contains("No margin / γ* plot") })
+    }
+
+    /// Losses that fall by orders of magnitude (those of data/universality-d59-run: 21.4 and
+    /// 0.00286, restricted 0.168 and 1.18e-6) are drawn on a logarithmic axis, and the caption
+    /// says so: on a linear one the restricted loss would lie on the floor at both steps.
+    @Test func lossesSpanningDecadesAreDrawnOnALogarithmicAxis() throws {
+        var records: [BatchRecord] = []
+        for (i, (loss, restricted, excluded)) in [(21.43, 0.168, 25.96), (0.00286, 1.18e-6, 10.43)].enumerated() {
+            var r = BatchRecord(source: "run/epoch_\(i).pt", run: "run", step: Double(3000 + 27000 * i))
+            r.ok = true; r.group = "D59"; r.loss = loss; r.restrictedLoss = restricted; r.excludedLoss = excluded
+            records.append(r)
+        }
+        let report = AnalysisReport.trajectory(records, title: "run")
+        let figure = try #require(report.figures.first { $0.id == "trajectory-attribution" })
+        #expect(figure.svg.contains("(log scale)") && figure.caption.contains("Logarithmic axis"))
+        let doc = try Self.figure(report, "trajectory-attribution")
+        let restricted = try #require(doc.elements.first { $0.attributes["data-name"] == "restricted" }?.attributes["points"])
+        let ys = restricted.split(separator: " ").map { Double($0.split(separator: ",")[1])! }
+        #expect(ys[1] - ys[0] > 150)   // five decades of the plot's height, not a flat line
+        // A sweep of two such runs: its per-run loss plots too.
+        let sweep = AnalysisReport.trajectory(records + records.map { var r = $0; r.run = "other"; r.source = "other/" + $0.source; return r },
+                                              title: "sweep")
+        for id in ["sweep-restricted", "sweep-excluded"] {
+            let f = try #require(sweep.figures.first { $0.id == id })
+            #expect(f.svg.contains("(log scale)") == (id == "sweep-restricted"), "\(id)")   // excluded: 25.96 → 10.43, linear
+        }
     }
 }

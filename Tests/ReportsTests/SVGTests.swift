@@ -76,6 +76,27 @@ final class ElementCollector: NSObject, XMLParserDelegate {
         #expect(doc.elements.filter { $0.name == "rect" && $0.attributes["data-count"] != nil }.count == mixed.count)
     }
 
+    /// A logarithmic y axis: values a decade apart are drawn equally far apart, ticks sit at
+    /// powers of ten, values that are not positive are left out; without it the plot is linear.
+    @Test func linesOnALogarithmicAxis() throws {
+        let svg = SVGPlot.lines(id: "l", title: "loss", series: [("loss", [0, 1, 2, 3], [10, 0.1, 0.001, 0])],
+                                xLabel: "step", yLabel: "cross-entropy", logY: true)
+        let doc = try #require(ElementCollector.parse(svg))
+        let points = try #require(doc.elements.first { $0.name == "polyline" }?.attributes["points"])
+        let ys = points.split(separator: " ").map { Double($0.split(separator: ",")[1])! }
+        #expect(ys.count == 3)                                           // the 0 is not drawn
+        #expect(abs((ys[1] - ys[0]) - (ys[2] - ys[1])) < 0.02)           // two decades each
+        for label in [">1e-3<", ">0.01<", ">0.1<", ">1<", ">10<"] { #expect(svg.contains(label), "\(label)") }
+        #expect(svg.contains("(log scale)"))
+        #expect(SVGPlot.decades(-6.3, 1.7) == [-6, -4, -2, 0])
+        #expect(SVGPlot.decades(-1.2, 1.1) == [-1, 0, 1])
+        #expect(SVGPlot.decadeLabel(-6) == "1e-6" && SVGPlot.decadeLabel(-2) == "0.01" && SVGPlot.decadeLabel(3) == "1000")
+        #expect(SVGPlot.spansDecades([21.4, 0.168, 1.2e-6]) && !SVGPlot.spansDecades([2, 1, 0]) && !SVGPlot.spansDecades([0.5, 2]))
+        // The same series on a linear axis: equal steps in value, not in decades.
+        let linear = SVGPlot.lines(id: "l", title: "loss", series: [("loss", [0, 1, 2], [10, 0.1, 0.001])], xLabel: "step", yLabel: "y")
+        #expect(!linear.contains("(log scale)"))
+    }
+
     @Test func otherPlotsAreWellFormed() {
         let heat = SVGPlot.heatmap(id: "m", title: "spectra", rows: [[0.1, 0.9], [1, 0]], columnLabels: ["1", "2"], xLabel: "frequency")
         let sc = SVGPlot.scatter(id: "s", title: "phases", points: [(0.5, 1), (.nan, 2)], xRange: -3...3, yRange: -3...3, xLabel: "x", yLabel: "y")
