@@ -134,6 +134,16 @@ import Testing
         #expect(!drawn.notes.contains { $0.contains("No margin / γ* plot") })
     }
 
+    /// Percentages never round a share below 1 up to 100.0% or one above 0 down to 0.0%: the
+    /// D_59 run's epoch-30,000 accuracy 0.99971 is shown as 99.97%.
+    @Test func percentagesDoNotRoundToTheEnds() {
+        #expect(AnalysisReport.pct(0.9997127262280954) == "99.97%")
+        #expect(AnalysisReport.pct(0.30005745475438095) == "30.0%")
+        #expect(AnalysisReport.pct(1) == "100.0%" && AnalysisReport.pct(0) == "0.0%")
+        #expect(AnalysisReport.pct(0.0001) == "0.01%" && AnalysisReport.pct(1 - 1.0 / 262_144) == "99.9996%")
+        #expect(AnalysisReport.pct(nil) == "—")
+    }
+
     /// Losses that fall by orders of magnitude (those of data/universality-d59-run: 21.4 and
     /// 0.00286, restricted 0.168 and 1.18e-6) are drawn on a logarithmic axis, and the caption
     /// says so: on a linear one the restricted loss would lie on the floor at both steps.
