@@ -332,7 +332,7 @@ public enum AnalysisRendering {
         if line.count > 2 { out.write(line + "\n") }
         out.write(s.componentsUnused.isEmpty ? "  every non-trivial \(kind) is used\n"
                   : "  unused: \(s.componentsUnused.map(\.description).joined(separator: ", "))\n")
-        out.write("\naccuracy \(fixed(s.accuracy.map { $0 * 100 }, 2))% (\(a.composition) composition)\n")
+        out.write("\naccuracy \(TextFormat.percent(s.accuracy, 2))% (\(a.composition) composition)\n")
         let m = s.margin
         out.write("normalized margin \(sci(m.normalized))  (h = \(sci(m.raw)), ‖θ‖_{2,\(nu(a.activation))}^\(nu(a.activation)) = \(sci(m.normPowerNu)))\n")
         if let g = m.theoreticalMax {
@@ -342,7 +342,7 @@ public enum AnalysisRendering {
         }
         if let o = s.otherComposition, o.fitsBetter {
             let other = o.composition ?? ""
-            out.write("note: the other composition convention fits the labels better (accuracy \(fixed(o.accuracy.map { $0 * 100 }, 2))%, normalized margin \(sci(o.normalizedMargin))); pass --composition \(other)\n")
+            out.write("note: the other composition convention fits the labels better (accuracy \(TextFormat.percent(o.accuracy, 2))%, normalized margin \(sci(o.normalizedMargin))); pass --composition \(other)\n")
         }
         if let role = a.roles.first, let h = s.histograms[role] {
             PowerRendering.writeHistogramTable(out, edges: h.edges, counts: h.counts, undefined: h.undefined,
@@ -362,7 +362,7 @@ public enum AnalysisRendering {
         out.write("neurons with ≥ 90% of ‖u‖² on S: \(fixed(s.fractionSupportMass090.map { $0 * 100 }, 1))%, ≥ 99%: \(fixed(s.fractionSupportMass099.map { $0 * 100 }, 1))%\n")
         out.write("sign condition (Π u[S])·(w₊ − w₋) ≥ 0: \(fixed(s.fractionSignCondition.map { $0 * 100 }, 1))% of neurons\n")
         out.write("weighted by each neuron's share of ‖θ‖^\(nu(a.activation)): \(fixed(s.weightedSupportMass090.map { $0 * 100 }, 1))% of the norm on neurons with ≥ 90% on S, \(fixed(s.weightedSignCondition.map { $0 * 100 }, 1))% satisfies the sign condition\n")
-        out.write("accuracy \(fixed(s.accuracy.map { $0 * 100 }, 2))%\n")
+        out.write("accuracy \(TextFormat.percent(s.accuracy, 2))%\n")
         out.write("normalized margin \(sci(s.margin.normalized))  (L_{2,\(nu(a.activation))})\n")
         if let g = s.margin.theoreticalMax {
             out.write("theoretical maximum γ* = \(sci(g)) (\(s.margin.theorem)); margin / γ* = \(fixed(s.margin.ratio, 4))\n")

@@ -8,19 +8,9 @@ import Batch
 /// by earlier versions render too.
 public enum AnalysisReport {
     static func fmt(_ v: Double?, _ digits: Int = 4) -> String { v.map { String(format: "%.\(digits)g", $0) } ?? "—" }
-    /// A share as a percentage with one decimal, or with as many more (up to six) as it takes
-    /// not to show a share below 1 as "100.0%" or one above 0 as "0.0%" (an accuracy of 0.9997
-    /// is 99.97%, not 100.0%).
-    static func pct(_ v: Double?) -> String {
-        guard let v else { return "—" }
-        var digits = 1
-        var text = String(format: "%.1f%%", v * 100)
-        while digits < 6, (v < 1 && text == String(format: "%.\(digits)f%%", 100.0)) || (v > 0 && text == String(format: "%.\(digits)f%%", 0.0)) {
-            digits += 1
-            text = String(format: "%.\(digits)f%%", v * 100)
-        }
-        return text
-    }
+    /// A share as a percentage with one decimal, more where it would otherwise read 100.0% or
+    /// 0.0% (`TextFormat.percent`); "—" when missing.
+    static func pct(_ v: Double?) -> String { v.map { TextFormat.percent($0, 1) + "%" } ?? "—" }
 
     /// A report for one analysis. `initial`, when given, is the analysis of the same network
     /// at initialization, drawn next to the final histograms.

@@ -8,6 +8,20 @@ public enum TextFormat {
         return String(format: "%.\(digits)f", v)
     }
 
+    /// A share in [0, 1] as a percentage (no "%" sign) with `digits` decimals, or with as many
+    /// more (up to six) as it takes not to show a share below 1 as 100 or one above 0 as 0
+    /// (an accuracy of 0.9997 is "99.97", not "100.0"); "-" when missing or not finite.
+    public static func percent(_ share: Double?, _ digits: Int) -> String {
+        guard let v = share, v.isFinite else { return "-" }
+        var d = digits
+        var text = String(format: "%.\(d)f", v * 100)
+        while d < 6, (v < 1 && text == String(format: "%.\(d)f", 100.0)) || (v > 0 && text == String(format: "%.\(d)f", 0.0)) {
+            d += 1
+            text = String(format: "%.\(d)f", v * 100)
+        }
+        return text
+    }
+
     /// A loss (cross-entropy, ≥ 0): four decimals from 0.001 up, below that four significant
     /// digits in exponent form (a trained network's loss of 2.7e-05 is not "0.0000"); "-" when
     /// missing or not finite.

@@ -142,6 +142,9 @@ import Testing
         #expect(AnalysisReport.pct(1) == "100.0%" && AnalysisReport.pct(0) == "0.0%")
         #expect(AnalysisReport.pct(0.0001) == "0.01%" && AnalysisReport.pct(1 - 1.0 / 262_144) == "99.9996%")
         #expect(AnalysisReport.pct(nil) == "—")
+        // The table output's accuracy (two decimals): one wrong pair of 512² is not 100.00%.
+        #expect(TextFormat.percent(1 - 1.0 / 262_144, 2) == "99.9996" && TextFormat.percent(1, 2) == "100.00")
+        #expect(TextFormat.percent(0.5, 2) == "50.00" && TextFormat.percent(.nan, 2) == "-")
     }
 
     /// Losses that fall by orders of magnitude (those of data/universality-d59-run: 21.4 and
