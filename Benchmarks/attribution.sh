@@ -49,7 +49,7 @@ for case in "c113-m512 C113" "s5-m2000 S5"; do
 done
 # The two trained universality-study MLPs in data/ (ReLU, W_x/W_y/W/W_U, m = 128, with their
 # training pairs: what `analyze --pairs` costs on a real checkpoint, .pt loading included).
-# No goal; figures for the issue notes and docs/attribution.md §10.
+# No goal; figures for the issue notes.
 for case in "universality-c113 C113" "universality-d59 D59"; do
   set -- $case
   f="data/$1-final.pt"; pairs="data/$1-train-pairs.json"

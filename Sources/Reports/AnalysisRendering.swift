@@ -318,9 +318,9 @@ public enum AnalysisRendering {
         out.write("max normalized power (\(kind), trivial excluded):\n")
         for role in a.roles {
             guard let h = s.histograms[role] else { continue }
-            out.write("  \(role): mean \(fixed(h.mean, 4))  median \(fixed(h.median, 4))  ≥0.9: \(fixed(h.fractionAtLeast090.map { $0 * 100 }, 1))%  ≥0.99: \(fixed(h.fractionAtLeast099.map { $0 * 100 }, 1))%\n")
+            out.write("  \(role): mean \(fixed(h.mean, 4))  median \(fixed(h.median, 4))  ≥0.9: \(TextFormat.percent(h.fractionAtLeast090, 1))%  ≥0.99: \(TextFormat.percent(h.fractionAtLeast099, 1))%\n")
         }
-        out.write("  \(a.roles.joined(separator: ", ")) agree on one \(kind): \(fixed(s.fractionAgree.map { $0 * 100 }, 1))% of neurons\n\n")
+        out.write("  \(a.roles.joined(separator: ", ")) agree on one \(kind): \(TextFormat.percent(s.fractionAgree, 1))% of neurons\n\n")
         out.write("neurons per \(kind):\n")
         var line = "  "
         for (c, label) in a.components.enumerated() {
@@ -359,9 +359,9 @@ public enum AnalysisRendering {
         out.write("\(a.file): (\(a.n), \(a.k))-sparse parity, \(a.width) neurons, \(a.activation) activation\(a.layout.activationSource.map { " (from \($0))" } ?? "")\n")
         out.write("layout: u = \(tensorText(a.layout, "u")), w = \(tensorText(a.layout, "w")); class \(a.plusClass) stands for y = +1\n")
         out.write("support S = \(a.support)\(a.supportInferred ? " (inferred from the weights)" : "")\n\n")
-        out.write("neurons with ≥ 90% of ‖u‖² on S: \(fixed(s.fractionSupportMass090.map { $0 * 100 }, 1))%, ≥ 99%: \(fixed(s.fractionSupportMass099.map { $0 * 100 }, 1))%\n")
-        out.write("sign condition (Π u[S])·(w₊ − w₋) ≥ 0: \(fixed(s.fractionSignCondition.map { $0 * 100 }, 1))% of neurons\n")
-        out.write("weighted by each neuron's share of ‖θ‖^\(nu(a.activation)): \(fixed(s.weightedSupportMass090.map { $0 * 100 }, 1))% of the norm on neurons with ≥ 90% on S, \(fixed(s.weightedSignCondition.map { $0 * 100 }, 1))% satisfies the sign condition\n")
+        out.write("neurons with ≥ 90% of ‖u‖² on S: \(TextFormat.percent(s.fractionSupportMass090, 1))%, ≥ 99%: \(TextFormat.percent(s.fractionSupportMass099, 1))%\n")
+        out.write("sign condition (Π u[S])·(w₊ − w₋) ≥ 0: \(TextFormat.percent(s.fractionSignCondition, 1))% of neurons\n")
+        out.write("weighted by each neuron's share of ‖θ‖^\(nu(a.activation)): \(TextFormat.percent(s.weightedSupportMass090, 1))% of the norm on neurons with ≥ 90% on S, \(TextFormat.percent(s.weightedSignCondition, 1))% satisfies the sign condition\n")
         out.write("accuracy \(TextFormat.percent(s.accuracy, 2))%\n")
         out.write("normalized margin \(sci(s.margin.normalized))  (L_{2,\(nu(a.activation))})\n")
         if let g = s.margin.theoreticalMax {

@@ -84,7 +84,7 @@ public enum AttributionRendering {
         let kind = r.componentKind
         for c in a.components where c.key {
             let neurons = c.neurons.map { "  neurons \($0)" } ?? ""
-            out.write("  key \(kind) \(c.label): similarity \(fixed(c.logitSimilarity, 4))  restricted loss \(loss(c.restrictedLoss))  excluded loss \(loss(c.excludedLoss))  embedding \(fixed(c.embeddingShare.map { $0 * 100 }, 1))%  unembedding \(fixed(c.unembeddingShare.map { $0 * 100 }, 1))%\(neurons)\n")
+            out.write("  key \(kind) \(c.label): similarity \(fixed(c.logitSimilarity, 4))  restricted loss \(loss(c.restrictedLoss))  excluded loss \(loss(c.excludedLoss))  embedding \(TextFormat.percent(c.embeddingShare, 1))%  unembedding \(TextFormat.percent(c.unembeddingShare, 1))%\(neurons)\n")
         }
         if a.keyComponents.isEmpty { out.write("  no key \(kind)\n") }
         if let d = differences(r), !(d.onlyByFunction.isEmpty && d.onlyByDominance.isEmpty) {

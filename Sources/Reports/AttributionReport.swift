@@ -126,7 +126,7 @@ public enum AttributionReport {
         return [
             .init(id: "trajectory-attribution",
                   caption: "The network's loss, the restricted loss (key components only) and the excluded loss (key components removed) against the step (docs/attribution.md §5): the restricted loss falls before the network's, the excluded loss rises."
-                      + (logY ? " Logarithmic axis: the losses span several decades." : ""),
+                      + (logY ? SVGPlot.logarithmicAxisNote : ""),
                   svg: SVGPlot.lines(id: "trajectory-attribution", title: "restricted and excluded loss",
                                      series: losses, xLabel: "step", yLabel: "cross-entropy", logY: logY)),
             .init(id: "trajectory-key",
@@ -205,12 +205,11 @@ public enum AttributionReport {
                 notes.append("No margin / γ* plot: no run has a γ* (the theorems' hypotheses do not hold for these networks).")
             }
             if multi.contains(where: { $0.records.contains { $0.restrictedLoss != nil } }) {
-                for (id, what, key) in [("sweep-restricted", "restricted", \BatchRecord.restrictedLoss), ("sweep-excluded", "excluded", \BatchRecord.excludedLoss)] {
+                for (id, name, key) in [("sweep-restricted", "Restricted", \BatchRecord.restrictedLoss), ("sweep-excluded", "Excluded", \BatchRecord.excludedLoss)] {
                     let lines = series { $0[keyPath: key] }
                     let logY = SVGPlot.spansDecades(lines.flatMap(\.y))
-                    figures.append(.init(id: id, caption: "\(what.prefix(1).uppercased() + what.dropFirst()) loss against the step, one line per run."
-                                            + (logY ? " Logarithmic axis: the losses span several decades." : ""),
-                                         svg: SVGPlot.lines(id: id, title: "\(what) loss per run", series: lines,
+                    figures.append(.init(id: id, caption: "\(name) loss against the step, one line per run." + (logY ? SVGPlot.logarithmicAxisNote : ""),
+                                         svg: SVGPlot.lines(id: id, title: "\(name.lowercased()) loss per run", series: lines,
                                                             xLabel: "step", yLabel: "cross-entropy", logY: logY)))
                 }
             }

@@ -50,7 +50,7 @@ public enum PowerRendering {
         }
         if undefined > 0 { out.write("undefined (no non-DC power): \(undefined)\n") }
         out.write("\nneurons \(neurons)  mean \(fixed(mean, 4))  median \(fixed(median, 4))  "
-                  + "≥0.9: \(fixed(ge090.map { $0 * 100 }, 1))%  ≥0.99: \(fixed(ge099.map { $0 * 100 }, 1))%\n")
+                  + "≥0.9: \(TextFormat.percent(ge090, 1))%  ≥0.99: \(TextFormat.percent(ge099, 1))%\n")
     }
 
     public static func writeHistogramTable(_ out: ByteSink, _ h: PowerHistogram, _ s: PowerStatistics,

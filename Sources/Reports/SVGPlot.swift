@@ -38,11 +38,11 @@ public enum SVGPlot {
     }
 
     /// The exponents k with 10^k in [10^lo, 10^hi], every one, or every second, fifth, … so that
-    /// at most about six are labelled.
+    /// at most about six are labelled (none when no power of ten lies in the range).
     static func decades(_ lo: Double, _ hi: Double) -> [Int] {
         guard lo.isFinite, hi.isFinite, hi >= lo else { return [] }
         let first = Int(ceil(lo - 1e-9)), last = Int(floor(hi + 1e-9))
-        guard first <= last else { return [Int(lo.rounded())] }
+        guard first <= last else { return [] }
         let span = last - first
         let step = [1, 2, 5, 10, 20, 50].first { span / $0 <= 6 } ?? max(1, span / 6)
         return stride(from: first, through: last, by: 1).filter { $0 % step == 0 }
@@ -58,6 +58,9 @@ public enum SVGPlot {
     /// Whether a logarithmic axis shows these values better: all the finite ones positive and
     /// spanning at least two decades (a loss falling from 20 to 10⁻⁶, where a linear axis
     /// leaves everything below 1 on the floor).
+    /// The caption sentence of a plot drawn with `logY` because its values `spansDecades`.
+    public static let logarithmicAxisNote = " Logarithmic axis: the values span several decades."
+
     public static func spansDecades(_ values: [Double]) -> Bool {
         let v = values.filter(\.isFinite)
         guard let lo = v.min(), let hi = v.max(), lo > 0 else { return false }
