@@ -4,7 +4,8 @@
 # check that a redesign is no slower and no larger.
 #   Benchmarks/compare_builds.sh OLD_BINARY NEW_BINARY [N]
 # Inputs: the analyze benchmark's random C_113 (m = 512), S_5 (m = 2000) and S_6 (m = 256) networks, a
-# 100000 × 113 float32 matrix for `histogram`, and the training run in data/ for `batch`.
+# 100000 × 113 float32 matrix for `histogram`, the universality study's trained MLPs in data/ (the
+# hidden-matrix layout W_x, W_y, W, W_U, read from .pt), and the training runs in data/ for `batch`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OLD=$1 NEW=$2 N=${3:-7}
@@ -30,8 +31,12 @@ cases = [
     ("analyze S5 m=2000 ReLU", ["analyze", f"{d}/s5-m2000.npz", "--group", "S5", "--activation", "relu", "--format", "json"]),
     ("analyze S6 m=256", ["analyze", f"{d}/s6-m256.npz", "--group", "S6", "--format", "json"]),
     ("analyze C71 table (data/)", ["analyze", "data/c71-quadratic-final.pt", "--group", "C71"]),
+    ("analyze universality C113 (data/)", ["analyze", "data/universality-c113-final.pt", "--group", "C113", "--format", "json"]),
+    ("analyze universality C113 no-attr", ["analyze", "data/universality-c113-final.pt", "--group", "C113", "--no-attribution", "--format", "json"]),
+    ("analyze universality D59 --pairs", ["analyze", "data/universality-d59-final.pt", "--group", "D59", "--pairs", "data/universality-d59-train-pairs.json", "--format", "json"]),
     ("histogram 100000x113", ["histogram", f"{d}/spectrum-100000x113.npy", "--p", "113", "--format", "json"]),
     ("batch data/c71-quadratic-run", ["batch", "data/c71-quadratic-run", "--group", "C71", "--quiet", "--out", "OUT"]),
+    ("batch data/universality-d59-run", ["batch", "data/universality-d59-run", "--group", "D59", "--pairs", "data/universality-d59-train-pairs.json", "--quiet", "--out", "OUT"]),
 ]
 def once(binary, args):
     out = tempfile.mkdtemp()
