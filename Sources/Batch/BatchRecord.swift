@@ -32,6 +32,10 @@ public struct BatchRecord: Codable, Equatable, Sendable {
     /// Number of non-trivial components some neuron uses (by dominance).
     public var componentsUsed: Int?
     public var componentsUnused: [String]?
+    /// Neurons per non-trivial component by dominance (the analysis's `neurons_per_component`),
+    /// the components some neuron uses only; written with its labels in natural order
+    /// (`naturallyOrdered`: numbers compared as numbers, so 2 before 10 and E3 before E11).
+    public var neuronsPerComponent: [String: Int]?
     public var histogramEdges: [Double]?
     public var histogramU: [Int]?
     public var histogramW: [Int]?
@@ -59,6 +63,7 @@ public struct BatchRecord: Codable, Equatable, Sendable {
         case fractionUAtLeast090 = "fraction_u_ge_0_9", fractionVAtLeast090 = "fraction_v_ge_0_9"
         case fractionWAtLeast090 = "fraction_w_ge_0_9", fractionUAtLeast099 = "fraction_u_ge_0_99"
         case meanMaxPowerU = "mean_max_power_u", componentsUsed = "components_used", componentsUnused = "components_unused"
+        case neuronsPerComponent = "neurons_per_component"
         case histogramEdges = "histogram_edges", histogramU = "histogram_u", histogramW = "histogram_w"
         case fractionSupportMass090 = "fraction_support_mass_ge_0_9"
         case keyComponents = "key_components", loss, restrictedLoss = "restricted_loss", excludedLoss = "excluded_loss"
@@ -91,6 +96,9 @@ public struct BatchRecord: Codable, Equatable, Sendable {
             meanMaxPowerU = u?.statistics.mean
             componentsUsed = a.neuronsPerComponent.enumerated().filter { $0.offset != 0 && $0.element > 0 }.count
             componentsUnused = a.unusedComponents.map { a.componentLabels[$0] }
+            var per: [String: Int] = [:]
+            for (c, n) in a.neuronsPerComponent.enumerated() where c != 0 && n > 0 { per[a.componentLabels[c]] = n }
+            neuronsPerComponent = per
             histogramEdges = u?.histogram.edges
             histogramU = u?.histogram.counts
             histogramW = w?.histogram.counts
@@ -134,7 +142,7 @@ public struct BatchRecord: Codable, Equatable, Sendable {
     /// The line as results.jsonl holds it: one JSON object with sorted keys, a newline. The
     /// fields of the record's kind are always written (null when undefined).
     public func jsonLine() -> [UInt8] {
-        enum V { case d(Double?), i(Int?), s(String?), b(Bool), ds([Double]?), ins([Int]?), ss([String]?), ls([ComponentLabel]?) }
+        enum V { case d(Double?), i(Int?), s(String?), b(Bool), ds([Double]?), ins([Int]?), ss([String]?), ls([ComponentLabel]?), counts([String: Int]?) }
         var fields: [(String, V)] = [("source", .s(source)), ("ok", .b(ok)), ("step", .d(step)), ("schema_version", .i(schemaVersion))]
         if let run { fields.append(("run", .s(run))) }
         if !ok {
@@ -149,7 +157,8 @@ public struct BatchRecord: Codable, Equatable, Sendable {
                        ("fraction_u_ge_0_9", .d(fractionUAtLeast090)), ("fraction_v_ge_0_9", .d(fractionVAtLeast090)),
                        ("fraction_w_ge_0_9", .d(fractionWAtLeast090)), ("fraction_u_ge_0_99", .d(fractionUAtLeast099)),
                        ("mean_max_power_u", .d(meanMaxPowerU)), ("components_used", .i(componentsUsed)),
-                       ("components_unused", .ss(componentsUnused)), ("histogram_edges", .ds(histogramEdges)),
+                       ("components_unused", .ss(componentsUnused)), ("neurons_per_component", .counts(neuronsPerComponent)),
+                       ("histogram_edges", .ds(histogramEdges)),
                        ("histogram_u", .ins(histogramU)), ("histogram_w", .ins(histogramW)),
                        ("key_components", .ls(keyComponents)), ("loss", .d(loss)), ("restricted_loss", .d(restrictedLoss)),
                        ("excluded_loss", .d(excludedLoss))]
@@ -171,6 +180,12 @@ public struct BatchRecord: Codable, Equatable, Sendable {
             case .ds(let x): if let x { j.array(x) } else { j.null() }
             case .ins(let x): if let x { j.array(x) } else { j.null() }
             case .ss(let x): if let x { j.beginArray(); for s in x { j.value(s) }; j.endArray() } else { j.null() }
+            case .counts(let x):
+                if let x {
+                    j.beginObject()
+                    for k in x.keys.sorted(by: naturallyOrdered) { j.key(k); j.value(x[k]!) }
+                    j.endObject()
+                } else { j.null() }
             case .ls(let x):
                 if let x {
                     j.beginArray()
@@ -223,4 +238,34 @@ public enum BatchResults {
         for r in records { data.append(contentsOf: r.jsonLine()) }
         try data.write(to: URL(fileURLWithPath: path), options: .atomic)
     }
+}
+
+/// Natural order of labels and names: runs of digits compare as numbers ("2" < "10",
+/// "E3" < "E11", "run-2" < "run-10"), everything else by Unicode scalars; equal-reading names
+/// ("E03", "E3") fall back to plain string order, so the order is total and the same on
+/// every machine (no locale).
+public func naturallyOrdered(_ a: String, _ b: String) -> Bool {
+    let x = Array(a.unicodeScalars), y = Array(b.unicodeScalars)
+    var i = 0, j = 0
+    func isDigit(_ c: Unicode.Scalar) -> Bool { c.value >= 48 && c.value <= 57 }
+    while i < x.count && j < y.count {
+        if isDigit(x[i]) && isDigit(y[j]) {
+            var i1 = i, j1 = j
+            while i1 < x.count && isDigit(x[i1]) { i1 += 1 }
+            while j1 < y.count && isDigit(y[j1]) { j1 += 1 }
+            // Compare the digit runs as numbers without converting (any length): strip leading
+            // zeros, then the longer is larger, then digit by digit.
+            var p = i, q = j
+            while p < i1 - 1 && x[p] == "0" { p += 1 }
+            while q < j1 - 1 && y[q] == "0" { q += 1 }
+            if i1 - p != j1 - q { return i1 - p < j1 - q }
+            while p < i1 { if x[p] != y[q] { return x[p].value < y[q].value }; p += 1; q += 1 }
+            i = i1; j = j1
+        } else {
+            if x[i] != y[j] { return x[i].value < y[j].value }
+            i += 1; j += 1
+        }
+    }
+    if (x.count - i) != (y.count - j) { return x.count - i < y.count - j }
+    return a < b
 }

@@ -114,6 +114,13 @@ public enum AnalysisReport {
     }
 
     /// The profiled neurons of a run's last checkpoint, captioned as such.
+    /// The note of a checkpoint that failed: its source and the error, the source named once
+    /// (most errors begin with the file's path already).
+    static func failureNote(_ f: BatchRecord) -> String {
+        let error = f.error ?? ""
+        return "failed: " + (error.hasPrefix(f.source + ":") || error.hasPrefix(f.path + ":") ? error : "\(f.source): \(error)")
+    }
+
     static func lastCheckpointFigures(_ last: AnalysisRecord?) -> [Report.Figure] {
         guard case .group(let g)? = last else { return [] }
         return NeuronPlots.figures(g).map { f in
@@ -154,7 +161,11 @@ public enum AnalysisReport {
         // Records of several runs (directories or list files, each a run) make a sweep report.
         let grouped = lines.filter { $0.run != nil && $0.run != $0.path }
         if Set(lines.map { $0.run ?? $0.path }).count > 1 && !grouped.isEmpty {
-            var report = AttributionReport.sweep(lines, title: title)
+            // The last checkpoint's analysis knows its group's components in order: the
+            // histogram of key components follows it when the sweep is of that group.
+            var order: [String]? = nil
+            if case .group(let g)? = last, lines.allSatisfy({ !$0.ok || $0.group == g.group }) { order = g.components }
+            var report = AttributionReport.sweep(lines, title: title, componentOrder: order)
             report.figures += lastCheckpointFigures(last)
             return report
         }
@@ -201,10 +212,7 @@ public enum AnalysisReport {
             rows.append(("last margin / γ*", fmt(last.marginRatio)))
         }
         figures += lastCheckpointFigures(last)
-        var notes = failed.map { f -> String in
-            let error = f.error ?? ""
-            return "failed: " + (error.hasPrefix(f.source + ":") || error.hasPrefix(f.path + ":") ? error : "\(f.source): \(error)")
-        }
+        var notes = failed.map(failureNote)
         if !good.isEmpty && !hasRatio {
             notes.append("No margin / γ* plot: no checkpoint has a γ* (the theorems' hypotheses do not hold for this network).")
         }

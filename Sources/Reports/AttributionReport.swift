@@ -137,24 +137,88 @@ public enum AttributionReport {
         ]
     }
 
-    /// The runs of a set of records, in order of first appearance, each ordered by step.
+    /// The runs of a set of records, in the order of their ids (numbers in them compared as
+    /// numbers, as the batch orders its inputs: run-2 before run-10), each ordered by step.
     static func runs(_ records: [BatchRecord]) -> [(run: String, records: [BatchRecord])] {
-        var order: [String] = []
         var byRun: [String: [BatchRecord]] = [:]
-        for r in records {
-            let id = r.run ?? r.path
-            if byRun[id] == nil { order.append(id) }
-            byRun[id, default: []].append(r)
-        }
+        for r in records { byRun[r.run ?? r.path, default: []].append(r) }
+        let order = byRun.keys.sorted(by: naturallyOrdered)
         return order.map { id in
             (id, byRun[id]!.enumerated().sorted { ($0.element.step ?? Double($0.offset), $0.offset) < ($1.element.step ?? Double($1.offset), $1.offset) }.map(\.element))
         }
     }
 
+    /// A run's neurons per component by dominance, "E3 12, E6 9" (components in the group's
+    /// order when known, else natural order), or the count of components used when the record
+    /// predates the field.
+    static func neuronsPerComponent(_ r: BatchRecord, groupOrder: [String]?) -> String {
+        guard let per = r.neuronsPerComponent else { return "components used by neurons: \(r.componentsUsed.map(String.init) ?? "—")" }
+        if per.isEmpty { return "neurons per component: none" }
+        let labels = orderOfComponents(per.keys.map { [Int($0).map(ComponentLabel.frequency) ?? .irrep($0)] }, groupOrder: groupOrder)
+        return "neurons per component: " + labels.map { "\($0.description) \(per[$0.description]!)" }.joined(separator: ", ")
+    }
+
+    /// The components of several key lists in one order: frequencies by number; irreps in the
+    /// group's order when `groupOrder` is given (labels it lacks last), otherwise in the order
+    /// the lists share (each list is in its group's component order: a label that precedes
+    /// another in some list precedes it here), labels no list orders against each other by
+    /// their names, numbers compared as numbers (E3 before E11).
+    static func orderOfComponents(_ lists: [[ComponentLabel]], groupOrder: [String]? = nil) -> [ComponentLabel] {
+        var labels: [ComponentLabel] = []
+        var seen = Set<String>()
+        for l in lists { for c in l where seen.insert(c.description).inserted { labels.append(c) } }
+        func byName(_ a: ComponentLabel, _ b: ComponentLabel) -> Bool {
+            switch (a, b) {
+            case (.frequency(let x), .frequency(let y)): return x < y
+            default: return naturallyOrdered(a.description, b.description)
+            }
+        }
+        if labels.allSatisfy({ if case .frequency = $0 { return true } else { return false } }) { return labels.sorted(by: byName) }
+        if let groupOrder {
+            let rank = Dictionary(groupOrder.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+            return labels.sorted { a, b in
+                switch (rank[a.description], rank[b.description]) {
+                case let (x?, y?): return x < y
+                case (.some, nil): return true
+                case (nil, .some): return false
+                case (nil, nil): return byName(a, b)
+                }
+            }
+        }
+        // Kahn's algorithm over "precedes in some list", the smallest name first among the free.
+        var after: [String: Set<String>] = [:], before: [String: Int] = [:]
+        for l in lists {
+            for (a, b) in zip(l, l.dropFirst()) where after[a.description, default: []].insert(b.description).inserted {
+                before[b.description, default: 0] += 1
+            }
+        }
+        let byLabel = Dictionary(labels.map { ($0.description, $0) }, uniquingKeysWith: { a, _ in a })
+        var free = labels.filter { before[$0.description, default: 0] == 0 }
+        var out: [ComponentLabel] = []
+        while !free.isEmpty {
+            free.sort(by: byName)
+            let c = free.removeFirst()
+            out.append(c)
+            for d in after[c.description] ?? [] {
+                before[d]! -= 1
+                if before[d] == 0, let l = byLabel[d] { free.append(l) }
+            }
+        }
+        // Lists that disagree (records of different groups) leave a cycle: its labels by name.
+        if out.count < labels.count {
+            let placed = Set(out.map(\.description))
+            out += labels.filter { !placed.contains($0.description) }.sorted(by: byName)
+        }
+        return out
+    }
+
     /// The report of a sweep (records from several runs): a per-run table, how often each
     /// component is key across runs (at each run's last checkpoint), and per-run trajectories
     /// when runs have several checkpoints — one line per run, never one line through runs.
-    public static func sweep(_ records: [BatchRecord], title: String) -> Report {
+    /// `componentOrder`, the group's component labels in order (`GroupAnalysisRecord.components`),
+    /// orders the histogram's bars; without it the order is the one the records' key lists share
+    /// (`orderOfComponents`).
+    public static func sweep(_ records: [BatchRecord], title: String, componentOrder: [String]? = nil) -> Report {
         let runs = runs(records)
         var rows: [(String, String)] = [("runs", String(runs.count)), ("checkpoints", "\(records.count) (\(records.filter { !$0.ok }.count) failed)")]
         var notes: [String] = []
@@ -163,20 +227,14 @@ public enum AttributionReport {
             guard let last = recs.last(where: \.ok) else { rows.append((run, "no checkpoint analyzed")); continue }
             lastOf.append((run, last))
             let key = last.keyComponents.map { $0.map(\.description).joined(separator: ", ") } ?? "—"
-            rows.append((run, "last step \(fmt(last.step, 8)); accuracy \(AnalysisReport.pct(last.accuracy)); key components: \(key.isEmpty ? "none" : key); components used by neurons: \(last.componentsUsed.map(String.init) ?? "—")"))
+            rows.append((run, "last step \(fmt(last.step, 8)); accuracy \(AnalysisReport.pct(last.accuracy)); key components: \(key.isEmpty ? "none" : key); \(neuronsPerComponent(last, groupOrder: componentOrder))"))
         }
-        for r in records where !r.ok { notes.append("failed: \(r.source): \(r.error ?? "")") }
+        for r in records where !r.ok { notes.append(AnalysisReport.failureNote(r)) }
         var figures: [Report.Figure] = []
         // How often each component is key across runs.
         var counts: [String: Int] = [:]
-        var labelOrder: [ComponentLabel] = []
-        for (_, r) in lastOf { for c in r.keyComponents ?? [] { if counts[c.description] == nil { labelOrder.append(c) }; counts[c.description, default: 0] += 1 } }
-        labelOrder.sort { a, b in
-            switch (a, b) {
-            case (.frequency(let x), .frequency(let y)): return x < y
-            default: return a.description < b.description
-            }
-        }
+        for (_, r) in lastOf { for c in r.keyComponents ?? [] { counts[c.description, default: 0] += 1 } }
+        let labelOrder = orderOfComponents(lastOf.map { $0.record.keyComponents ?? [] }, groupOrder: componentOrder)
         if labelOrder.isEmpty {
             notes.append("No histogram of key components: no run's last checkpoint has a key component (or the records hold no attribution).")
         } else {

@@ -49,6 +49,10 @@ import Testing
             #expect(r.keyComponents == at.keyComponents.map { ComponentLabel.labeller(cyclic: false, labels: a.componentLabels)($0) })
             #expect(r.loss == at.loss && r.restrictedLoss == at.restrictedLoss && r.excludedLoss == at.excludedLoss)
             #expect(r.accuracy == a.accuracy)
+            // Neurons per component by dominance: the analysis's counts of the components used.
+            let used = a.neuronsPerComponent.indices.filter { $0 != 0 && a.neuronsPerComponent[$0] > 0 }
+            #expect(r.neuronsPerComponent == Dictionary(uniqueKeysWithValues: used.map { (a.componentLabels[$0], a.neuronsPerComponent[$0]) }))
+            #expect(r.neuronsPerComponent?.count == r.componentsUsed)
         }
         // The progress measures: the restricted loss falls by five orders of magnitude while the
         // key set shrinks from 29 irreps to 18.

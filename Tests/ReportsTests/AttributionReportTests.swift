@@ -109,6 +109,51 @@ import Testing
         #expect(report.notes.contains { $0.contains("No margin / γ* plot") })
     }
 
+    /// A sweep of irrep-labelled runs: the runs in the order of their ids with numbers compared
+    /// as numbers, each run's neurons per component, the histogram's bars in the
+    /// order the runs' key lists share (E3 before E11, not the string order), a failed
+    /// checkpoint's note naming its file once.
+    @Test func sweepOfDihedralRuns() throws {
+        func rec(_ run: String, _ step: Double, key: [String], neurons: [String: Int]?) -> BatchRecord {
+            var r = BatchRecord(source: "\(run)/ck\(Int(step)).pt", run: run, step: step)
+            r.ok = true; r.group = "D13"; r.accuracy = 1; r.componentsUsed = neurons?.count ?? 2
+            r.keyComponents = key.map { .irrep($0) }; r.neuronsPerComponent = neurons
+            r.loss = 0.5; r.restrictedLoss = 0.3; r.excludedLoss = 2
+            return r
+        }
+        var bad = BatchRecord(source: "run-2/ck7.pt", run: "run-2", step: 7)
+        bad.error = "run-2/ck7.pt: zip archive: no end-of-central-directory record (truncated file?)"
+        let records = [rec("run-10", 5, key: ["E11"], neurons: [:]), bad, rec("run-2", 5, key: ["A2", "E1", "E3"], neurons: ["E11": 2, "E3": 9, "E1": 7]),
+                       rec("run-1", 5, key: ["A2", "E3", "E6"], neurons: nil), rec("run-1", 9, key: ["A2", "E3", "E6"], neurons: nil)]
+        let report = AnalysisReport.trajectory(records, title: "sweep")
+        #expect(report.summary.dropFirst(2).map(\.0) == ["run-1", "run-2", "run-10"])
+        #expect(report.summary.contains { $0.0 == "run-2" && $0.1.hasSuffix("key components: A2, E1, E3; neurons per component: E1 7, E3 9, E11 2") })
+        #expect(report.summary.contains { $0.0 == "run-10" && $0.1.hasSuffix("neurons per component: none") })
+        // A record from before the field: the count of components used.
+        #expect(report.summary.contains { $0.0 == "run-1" && $0.1.hasSuffix("key components: A2, E3, E6; components used by neurons: 2") })
+        #expect(report.notes.contains("failed: run-2/ck7.pt: zip archive: no end-of-central-directory record (truncated file?)"))
+        let hist = try Self.figure(report, "sweep-key-histogram")
+        let svg = try #require(report.figures.first { $0.id == "sweep-key-histogram" }).svg
+        let ticks = svg.matches(of: /stroke="none" fill="#333">([AE][0-9]+)<\/text>/).map { String($0.1) }
+        #expect(ticks == ["A2", "E1", "E3", "E6", "E11"])
+        let counts = hist.elements.filter { $0.name == "rect" && $0.attributes["data-count"] != nil }.map { Int($0.attributes["data-count"]!)! }
+        #expect(counts == [2, 1, 2, 1, 1])
+    }
+
+    /// The histogram's component order: the group's when known (S_n's partitions are not in
+    /// string order), else the order the key lists share, frequencies by number.
+    @Test func componentOrderAcrossRuns() {
+        let s4 = ["[4]", "[3,1]", "[2,2]", "[2,1,1]", "[1,1,1,1]"]
+        let lists: [[ComponentLabel]] = [[.irrep("[2,1,1]")], [.irrep("[3,1]"), .irrep("[2,1,1]")], [.irrep("[2,2]")]]
+        #expect(AttributionReport.orderOfComponents(lists, groupOrder: s4).map(\.description) == ["[3,1]", "[2,2]", "[2,1,1]"])
+        // Without the group: [3,1] precedes [2,1,1] in a list; [2,2] is ordered by name.
+        #expect(AttributionReport.orderOfComponents(lists).map(\.description) == ["[2,2]", "[3,1]", "[2,1,1]"])
+        #expect(AttributionReport.orderOfComponents([[.frequency(12), .frequency(40)], [.frequency(3)]]).map(\.description) == ["3", "12", "40"])
+        #expect(AttributionReport.orderOfComponents([]).isEmpty)
+        #expect(["run-10", "run-2", "run-1", "E11", "E3", "E03", "a", "run-002"].sorted(by: naturallyOrdered)
+                == ["E03", "E3", "E11", "a", "run-1", "run-002", "run-2", "run-10"])
+    }
+
     /// A single run keeps the trajectory report, with the attribution's progress measures.
     @Test func singleRunTrajectoryDrawsTheLosses() throws {
         var records: [BatchRecord] = []
