@@ -121,7 +121,7 @@ public enum SVGPlot {
         let f = Frame()
         let lo = edges.first ?? 0, hi = edges.last ?? 1
         let maxCount = max(series.flatMap(\.counts).max() ?? 1, 1)
-        let yTicks = ticks(0, Double(maxCount)).map { ($0 / Double(maxCount), tickLabel($0)) }
+        let yTicks = ticks(0, Double(maxCount)).filter { $0 == $0.rounded() }.map { ($0 / Double(maxCount), tickLabel($0)) }
         let xTicks = ticks(lo, hi).map { (($0 - lo) / (hi - lo), tickLabel($0)) }
         var s = open(f, title: title, id: id)
         s += axes(f, xLabel: xLabel, yLabel: yLabel, xTicks: xTicks, yTicks: yTicks)
@@ -157,7 +157,8 @@ public enum SVGPlot {
         let f = Frame()
         let maxCount = max(counts.max() ?? 1, 1)
         let n = max(labels.count, 1)
-        let yTicks = ticks(0, Double(maxCount)).map { ($0 / Double(maxCount), tickLabel($0)) }
+        // Counts: ticks at whole numbers only (no "1.5 runs").
+        let yTicks = ticks(0, Double(maxCount)).filter { $0 == $0.rounded() }.map { ($0 / Double(maxCount), tickLabel($0)) }
         let every = labelStride(labels, plotWidth: f.plotWidth)
         let xTicks = labels.indices.filter { $0 % every == 0 }.map { ((Double($0) + 0.5) / Double(n), labels[$0]) }
         var s = open(f, title: title, id: id)

@@ -22,6 +22,17 @@ final class ElementCollector: NSObject, XMLParserDelegate {
 }
 
 @Suite struct SVGPlotTests {
+    /// Plots of counts (runs, neurons) put their y ticks at whole numbers only: two runs at
+    /// most give ticks 0, 1, 2, not 0.5 and 1.5.
+    @Test func countAxesHaveWholeTicks() {
+        func yLabels(_ svg: String) -> [String] {
+            svg.matches(of: /text-anchor="end" stroke="none" fill="#333">([^<]*)<\/text>/).map { String($0.1) }
+        }
+        #expect(yLabels(SVGPlot.bars(id: "b", title: "t", labels: ["A2", "E1"], counts: [2, 1], xLabel: "component", yLabel: "runs")) == ["0", "1", "2"])
+        #expect(yLabels(SVGPlot.bars(id: "b", title: "t", labels: ["x"], counts: [12], xLabel: "x")) == ["0", "5", "10"])
+        #expect(yLabels(SVGPlot.histogram(id: "h", title: "t", edges: [0, 0.5, 1], series: [("n", [3, 1])])) == ["0", "1", "2", "3"])
+    }
+
     @Test func histogramIsWellFormedAndItsBarsAreItsCounts() throws {
         let edges = (0...10).map { Double($0) / 10 }
         let a = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], b = [9, 0, 0, 0, 0, 0, 0, 0, 0, 30]
