@@ -46,6 +46,11 @@ public struct BatchRecord: Codable, Equatable, Sendable {
     public var loss: Double?
     public var restrictedLoss: Double?
     public var excludedLoss: Double?
+    /// The same three losses on the given pairs (`--pairs`, e.g. the training pairs; nil
+    /// without): the progress-measures paper reads its excluded loss on the training pairs.
+    public var lossOnPairs: Double?
+    public var restrictedLossOnPairs: Double?
+    public var excludedLossOnPairs: Double?
     /// Transformers only (docs/networks.md §6), absent from other lines: the key components of
     /// W_E's group rows (the fewest non-trivial components, largest first, holding 90% of the
     /// embedding's non-trivial power; integers for frequencies, strings for irreps), the mean
@@ -67,6 +72,7 @@ public struct BatchRecord: Codable, Equatable, Sendable {
         case histogramEdges = "histogram_edges", histogramU = "histogram_u", histogramW = "histogram_w"
         case fractionSupportMass090 = "fraction_support_mass_ge_0_9"
         case keyComponents = "key_components", loss, restrictedLoss = "restricted_loss", excludedLoss = "excluded_loss"
+        case lossOnPairs = "loss_on_pairs", restrictedLossOnPairs = "restricted_loss_on_pairs", excludedLossOnPairs = "excluded_loss_on_pairs"
         case embeddingKeyComponents = "embedding_key_components", transformerLoss = "transformer_loss"
         case headAttentionToA = "head_attention_to_a", headAttentionToB = "head_attention_to_b"
     }
@@ -108,6 +114,11 @@ public struct BatchRecord: Codable, Equatable, Sendable {
                 loss = t.loss.isFinite ? t.loss : nil
                 restrictedLoss = t.restrictedLoss.isFinite ? t.restrictedLoss : nil
                 excludedLoss = t.excludedLoss.isFinite ? t.excludedLoss : nil
+                if let p = t.onPairs {
+                    lossOnPairs = p.loss.isFinite ? p.loss : nil
+                    restrictedLossOnPairs = p.restrictedLoss.isFinite ? p.restrictedLoss : nil
+                    excludedLossOnPairs = p.excludedLoss.isFinite ? p.excludedLoss : nil
+                }
             }
             if let t = a.transformer {
                 let emb = t.embedding
@@ -161,7 +172,8 @@ public struct BatchRecord: Codable, Equatable, Sendable {
                        ("histogram_edges", .ds(histogramEdges)),
                        ("histogram_u", .ins(histogramU)), ("histogram_w", .ins(histogramW)),
                        ("key_components", .ls(keyComponents)), ("loss", .d(loss)), ("restricted_loss", .d(restrictedLoss)),
-                       ("excluded_loss", .d(excludedLoss))]
+                       ("excluded_loss", .d(excludedLoss)), ("loss_on_pairs", .d(lossOnPairs)),
+                       ("restricted_loss_on_pairs", .d(restrictedLossOnPairs)), ("excluded_loss_on_pairs", .d(excludedLossOnPairs))]
             if isTransformer {
                 fields += [("embedding_key_components", .ls(embeddingKeyComponents)), ("transformer_loss", .d(transformerLoss)),
                            ("head_attention_to_a", .ds(headAttentionToA)), ("head_attention_to_b", .ds(headAttentionToB))]

@@ -123,12 +123,27 @@ public enum AttributionReport {
             ("excluded", steps, good.map { $0.excludedLoss ?? .nan })]
         // A trained network's losses fall by orders of magnitude: then a logarithmic axis.
         let logY = SVGPlot.spansDecades(losses.flatMap(\.y))
-        return [
+        let hasPairs = good.contains { $0.excludedLossOnPairs != nil }
+        var figures: [Report.Figure] = [
             .init(id: "trajectory-attribution",
-                  caption: "The network's loss, the restricted loss (key components only) and the excluded loss (key components removed) against the step (docs/attribution.md §5): the restricted loss falls before the network's, the excluded loss rises."
+                  caption: "The network's loss, the restricted loss (key components only) and the excluded loss (key components removed) over all pairs against the step (docs/attribution.md §5). In a grokking run the restricted loss falls before the network's."
+                      + (hasPairs ? " The next plot has the same losses on the given pairs." : " The progress-measures paper reads the excluded loss on the training pairs, where it rises as the network generalizes: give them with --pairs.")
                       + (logY ? SVGPlot.logarithmicAxisNote : ""),
                   svg: SVGPlot.lines(id: "trajectory-attribution", title: "restricted and excluded loss",
                                      series: losses, xLabel: "step", yLabel: "cross-entropy", logY: logY)),
+        ]
+        if hasPairs {
+            let onPairs: [(name: String, x: [Double], y: [Double])] = [
+                ("loss", steps, good.map { $0.lossOnPairs ?? .nan }), ("restricted", steps, good.map { $0.restrictedLossOnPairs ?? .nan }),
+                ("excluded", steps, good.map { $0.excludedLossOnPairs ?? .nan })]
+            let logPairs = SVGPlot.spansDecades(onPairs.flatMap(\.y))
+            figures.append(.init(id: "trajectory-attribution-pairs",
+                                 caption: "The same three losses on the given pairs (--pairs, e.g. the training pairs) against the step: while the network's loss on them stays low, the excluded loss rising shows the function moving onto the key components (the progress-measures paper's excluded loss)."
+                                     + (logPairs ? SVGPlot.logarithmicAxisNote : ""),
+                                 svg: SVGPlot.lines(id: "trajectory-attribution-pairs", title: "losses on the given pairs",
+                                                    series: onPairs, xLabel: "step", yLabel: "cross-entropy", logY: logPairs)))
+        }
+        return figures + [
             .init(id: "trajectory-key",
                   caption: "Number of key components (logit similarity above the threshold) against the step.",
                   svg: SVGPlot.lines(id: "trajectory-key", title: "key components",
@@ -263,11 +278,18 @@ public enum AttributionReport {
                 notes.append("No margin / γ* plot: no run has a γ* (the theorems' hypotheses do not hold for these networks).")
             }
             if multi.contains(where: { $0.records.contains { $0.restrictedLoss != nil } }) {
-                for (id, name, key) in [("sweep-restricted", "Restricted", \BatchRecord.restrictedLoss), ("sweep-excluded", "Excluded", \BatchRecord.excludedLoss)] {
+                var plots = [("sweep-restricted", "Restricted loss", "restricted loss per run", \BatchRecord.restrictedLoss),
+                             ("sweep-excluded", "Excluded loss", "excluded loss per run", \BatchRecord.excludedLoss)]
+                // The restricted loss is the same on every pair (docs/attribution.md §5); the
+                // excluded loss on the given pairs is the progress-measures paper's.
+                if multi.contains(where: { $0.records.contains { $0.excludedLossOnPairs != nil } }) {
+                    plots.append(("sweep-excluded-pairs", "Excluded loss on the given pairs (--pairs)", "excluded loss on the pairs per run", \BatchRecord.excludedLossOnPairs))
+                }
+                for (id, name, title, key) in plots {
                     let lines = series { $0[keyPath: key] }
                     let logY = SVGPlot.spansDecades(lines.flatMap(\.y))
-                    figures.append(.init(id: id, caption: "\(name) loss against the step, one line per run." + (logY ? SVGPlot.logarithmicAxisNote : ""),
-                                         svg: SVGPlot.lines(id: id, title: "\(name.lowercased()) loss per run", series: lines,
+                    figures.append(.init(id: id, caption: "\(name) against the step, one line per run." + (logY ? SVGPlot.logarithmicAxisNote : ""),
+                                         svg: SVGPlot.lines(id: id, title: title, series: lines,
                                                             xLabel: "step", yLabel: "cross-entropy", logY: logY)))
                 }
             }

@@ -53,7 +53,19 @@ import Testing
             let used = a.neuronsPerComponent.indices.filter { $0 != 0 && a.neuronsPerComponent[$0] > 0 }
             #expect(r.neuronsPerComponent == Dictionary(uniqueKeysWithValues: used.map { (a.componentLabels[$0], a.neuronsPerComponent[$0]) }))
             #expect(r.neuronsPerComponent?.count == r.componentsUsed)
+            // The losses on the training pairs: the analysis's, and the numpy reference's to 1e-9.
+            let p = try #require(at.onPairs)
+            #expect(r.lossOnPairs == p.loss && r.restrictedLossOnPairs == p.restrictedLoss && r.excludedLossOnPairs == p.excludedLoss)
+            let name = "attribution-universality-d59-run--" + URL(fileURLWithPath: r.path).deletingPathExtension().lastPathComponent + ".json"
+            let expected = try JSONSerialization.jsonObject(with: Data(contentsOf: Self.root.appendingPathComponent("data/expected/" + name))) as! [String: Any]
+            let ref = expected["pairs"] as! [String: Any]
+            for (mine, key) in [(r.lossOnPairs, "loss"), (r.restrictedLossOnPairs, "restricted_loss"), (r.excludedLossOnPairs, "excluded_loss")] {
+                let want = ref[key] as! Double
+                #expect(abs(mine! - want) <= 1e-9 * abs(want), "\(name) \(key)")
+            }
         }
+        // The paper's excluded loss (on the training pairs) rises: 0.0039 → 7.74.
+        #expect(outcome.records[0].excludedLossOnPairs! < 0.01 && outcome.records[1].excludedLossOnPairs! > 7)
         // The progress measures: the restricted loss falls by five orders of magnitude while the
         // key set shrinks from 29 irreps to 18.
         #expect(outcome.records.map { $0.keyComponents?.count } == [29, 18])

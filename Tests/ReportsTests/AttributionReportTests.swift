@@ -216,5 +216,35 @@ import Testing
             let f = try #require(sweep.figures.first { $0.id == id })
             #expect(f.svg.contains("(log scale)") == (id == "sweep-restricted"), "\(id)")   // excluded: 25.96 → 10.43, linear
         }
+        #expect(!report.figures.contains { $0.id == "trajectory-attribution-pairs" })
+        #expect(try #require(report.figures.first { $0.id == "trajectory-attribution" }).caption.contains("give them with --pairs"))
+    }
+
+    /// With --pairs the records carry the losses on the pairs: the trajectory draws them in a
+    /// plot of their own (the D_59 run's values on its training pairs: the excluded loss rises
+    /// from 0.0039 to 7.74 while the network's loss stays near 10⁻⁶), and a sweep draws the
+    /// excluded loss on the pairs per run.
+    @Test func lossesOnTheGivenPairs() throws {
+        var records: [BatchRecord] = []
+        for (i, (loss, restricted, excluded)) in [(5.87e-6, 0.168, 0.00386), (2.23e-6, 1.18e-6, 7.74)].enumerated() {
+            var r = BatchRecord(source: "run/epoch_\(i).pt", run: "run", step: Double(3000 + 27000 * i))
+            r.ok = true; r.group = "D59"; r.loss = [21.43, 0.00286][i]; r.restrictedLoss = restricted; r.excludedLoss = [25.96, 10.43][i]
+            r.lossOnPairs = loss; r.restrictedLossOnPairs = restricted; r.excludedLossOnPairs = excluded
+            records.append(r)
+        }
+        let report = AnalysisReport.trajectory(records, title: "run")
+        let f = try #require(report.figures.first { $0.id == "trajectory-attribution-pairs" })
+        #expect(f.svg.contains("(log scale)") && f.caption.contains("excluded loss rising"))
+        let doc = try Self.figure(report, "trajectory-attribution-pairs")
+        let excluded = try #require(doc.elements.first { $0.attributes["data-name"] == "excluded" }?.attributes["points"])
+        let ys = excluded.split(separator: " ").map { Double($0.split(separator: ",")[1])! }
+        #expect(ys[0] - ys[1] > 100)   // rises by three decades: up the plot (smaller y)
+        let sweep = AnalysisReport.trajectory(records + records.map { var r = $0; r.run = "other"; r.source = "other/" + $0.source; return r },
+                                              title: "sweep")
+        let pairs = try #require(sweep.figures.first { $0.id == "sweep-excluded-pairs" })
+        #expect(pairs.svg.contains("(log scale)"))
+        #expect(AnalysisReport.trajectory(records.map { var r = $0; r.excludedLossOnPairs = nil; r.lossOnPairs = nil; r.restrictedLossOnPairs = nil; return r }
+                                          + records.map { var r = $0; r.run = "other"; r.source = "other/" + $0.source; r.excludedLossOnPairs = nil; return r },
+                                          title: "sweep").figures.contains { $0.id == "sweep-excluded-pairs" } == false)
     }
 }
