@@ -103,13 +103,42 @@ public enum SVGPlot {
         return s
     }
 
-    static func legend(_ f: Frame, _ names: [String]) -> String {
+    /// The legend of several series: a swatch and a name per series, in the plot's top right
+    /// corner, or in the first of the other corners (top left, bottom right, bottom left) that
+    /// no drawn line crosses when `avoiding` (the plotted paths, in SVG coordinates) crosses the
+    /// top right one; when every corner is crossed, the least crossed.
+    static func legend(_ f: Frame, _ names: [String], avoiding paths: [[(Double, Double)]] = []) -> String {
         guard names.count > 1 else { return "" }
+        let h = 18 * Double(names.count)
+        // About 6.5 px per character at the 12 px font, after the swatch.
+        let w = max(150, 18 + 6.5 * Double(names.map(\.count).max() ?? 0))
+        let corners: [(x: Double, y: Double)] = [(f.x(1) - 150, f.top + 6), (f.left + 10, f.top + 6),
+                                                 (f.x(1) - 150, f.y(0) - h - 2), (f.left + 10, f.y(0) - h - 2)]
+        func hits(_ c: (x: Double, y: Double)) -> Int {
+            let x0 = c.x - 4, x1 = c.x + w, y0 = c.y - 4, y1 = c.y + h
+            func inside(_ p: (Double, Double)) -> Bool { p.0 >= x0 && p.0 <= x1 && p.1 >= y0 && p.1 <= y1 }
+            var n = 0
+            for path in paths {
+                if path.count == 1 { n += inside(path[0]) ? 1 : 0 }
+                for (a, b) in zip(path, path.dropFirst()) {
+                    for k in 0...40 {
+                        let t = Double(k) / 40
+                        if inside((a.0 + t * (b.0 - a.0), a.1 + t * (b.1 - a.1))) { n += 1 }
+                    }
+                }
+            }
+            return n
+        }
+        var corner = corners[0]
+        if !paths.isEmpty && hits(corner) > 0 {
+            let counts = corners.map(hits)
+            corner = corners[counts.firstIndex(of: counts.min()!)!]
+        }
         var s = "<g class=\"legend\">\n"
         for (i, n) in names.enumerated() {
-            let y = f.top + 6 + Double(i) * 18
-            s += "<rect x=\"\(num(f.x(1) - 150))\" y=\"\(num(y))\" width=\"12\" height=\"12\" fill=\"\(palette[i % palette.count])\" fill-opacity=\"0.8\"/>"
-            s += "<text x=\"\(num(f.x(1) - 132))\" y=\"\(num(y + 10))\">\(esc(n))</text>\n"
+            let y = corner.y + Double(i) * 18
+            s += "<rect x=\"\(num(corner.x))\" y=\"\(num(y))\" width=\"12\" height=\"12\" fill=\"\(palette[i % palette.count])\" fill-opacity=\"0.8\"/>"
+            s += "<text x=\"\(num(corner.x + 18))\" y=\"\(num(y + 10))\">\(esc(n))</text>\n"
         }
         return s + "</g>\n"
     }
@@ -279,15 +308,22 @@ public enum SVGPlot {
             s += "<line x1=\"\(num(f.left))\" y1=\"\(num(y))\" x2=\"\(num(f.x(1)))\" y2=\"\(num(y))\" stroke=\"#c0392b\" stroke-dasharray=\"6 4\"/>"
             s += "<text x=\"\(num(f.x(1) - 4))\" y=\"\(num(y - 5))\" text-anchor=\"end\" fill=\"#c0392b\">\(esc(r.label))</text>\n"
         }
+        var paths: [[(Double, Double)]] = []
+        if let r = reference, let v = coordinate(r.value) {
+            let y = f.y((v - y0) / (y1 - y0))
+            paths.append([(f.left, y), (f.x(1), y)])
+        }
         for (i, ser) in series.enumerated() {
-            let pts = zip(ser.x, ser.y).compactMap { x, y in x.isFinite ? coordinate(y).map { (x, $0) } : nil }
-                .map { "\(num(f.x(($0.0 - x0) / (x1 - x0)))),\(num(f.y(($0.1 - y0) / (y1 - y0))))" }
+            let xy = zip(ser.x, ser.y).compactMap { x, y in x.isFinite ? coordinate(y).map { (x, $0) } : nil }
+                .map { (f.x(($0.0 - x0) / (x1 - x0)), f.y(($0.1 - y0) / (y1 - y0))) }
+            paths.append(xy)
+            let pts = xy.map { "\(num($0.0)),\(num($0.1))" }
             let colour = palette[i % palette.count]
             s += "<polyline class=\"series\" data-name=\"\(esc(ser.name))\" fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2\" points=\"\(pts.joined(separator: " "))\"/>\n"
             for p in pts { s += "<circle cx=\"\(p.split(separator: ",")[0])\" cy=\"\(p.split(separator: ",")[1])\" r=\"2.5\" fill=\"\(colour)\"/>" }
             s += "\n"
         }
-        s += legend(f, series.map(\.name))
+        s += legend(f, series.map(\.name), avoiding: paths)
         return s + "</svg>\n"
     }
 }

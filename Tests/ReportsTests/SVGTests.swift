@@ -22,6 +22,25 @@ final class ElementCollector: NSObject, XMLParserDelegate {
 }
 
 @Suite struct SVGPlotTests {
+    /// A line chart's legend keeps the top right corner unless a line crosses it, then takes a
+    /// free corner: a rising line (top right crossed) puts it top left; lines that fill the
+    /// top (rising and falling) put it at the bottom right.
+    @Test func legendAvoidsTheLines() throws {
+        func legendAt(_ series: [(name: String, x: [Double], y: [Double])]) throws -> (Double, Double) {
+            let doc = try #require(ElementCollector.parse(SVGPlot.lines(id: "l", title: "t", series: series, xLabel: "x", yLabel: "y")))
+            // The legend's first swatch: the first 12 × 12 rect after the axes.
+            let r = try #require(doc.elements.first { $0.name == "rect" && $0.attributes["width"] == "12" })
+            return (Double(r.attributes["x"]!)!, Double(r.attributes["y"]!)!)
+        }
+        let away: [(name: String, x: [Double], y: [Double])] = [("a", [0, 1, 2], [1, 0, 0]), ("b", [0, 1, 2], [0.2, 0.1, 0])]
+        let rising: [(name: String, x: [Double], y: [Double])] = [("a", [0, 1], [0, 1]), ("b", [0, 1], [0, 0.5])]
+        let vee: [(name: String, x: [Double], y: [Double])] = [("a", [0, 1, 2], [1, 0, 1]), ("b", [0, 1, 2], [0.9, 0.8, 0.9])]
+        // Frame: plot from x 72 to 616, y 40 to 304; two names: a box 36 high.
+        #expect(try legendAt(away) == (466, 46))       // top right, as always
+        #expect(try legendAt(rising) == (82, 46))      // top left
+        #expect(try legendAt(vee) == (466, 266))       // both top corners crossed: bottom right
+    }
+
     /// Plots of counts (runs, neurons) put their y ticks at whole numbers only: two runs at
     /// most give ticks 0, 1, 2, not 0.5 and 1.5.
     @Test func countAxesHaveWholeTicks() {
