@@ -5,36 +5,57 @@ import Foundation
 extension SVGPlot {
     /// Bars of values per category, several series side by side, with an optional horizontal
     /// threshold line (e.g. τ over the logit similarities). Each bar carries its value in
-    /// `data-value`, each series its name in `data-name`.
+    /// `data-value`, each series its name in `data-name`. With `logY` the axis is logarithmic
+    /// (ticks at powers of ten, "(log scale)" added to its label), the bars rise from its
+    /// bottom, and values that are not positive get no bar.
     public static func valueBars(id: String, title: String, labels: [String], series: [(name: String, values: [Double])],
-                                 threshold: (value: Double, label: String)? = nil, xLabel: String, yLabel: String) -> String {
+                                 threshold: (value: Double, label: String)? = nil, xLabel: String, yLabel: String,
+                                 logY: Bool = false) -> String {
         let f = Frame()
-        let all = series.flatMap(\.values).filter(\.isFinite) + (threshold.map { [$0.value] } ?? [])
-        let y0 = min(0, all.min() ?? 0)
-        var y1 = max(all.max() ?? 1, y0 + 1e-12)
+        // The plotted coordinate of a value: itself, or its decimal logarithm (nil: no bar).
+        func coordinate(_ v: Double) -> Double? {
+            guard v.isFinite else { return nil }
+            if logY { return v > 0 ? log10(v) : nil }
+            return v
+        }
+        let all = (series.flatMap(\.values) + (threshold.map { [$0.value] } ?? [])).compactMap(coordinate)
+        var y0: Double, y1: Double
+        if logY {
+            y0 = all.min() ?? 0; y1 = all.max() ?? 1
+            if y1 - y0 < 1e-12 { y0 -= 0.5; y1 += 0.5 }
+            let pad = (y1 - y0) * 0.05
+            y0 -= pad; y1 += pad
+        } else {
+            y0 = min(0, all.min() ?? 0)
+            y1 = max(all.max() ?? 1, y0 + 1e-12)
+        }
         // Room above the tallest bar for the legend (6 px + 18 px per series at the plot's top).
         if series.count > 1 { y1 = y0 + (y1 - y0) / (1 - (12 + 18 * Double(series.count)) / f.plotHeight) }
         let n = max(labels.count, 1)
         let every = labelStride(labels, plotWidth: f.plotWidth)
         let xTicks = labels.indices.filter { $0 % every == 0 }.map { ((Double($0) + 0.5) / Double(n), labels[$0]) }
-        let yTicks = ticks(y0, y1).map { (($0 - y0) / (y1 - y0), tickLabel($0)) }
+        let yTicks: [(Double, String)] = logY
+            ? decades(y0, y1).map { ((Double($0) - y0) / (y1 - y0), decadeLabel($0)) }
+            : ticks(y0, y1).map { (($0 - y0) / (y1 - y0), tickLabel($0)) }
         func yOf(_ v: Double) -> Double { f.y((v - y0) / (y1 - y0)) }
         var s = open(f, title: title, id: id)
-        s += axes(f, xLabel: xLabel, yLabel: yLabel, xTicks: xTicks, yTicks: yTicks)
+        s += axes(f, xLabel: xLabel, yLabel: logY ? yLabel + " (log scale)" : yLabel, xTicks: xTicks, yTicks: yTicks)
         let k = Double(max(series.count, 1))
         for (si, ser) in series.enumerated() {
             s += "<g class=\"series\" data-name=\"\(esc(ser.name))\" fill=\"\(palette[si % palette.count])\">\n"
             for (i, v) in ser.values.enumerated() where i < labels.count {
                 let cell = 1 / Double(n)
                 let xa = f.x(Double(i) * cell + cell * Double(si) / k), xb = f.x(Double(i) * cell + cell * Double(si + 1) / k)
-                let value = v.isFinite ? v : 0
-                let top = min(yOf(value), yOf(0)), height = abs(yOf(value) - yOf(0))
+                // A log axis: bars from its bottom; a linear one: from zero.
+                let base = logY ? y0 : 0
+                let value = coordinate(v) ?? base
+                let top = min(yOf(value), yOf(base)), height = abs(yOf(value) - yOf(base))
                 s += "<rect x=\"\(num(xa + 0.5))\" y=\"\(num(top))\" width=\"\(num(max(xb - xa - 1, 0.5)))\" height=\"\(num(height))\" data-value=\"\(v)\"><title>\(esc(ser.name)) \(esc(labels[i])): \(tickLabel(v))</title></rect>\n"
             }
             s += "</g>\n"
         }
-        if let t = threshold {
-            let y = yOf(t.value)
+        if let t = threshold, let tv = coordinate(t.value) {
+            let y = yOf(tv)
             s += "<line class=\"threshold\" data-value=\"\(t.value)\" x1=\"\(num(f.left))\" y1=\"\(num(y))\" x2=\"\(num(f.x(1)))\" y2=\"\(num(y))\" stroke=\"#c0392b\" stroke-dasharray=\"6 4\"/>"
             // A white halo keeps the label legible where it crosses bars.
             s += "<text x=\"\(num(f.x(1) - 4))\" y=\"\(num(y - 5))\" text-anchor=\"end\" fill=\"#c0392b\" stroke=\"white\" stroke-width=\"3\" paint-order=\"stroke\">\(esc(t.label))</text>\n"
@@ -87,12 +108,17 @@ public enum AttributionReport {
                              svg: SVGPlot.valueBars(id: "attribution-similarity", title: "logit similarity per \(kind)", labels: labels,
                                                     series: [("logit similarity", comps.map { $0.logitSimilarity ?? .nan })],
                                                     threshold: (a.threshold, "τ"), xLabel: kind, yLabel: "s_ρ")))
+        let restricted = comps.map { $0.restrictedLoss ?? .nan }, excluded = comps.map { $0.excludedLoss ?? .nan }
+        // A trained network's excluded losses sit near its own (10⁻⁶–10⁻³) under restricted
+        // ones near log |G|: then a logarithmic axis, or the excluded bars would not show.
+        let logLosses = SVGPlot.spansDecades(restricted + excluded + [a.loss ?? .nan])
         figures.append(.init(id: "attribution-losses",
-                             caption: "Per \(kind): loss of the logits restricted to its cube, and of the centered logits with it removed (docs/attribution.md §5); the network's loss is \(fmt(a.loss)).",
+                             caption: "Per \(kind): loss of the logits restricted to its cube, and of the centered logits with it removed (docs/attribution.md §5); the network's loss is \(fmt(a.loss))."
+                                 + (logLosses ? SVGPlot.logarithmicAxisNote : ""),
                              svg: SVGPlot.valueBars(id: "attribution-losses", title: "restricted vs excluded loss", labels: labels,
-                                                    series: [("restricted", comps.map { $0.restrictedLoss ?? .nan }),
-                                                             ("excluded", comps.map { $0.excludedLoss ?? .nan })],
-                                                    threshold: a.loss.map { ($0, "network's loss") }, xLabel: kind, yLabel: "cross-entropy")))
+                                                    series: [("restricted", restricted), ("excluded", excluded)],
+                                                    threshold: a.loss.map { ($0, "network's loss") }, xLabel: kind, yLabel: "cross-entropy",
+                                                    logY: logLosses)))
         let key = comps.filter(\.key)
         if key.contains(where: { $0.neurons != nil }) {
             figures.append(.init(id: "attribution-neurons",

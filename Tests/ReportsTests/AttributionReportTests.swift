@@ -109,6 +109,30 @@ import Testing
         #expect(report.notes.contains { $0.contains("No margin / γ* plot") })
     }
 
+    /// The trained D_59 MLP: its per-component excluded losses (8·10⁻⁶ to 6·10⁻³) sit five
+    /// decades under the restricted ones (2.4 to 4.8), so the losses' bars use a logarithmic
+    /// axis on which every bar shows, taller for the larger loss; the C_71 network's stay linear.
+    @Test func perComponentLossesOnALogarithmicAxis() throws {
+        let (record, r) = try Self.record("universality-d59-final.pt", group: "D59", activation: .relu)
+        let a = try #require(r.summary.attribution)
+        let report = AnalysisReport.single(record)
+        let f = try #require(report.figures.first { $0.id == "attribution-losses" })
+        #expect(f.svg.contains("(log scale)") && f.caption.contains("Logarithmic axis"))
+        let doc = try Self.figure(report, "attribution-losses")
+        let excluded = doc.elements.filter { $0.name == "rect" && $0.attributes["data-value"] != nil }.suffix(a.components.count - 1)
+        let heights = excluded.map { Double($0.attributes["height"]!)! }
+        let values = excluded.map { Double($0.attributes["data-value"]!)! }
+        #expect(heights.allSatisfy { $0 > 0 })
+        // Taller for the larger loss: the heights are in the values' order.
+        let byValue = values.indices.sorted { values[$0] < values[$1] }
+        #expect(zip(byValue, byValue.dropFirst()).allSatisfy { heights[$0.0] <= heights[$0.1] })
+        // E15's excluded loss, the largest, is at least 2/3 of the plot's height above E21's, the smallest.
+        #expect(heights.max()! - heights.min()! > 0.66 * 264 * 0.5)
+        // C_71 quadratic: losses 0.24 to 4.3, within two decades: linear.
+        let (c71, _) = try Self.record("c71-quadratic-final.pt", group: "C71")
+        #expect(try !#require(AnalysisReport.single(c71).figures.first { $0.id == "attribution-losses" }).svg.contains("(log scale)"))
+    }
+
     /// A sweep of irrep-labelled runs: the runs in the order of their ids with numbers compared
     /// as numbers, each run's neurons per component, the histogram's bars in the
     /// order the runs' key lists share (E3 before E11, not the string order), a failed
