@@ -219,13 +219,26 @@ import Testing
     /// Losses that fall by orders of magnitude (those of data/universality-d59-run: 21.4 and
     /// 0.00286, restricted 0.168 and 1.18e-6) are drawn on a logarithmic axis, and the caption
     /// says so: on a linear one the restricted loss would lie on the floor at both steps.
-    @Test func lossesSpanningDecadesAreDrawnOnALogarithmicAxis() throws {
-        var records: [BatchRecord] = []
-        for (i, (loss, restricted, excluded)) in [(21.43, 0.168, 25.96), (0.00286, 1.18e-6, 10.43)].enumerated() {
+    /// The D_59 run's epochs 3000 and 30,000 (data/universality-d59-run): the losses over all
+    /// pairs and, with `pairs`, on its training pairs.
+    static func d59Run(pairs: Bool) -> [BatchRecord] {
+        let all = [(21.43, 0.168, 25.96), (0.00286, 1.18e-6, 10.43)], onPairs = [(5.87e-6, 0.168, 0.00386), (2.23e-6, 1.18e-6, 7.74)]
+        return (0..<2).map { i in
             var r = BatchRecord(source: "run/epoch_\(i).pt", run: "run", step: Double(3000 + 27000 * i))
-            r.ok = true; r.group = "D59"; r.loss = loss; r.restrictedLoss = restricted; r.excludedLoss = excluded
-            records.append(r)
+            r.ok = true; r.group = "D59"
+            (r.loss, r.restrictedLoss, r.excludedLoss) = all[i]
+            if pairs { (r.lossOnPairs, r.restrictedLossOnPairs, r.excludedLossOnPairs) = onPairs[i] }
+            return r
         }
+    }
+
+    /// The records with a copy of them as a second run: a sweep.
+    static func withACopy(_ records: [BatchRecord]) -> [BatchRecord] {
+        records + records.map { var r = $0; r.run = "other"; r.source = "other/" + $0.source; return r }
+    }
+
+    @Test func lossesSpanningDecadesAreDrawnOnALogarithmicAxis() throws {
+        let records = Self.d59Run(pairs: false)
         let report = AnalysisReport.trajectory(records, title: "run")
         let figure = try #require(report.figures.first { $0.id == "trajectory-attribution" })
         #expect(figure.svg.contains("(log scale)") && figure.caption.contains("Logarithmic axis"))
@@ -234,8 +247,7 @@ import Testing
         let ys = restricted.split(separator: " ").map { Double($0.split(separator: ",")[1])! }
         #expect(ys[1] - ys[0] > 150)   // five decades of the plot's height, not a flat line
         // A sweep of two such runs: its per-run loss plots too.
-        let sweep = AnalysisReport.trajectory(records + records.map { var r = $0; r.run = "other"; r.source = "other/" + $0.source; return r },
-                                              title: "sweep")
+        let sweep = AnalysisReport.trajectory(Self.withACopy(records), title: "sweep")
         for id in ["sweep-restricted", "sweep-excluded"] {
             let f = try #require(sweep.figures.first { $0.id == id })
             #expect(f.svg.contains("(log scale)") == (id == "sweep-restricted"), "\(id)")   // excluded: 25.96 → 10.43, linear
@@ -249,13 +261,7 @@ import Testing
     /// from 0.0039 to 7.74 while the network's loss stays near 10⁻⁶), and a sweep draws the
     /// excluded loss on the pairs per run.
     @Test func lossesOnTheGivenPairs() throws {
-        var records: [BatchRecord] = []
-        for (i, (loss, restricted, excluded)) in [(5.87e-6, 0.168, 0.00386), (2.23e-6, 1.18e-6, 7.74)].enumerated() {
-            var r = BatchRecord(source: "run/epoch_\(i).pt", run: "run", step: Double(3000 + 27000 * i))
-            r.ok = true; r.group = "D59"; r.loss = [21.43, 0.00286][i]; r.restrictedLoss = restricted; r.excludedLoss = [25.96, 10.43][i]
-            r.lossOnPairs = loss; r.restrictedLossOnPairs = restricted; r.excludedLossOnPairs = excluded
-            records.append(r)
-        }
+        let records = Self.d59Run(pairs: true)
         let report = AnalysisReport.trajectory(records, title: "run")
         let f = try #require(report.figures.first { $0.id == "trajectory-attribution-pairs" })
         #expect(f.svg.contains("(log scale)") && f.caption.contains("excluded loss rising"))
@@ -263,12 +269,9 @@ import Testing
         let excluded = try #require(doc.elements.first { $0.attributes["data-name"] == "excluded" }?.attributes["points"])
         let ys = excluded.split(separator: " ").map { Double($0.split(separator: ",")[1])! }
         #expect(ys[0] - ys[1] > 100)   // rises by three decades: up the plot (smaller y)
-        let sweep = AnalysisReport.trajectory(records + records.map { var r = $0; r.run = "other"; r.source = "other/" + $0.source; return r },
-                                              title: "sweep")
+        let sweep = AnalysisReport.trajectory(Self.withACopy(records), title: "sweep")
         let pairs = try #require(sweep.figures.first { $0.id == "sweep-excluded-pairs" })
         #expect(pairs.svg.contains("(log scale)"))
-        #expect(AnalysisReport.trajectory(records.map { var r = $0; r.excludedLossOnPairs = nil; r.lossOnPairs = nil; r.restrictedLossOnPairs = nil; return r }
-                                          + records.map { var r = $0; r.run = "other"; r.source = "other/" + $0.source; r.excludedLossOnPairs = nil; return r },
-                                          title: "sweep").figures.contains { $0.id == "sweep-excluded-pairs" } == false)
+        #expect(!AnalysisReport.trajectory(Self.withACopy(Self.d59Run(pairs: false)), title: "sweep").figures.contains { $0.id == "sweep-excluded-pairs" })
     }
 }
