@@ -198,6 +198,12 @@ def logit_level(L, mul, chars, labels_of, pairs=None):
             "restricted_loss": float(cross_entropy(restricted[pa, pb], lab).mean()),
             "excluded_loss": float(cross_entropy(excluded[pa, pb], lab).mean()),
         }
+        # The network's loss on the pairs the list leaves out (the test loss, when it lists
+        # the training pairs).
+        other = np.ones((n, n), dtype=bool)
+        other[pa, pb] = False
+        out["pairs"]["other_count"] = int(other.sum())
+        out["pairs"]["other_loss"] = float(cross_entropy(Lc, label)[other].mean()) if other.any() else None
     return out, comps, key, Lc, label
 
 

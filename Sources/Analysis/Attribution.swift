@@ -133,6 +133,10 @@ public struct Attribution: Sendable {
     public let excludedLoss: Double
     /// The three losses on the given pairs (nil without `AttributionOptions.pairs`), with their number.
     public let onPairs: (count: Int, loss: Double, restrictedLoss: Double, excludedLoss: Double)?
+    /// The network's loss on the pairs the given ones leave out, with their number (nil without
+    /// `AttributionOptions.pairs`; the loss NaN when none is left out): the test loss when the
+    /// given pairs are the training pairs (docs/attribution.md §5).
+    public var otherPairs: (count: Int, loss: Double)? = nil
     /// One entry per component, in `componentLabels` order (the trivial one included: its
     /// similarity is 0 up to rounding since L̃ sums to zero over the classes).
     public let components: [ComponentAttribution]
@@ -632,9 +636,15 @@ extension Attribution {
         if let p = options.pairs {
             sub = (p.count, onPairs { ownLoss[$0] }!, restrictedOnPairs(K)!, columnSum(excludedSub, K) / subCount)
         }
-        return Attribution(threshold: options.threshold, loss: loss, restrictedLoss: mean(K),
-                           excludedLoss: columnSum(excludedAll, K) / pairs, onPairs: sub, components: components,
-                           hidden: hidden, blocks: blocks, note: note)
+        var result = Attribution(threshold: options.threshold, loss: loss, restrictedLoss: mean(K),
+                                 excludedLoss: columnSum(excludedAll, K) / pairs, onPairs: sub, components: components,
+                                 hidden: hidden, blocks: blocks, note: note)
+        if let w = pairWeight {
+            var count = 0, sum = 0.0
+            for p in 0..<(n * n) where w[p] == 0 { count += 1; sum += ownLoss[p] }
+            result.otherPairs = (count, count > 0 ? sum / Double(count) : .nan)
+        }
+        return result
     }
 
     /// The parts of the attribution that do not read the logits: the components' characters,

@@ -443,13 +443,20 @@ public struct AttributionRecord: Codable, Equatable, Sendable {
             case embeddingShare = "embedding_share", unembeddingShare = "unembedding_share", neurons
         }
     }
-    /// The losses on the pairs of `--pairs`.
+    /// The losses on the pairs of `--pairs`, and the network's loss on the pairs it leaves out
+    /// (`other_count`, `other_loss`: the test loss when the file lists the training pairs; nil
+    /// in files written before they existed).
     public struct OnPairs: Codable, Equatable, Sendable {
         public var count: Int
         public var loss: Double?
         public var restrictedLoss: Double?
         public var excludedLoss: Double?
-        enum CodingKeys: String, CodingKey { case count, loss, restrictedLoss = "restricted_loss", excludedLoss = "excluded_loss" }
+        public var otherCount: Int? = nil
+        public var otherLoss: Double? = nil
+        enum CodingKeys: String, CodingKey {
+            case count, loss, restrictedLoss = "restricted_loss", excludedLoss = "excluded_loss"
+            case otherCount = "other_count", otherLoss = "other_loss"
+        }
     }
     public var threshold: Double
     public var loss: Double?
@@ -485,7 +492,8 @@ public struct AttributionRecord: Codable, Equatable, Sendable {
                       neurons: $0.neurons)
         }
         onPairs = a.onPairs.map { OnPairs(count: $0.count, loss: $0.loss.finiteOrNil, restrictedLoss: $0.restrictedLoss.finiteOrNil,
-                                          excludedLoss: $0.excludedLoss.finiteOrNil) }
+                                          excludedLoss: $0.excludedLoss.finiteOrNil, otherCount: a.otherPairs?.count,
+                                          otherLoss: a.otherPairs?.loss.finiteOrNil) }
         note = a.note
         if a.blocks != nil, let h = a.hidden {
             let K = a.components.count

@@ -51,6 +51,9 @@ public struct BatchRecord: Codable, Equatable, Sendable {
     public var lossOnPairs: Double?
     public var restrictedLossOnPairs: Double?
     public var excludedLossOnPairs: Double?
+    /// The network's loss on the pairs `--pairs` leaves out (the test loss when it lists the
+    /// training pairs).
+    public var lossOnOtherPairs: Double?
     /// Transformers only (docs/networks.md §6), absent from other lines: the key components of
     /// W_E's group rows (the fewest non-trivial components, largest first, holding 90% of the
     /// embedding's non-trivial power; integers for frequencies, strings for irreps), the mean
@@ -73,6 +76,7 @@ public struct BatchRecord: Codable, Equatable, Sendable {
         case fractionSupportMass090 = "fraction_support_mass_ge_0_9"
         case keyComponents = "key_components", loss, restrictedLoss = "restricted_loss", excludedLoss = "excluded_loss"
         case lossOnPairs = "loss_on_pairs", restrictedLossOnPairs = "restricted_loss_on_pairs", excludedLossOnPairs = "excluded_loss_on_pairs"
+        case lossOnOtherPairs = "loss_on_other_pairs"
         case embeddingKeyComponents = "embedding_key_components", transformerLoss = "transformer_loss"
         case headAttentionToA = "head_attention_to_a", headAttentionToB = "head_attention_to_b"
     }
@@ -119,6 +123,7 @@ public struct BatchRecord: Codable, Equatable, Sendable {
                     restrictedLossOnPairs = p.restrictedLoss.isFinite ? p.restrictedLoss : nil
                     excludedLossOnPairs = p.excludedLoss.isFinite ? p.excludedLoss : nil
                 }
+                if let o = t.otherPairs, o.loss.isFinite { lossOnOtherPairs = o.loss }
             }
             if let t = a.transformer {
                 let emb = t.embedding
@@ -173,7 +178,8 @@ public struct BatchRecord: Codable, Equatable, Sendable {
                        ("histogram_u", .ins(histogramU)), ("histogram_w", .ins(histogramW)),
                        ("key_components", .ls(keyComponents)), ("loss", .d(loss)), ("restricted_loss", .d(restrictedLoss)),
                        ("excluded_loss", .d(excludedLoss)), ("loss_on_pairs", .d(lossOnPairs)),
-                       ("restricted_loss_on_pairs", .d(restrictedLossOnPairs)), ("excluded_loss_on_pairs", .d(excludedLossOnPairs))]
+                       ("restricted_loss_on_pairs", .d(restrictedLossOnPairs)), ("excluded_loss_on_pairs", .d(excludedLossOnPairs)),
+                       ("loss_on_other_pairs", .d(lossOnOtherPairs))]
             if isTransformer {
                 fields += [("embedding_key_components", .ls(embeddingKeyComponents)), ("transformer_loss", .d(transformerLoss)),
                            ("head_attention_to_a", .ds(headAttentionToA)), ("head_attention_to_b", .ds(headAttentionToB))]

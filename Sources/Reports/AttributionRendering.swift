@@ -19,6 +19,10 @@ public enum AttributionRendering {
             j.field("loss", p.loss)
             j.field("restricted_loss", p.restrictedLoss)
             j.field("excluded_loss", p.excludedLoss)
+            if let c = p.otherCount {
+                j.field("other_count", c)
+                j.field("other_loss", p.otherLoss)
+            }
             j.endObject()
         }
         j.key("components"); j.beginArray()
@@ -80,6 +84,9 @@ public enum AttributionRendering {
         out.write("  loss \(loss(a.loss))  restricted loss \(loss(a.restrictedLoss))  excluded loss \(loss(a.excludedLoss))\n")
         if let p = a.onPairs {
             out.write("  on the \(p.count) given pairs: loss \(loss(p.loss))  restricted \(loss(p.restrictedLoss))  excluded \(loss(p.excludedLoss))\n")
+            if let c = p.otherCount, c > 0 {
+                out.write("  on the \(c) other pairs: loss \(loss(p.otherLoss))\n")
+            }
         }
         let kind = r.componentKind
         for c in a.components where c.key {

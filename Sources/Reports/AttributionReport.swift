@@ -159,12 +159,15 @@ public enum AttributionReport {
                                      series: losses, xLabel: "step", yLabel: "cross-entropy", logY: logY)),
         ]
         if hasPairs {
-            let onPairs: [(name: String, x: [Double], y: [Double])] = [
+            var onPairs: [(name: String, x: [Double], y: [Double])] = [
                 ("loss", steps, good.map { $0.lossOnPairs ?? .nan }), ("restricted", steps, good.map { $0.restrictedLossOnPairs ?? .nan }),
                 ("excluded", steps, good.map { $0.excludedLossOnPairs ?? .nan })]
+            let hasOther = good.contains { $0.lossOnOtherPairs != nil }
+            if hasOther { onPairs.append(("loss, other pairs", steps, good.map { $0.lossOnOtherPairs ?? .nan })) }
             let logPairs = SVGPlot.spansDecades(onPairs.flatMap(\.y))
             figures.append(.init(id: "trajectory-attribution-pairs",
                                  caption: "The same three losses on the given pairs (--pairs, e.g. the training pairs) against the step: while the network's loss on them stays low, the excluded loss rising shows the function moving onto the key components (the progress-measures paper's excluded loss)."
+                                     + (hasOther ? " \"loss, other pairs\": the network's loss on the pairs the file leaves out (the test loss, when it lists the training pairs)." : "")
                                      + (logPairs ? SVGPlot.logarithmicAxisNote : ""),
                                  svg: SVGPlot.lines(id: "trajectory-attribution-pairs", title: "losses on the given pairs",
                                                     series: onPairs, xLabel: "step", yLabel: "cross-entropy", logY: logPairs)))

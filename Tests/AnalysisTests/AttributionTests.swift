@@ -282,6 +282,9 @@ func attribution(_ net: any GroupTaskNetwork, _ g: FiniteGroup, threshold: Doubl
             close(r.onPairs!.loss, p["loss"], "loss on pairs")
             close(r.onPairs!.restrictedLoss, p["restricted_loss"], "restricted loss on pairs")
             close(r.onPairs!.excludedLoss, p["excluded_loss"], "excluded loss on pairs")
+            // The pairs the list leaves out: their number and the network's loss on them.
+            #expect(r.otherPairs?.count == p["other_count"] as? Int)
+            close(r.otherPairs?.loss, p["other_loss"], "loss on the other pairs")
         }
         for (h, e) in zip(r.hidden!, ref["hidden"] as! [[String: Any]]) {
             #expect(h.component.map { label($0).description } == "\(e["component"]!)")

@@ -227,7 +227,10 @@ import Testing
             var r = BatchRecord(source: "run/epoch_\(i).pt", run: "run", step: Double(3000 + 27000 * i))
             r.ok = true; r.group = "D59"
             (r.loss, r.restrictedLoss, r.excludedLoss) = all[i]
-            if pairs { (r.lossOnPairs, r.restrictedLossOnPairs, r.excludedLossOnPairs) = onPairs[i] }
+            if pairs {
+                (r.lossOnPairs, r.restrictedLossOnPairs, r.excludedLossOnPairs) = onPairs[i]
+                r.lossOnOtherPairs = [30.61, 0.0041][i]
+            }
             return r
         }
     }
@@ -264,11 +267,12 @@ import Testing
         let records = Self.d59Run(pairs: true)
         let report = AnalysisReport.trajectory(records, title: "run")
         let f = try #require(report.figures.first { $0.id == "trajectory-attribution-pairs" })
-        #expect(f.svg.contains("(log scale)") && f.caption.contains("excluded loss rising"))
+        #expect(f.svg.contains("(log scale)") && f.caption.contains("excluded loss rising") && f.caption.contains("the test loss"))
         let doc = try Self.figure(report, "trajectory-attribution-pairs")
         let excluded = try #require(doc.elements.first { $0.attributes["data-name"] == "excluded" }?.attributes["points"])
         let ys = excluded.split(separator: " ").map { Double($0.split(separator: ",")[1])! }
         #expect(ys[0] - ys[1] > 100)   // rises by three decades: up the plot (smaller y)
+        #expect(doc.elements.contains { $0.attributes["data-name"] == "loss, other pairs" })
         let sweep = AnalysisReport.trajectory(Self.withACopy(records), title: "sweep")
         let pairs = try #require(sweep.figures.first { $0.id == "sweep-excluded-pairs" })
         #expect(pairs.svg.contains("(log scale)"))
