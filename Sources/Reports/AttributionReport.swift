@@ -169,7 +169,8 @@ public enum AttributionReport {
                                  caption: "The same three losses on the given pairs (--pairs, e.g. the training pairs) against the step: while the network's loss on them stays low, the excluded loss rising shows the function moving onto the key components (the progress-measures paper's excluded loss)."
                                      + (hasOther ? " \"loss, other pairs\": the network's loss on the pairs the file leaves out (the test loss, when it lists the training pairs)." : "")
                                      + (logPairs ? SVGPlot.logarithmicAxisNote : ""),
-                                 svg: SVGPlot.lines(id: "trajectory-attribution-pairs", title: "losses on the given pairs",
+                                 svg: SVGPlot.lines(id: "trajectory-attribution-pairs",
+                                                    title: hasOther ? "losses on the given and the other pairs" : "losses on the given pairs",
                                                     series: onPairs, xLabel: "step", yLabel: "cross-entropy", logY: logPairs)))
         }
         return figures + [

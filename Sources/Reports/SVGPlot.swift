@@ -106,7 +106,7 @@ public enum SVGPlot {
     /// The legend of several series: a swatch and a name per series, in the plot's top right
     /// corner, or in the first of the other corners (top left, bottom right, bottom left) that
     /// no drawn line crosses when `avoiding` (the plotted paths, in SVG coordinates) crosses the
-    /// top right one; when every corner is crossed, the least crossed.
+    /// top right one; when every corner is crossed, the least crossed, on a white box.
     static func legend(_ f: Frame, _ names: [String], avoiding paths: [[(Double, Double)]] = []) -> String {
         guard names.count > 1 else { return "" }
         let h = 18 * Double(names.count)
@@ -129,12 +129,18 @@ public enum SVGPlot {
             }
             return n
         }
-        var corner = corners[0]
+        var corner = corners[0], crossed = false
         if !paths.isEmpty && hits(corner) > 0 {
             let counts = corners.map(hits)
             corner = corners[counts.firstIndex(of: counts.min()!)!]
+            crossed = counts.min()! > 0
         }
         var s = "<g class=\"legend\">\n"
+        // Every corner crossed: a white box under the names keeps them legible, the lines
+        // showing faintly through it.
+        if crossed {
+            s += "<rect class=\"legend-box\" x=\"\(num(corner.x - 4))\" y=\"\(num(corner.y - 4))\" width=\"\(num(w + 8))\" height=\"\(num(h + 2))\" fill=\"white\" fill-opacity=\"0.7\" stroke=\"#ccc\"/>\n"
+        }
         for (i, n) in names.enumerated() {
             let y = corner.y + Double(i) * 18
             s += "<rect x=\"\(num(corner.x))\" y=\"\(num(y))\" width=\"12\" height=\"12\" fill=\"\(palette[i % palette.count])\" fill-opacity=\"0.8\"/>"

@@ -39,6 +39,11 @@ final class ElementCollector: NSObject, XMLParserDelegate {
         #expect(try legendAt(away) == (466, 46))       // top right, as always
         #expect(try legendAt(rising) == (82, 46))      // top left
         #expect(try legendAt(vee) == (466, 266))       // both top corners crossed: bottom right
+        // Every corner crossed (an X and a line along the bottom): the legend on a white box;
+        // a free corner needs none.
+        let cross: [(name: String, x: [Double], y: [Double])] = [("a", [0, 1], [0, 1]), ("b", [0, 1], [1, 0]), ("c", [0, 1], [0, 0])]
+        #expect(SVGPlot.lines(id: "l", title: "t", series: cross, xLabel: "x", yLabel: "y").contains("class=\"legend-box\""))
+        #expect(!SVGPlot.lines(id: "l", title: "t", series: vee, xLabel: "x", yLabel: "y").contains("legend-box"))
     }
 
     /// Plots of counts (runs, neurons) put their y ticks at whole numbers only: two runs at
