@@ -74,10 +74,15 @@ public enum AttributionReport {
     static func rows(_ r: GroupAnalysisRecord) -> [(String, String)] {
         guard let a = r.summary.attribution else { return [] }
         let key = a.keyComponents.map(\.description)
-        return [
+        var rows = [
             ("key components (logit similarity > \(a.threshold))", key.isEmpty ? "none" : key.joined(separator: ", ")),
             ("loss / restricted / excluded", "\(fmt(a.loss)) / \(fmt(a.restrictedLoss)) / \(fmt(a.excludedLoss))"),
         ]
+        if let p = a.onPairs {
+            rows.append(("on the \(p.count) given pairs: loss / restricted / excluded", "\(fmt(p.loss)) / \(fmt(p.restrictedLoss)) / \(fmt(p.excludedLoss))"))
+            if let c = p.otherCount, c > 0 { rows.append(("on the \(c) other pairs: loss", fmt(p.otherLoss))) }
+        }
+        return rows
     }
 
     /// Notes of one analysis: where the components used by function and by dominance differ.

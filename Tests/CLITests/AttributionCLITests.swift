@@ -30,6 +30,20 @@ import Testing
         let a = try #require((r.json?["summary"] as? [String: Any])?["attribution"] as? [String: Any])
         let p = try #require(a["pairs"] as? [String: Any])
         #expect(p["count"] as? Int == 1512)
+        // The 71² − 1512 pairs the list leaves out, and the network's loss on them (the numpy
+        // reference: data/expected/attribution-c71-quadratic-final.json).
+        #expect(p["other_count"] as? Int == 3529)
+        let other = try #require(p["other_loss"] as? Double)
+        #expect(abs(other - 0.244260564971423) < 1e-9)
+        // The table and the report say it too.
+        let table = try CLI.run(["analyze", "data/c71-quadratic-final.pt", "--group", "C71", "--pairs", "data/attribution-pairs-c71.json"], cwd: Self.root)
+        #expect(table.stdout.contains("  on the 3529 other pairs: loss 0.2443\n"))
+        let scratch = ScratchDirectory()
+        let out = scratch.path("report")
+        let rep = try CLI.run(["analyze", "data/c71-quadratic-final.pt", "--group", "C71", "--pairs", "data/attribution-pairs-c71.json", "--out", out], cwd: Self.root)
+        #expect(rep.status == 0, "\(rep.stderr)")
+        let md = try String(contentsOfFile: out + "/report.md", encoding: .utf8)
+        #expect(md.contains("| on the 3529 other pairs: loss | 0.2443 |") && md.contains("| on the 1512 given pairs: loss / restricted / excluded |"))
     }
 
     @Test func noAttributionLeavesItOut() throws {

@@ -118,6 +118,8 @@ import Testing
         let report = AnalysisReport.single(record)
         let f = try #require(report.figures.first { $0.id == "attribution-losses" })
         #expect(f.svg.contains("(log scale)") && f.caption.contains("Logarithmic axis"))
+        // Without --pairs no rows for pairs.
+        #expect(!report.summary.contains { $0.0.contains("given pairs") })
         let doc = try Self.figure(report, "attribution-losses")
         let excluded = doc.elements.filter { $0.name == "rect" && $0.attributes["data-value"] != nil }.suffix(a.components.count - 1)
         let heights = excluded.map { Double($0.attributes["height"]!)! }
