@@ -210,6 +210,14 @@ public enum AnalysisReport {
             rows.append(("last step", fmt(last.step, 8)))
             rows.append(("last accuracy", pct(last.accuracy)))
             rows.append(("last margin / γ*", fmt(last.marginRatio)))
+            if last.loss != nil {
+                rows.append(("last loss / restricted / excluded", "\(fmt(last.loss)) / \(fmt(last.restrictedLoss)) / \(fmt(last.excludedLoss))"))
+            }
+            if last.excludedLossOnPairs != nil {
+                rows.append(("last on the given pairs: loss / restricted / excluded",
+                             "\(fmt(last.lossOnPairs)) / \(fmt(last.restrictedLossOnPairs)) / \(fmt(last.excludedLossOnPairs))"))
+            }
+            if let o = last.lossOnOtherPairs { rows.append(("last loss on the other pairs", fmt(o))) }
         }
         figures += lastCheckpointFigures(last)
         var notes = failed.map(failureNote)

@@ -275,6 +275,10 @@ import Testing
         let ys = excluded.split(separator: " ").map { Double($0.split(separator: ",")[1])! }
         #expect(ys[0] - ys[1] > 100)   // rises by three decades: up the plot (smaller y)
         #expect(doc.elements.contains { $0.attributes["data-name"] == "loss, other pairs" })
+        // The summary's last-checkpoint rows (epoch 30,000).
+        #expect(report.summary.contains { $0 == ("last on the given pairs: loss / restricted / excluded", "2.23e-06 / 1.18e-06 / 7.74") })
+        #expect(report.summary.contains { $0 == ("last loss on the other pairs", "0.0041") })
+        #expect(report.summary.contains { $0 == ("last loss / restricted / excluded", "0.00286 / 1.18e-06 / 10.43") })
         let sweep = AnalysisReport.trajectory(Self.withACopy(records), title: "sweep")
         let pairs = try #require(sweep.figures.first { $0.id == "sweep-excluded-pairs" })
         #expect(pairs.svg.contains("(log scale)"))
