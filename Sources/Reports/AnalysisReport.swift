@@ -113,7 +113,6 @@ public enum AnalysisReport {
         return Report(title: "IrrepScope: \(r.group)", subtitle: r.file, summary: rows, notes: notes, figures: figures)
     }
 
-    /// The profiled neurons of a run's last checkpoint, captioned as such.
     /// The note of a checkpoint that failed: its source and the error, the source named once
     /// (most errors begin with the file's path already).
     static func failureNote(_ f: BatchRecord) -> String {
@@ -121,6 +120,7 @@ public enum AnalysisReport {
         return "failed: " + (error.hasPrefix(f.source + ":") || error.hasPrefix(f.path + ":") ? error : "\(f.source): \(error)")
     }
 
+    /// The profiled neurons of a run's last checkpoint, captioned as such.
     static func lastCheckpointFigures(_ last: AnalysisRecord?) -> [Report.Figure] {
         guard case .group(let g)? = last else { return [] }
         return NeuronPlots.figures(g).map { f in

@@ -12,12 +12,7 @@ extension SVGPlot {
                                  threshold: (value: Double, label: String)? = nil, xLabel: String, yLabel: String,
                                  logY: Bool = false) -> String {
         let f = Frame()
-        // The plotted coordinate of a value: itself, or its decimal logarithm (nil: no bar).
-        func coordinate(_ v: Double) -> Double? {
-            guard v.isFinite else { return nil }
-            if logY { return v > 0 ? log10(v) : nil }
-            return v
-        }
+        func coordinate(_ v: Double) -> Double? { SVGPlot.coordinate(v, logY: logY) }
         let all = (series.flatMap(\.values) + (threshold.map { [$0.value] } ?? [])).compactMap(coordinate)
         var y0: Double, y1: Double
         if logY {
@@ -34,9 +29,7 @@ extension SVGPlot {
         let n = max(labels.count, 1)
         let every = labelStride(labels, plotWidth: f.plotWidth)
         let xTicks = labels.indices.filter { $0 % every == 0 }.map { ((Double($0) + 0.5) / Double(n), labels[$0]) }
-        let yTicks: [(Double, String)] = logY
-            ? decades(y0, y1).map { ((Double($0) - y0) / (y1 - y0), decadeLabel($0)) }
-            : ticks(y0, y1).map { (($0 - y0) / (y1 - y0), tickLabel($0)) }
+        let yTicks = yTicks(y0, y1, logY: logY)
         func yOf(_ v: Double) -> Double { f.y((v - y0) / (y1 - y0)) }
         var s = open(f, title: title, id: id)
         s += axes(f, xLabel: xLabel, yLabel: logY ? yLabel + " (log scale)" : yLabel, xTicks: xTicks, yTicks: yTicks)
@@ -149,9 +142,11 @@ public enum AttributionReport {
     /// Figures of the progress measures of one run (records ordered by step).
     static func trajectoryFigures(_ good: [BatchRecord], steps: [Double]) -> [Report.Figure] {
         guard good.contains(where: { $0.loss != nil }) else { return [] }
-        let losses: [(name: String, x: [Double], y: [Double])] = [
-            ("loss", steps, good.map { $0.loss ?? .nan }), ("restricted", steps, good.map { $0.restrictedLoss ?? .nan }),
-            ("excluded", steps, good.map { $0.excludedLoss ?? .nan })]
+        /// One line per loss of the records against the step.
+        func lines(_ keys: [(String, KeyPath<BatchRecord, Double?>)]) -> [(name: String, x: [Double], y: [Double])] {
+            keys.map { name, key in (name, steps, good.map { $0[keyPath: key] ?? .nan }) }
+        }
+        let losses = lines([("loss", \.loss), ("restricted", \.restrictedLoss), ("excluded", \.excludedLoss)])
         // A trained network's losses fall by orders of magnitude: then a logarithmic axis.
         let logY = SVGPlot.spansDecades(losses.flatMap(\.y))
         let hasPairs = good.contains { $0.excludedLossOnPairs != nil }
@@ -164,11 +159,9 @@ public enum AttributionReport {
                                      series: losses, xLabel: "step", yLabel: "cross-entropy", logY: logY)),
         ]
         if hasPairs {
-            var onPairs: [(name: String, x: [Double], y: [Double])] = [
-                ("loss", steps, good.map { $0.lossOnPairs ?? .nan }), ("restricted", steps, good.map { $0.restrictedLossOnPairs ?? .nan }),
-                ("excluded", steps, good.map { $0.excludedLossOnPairs ?? .nan })]
             let hasOther = good.contains { $0.lossOnOtherPairs != nil }
-            if hasOther { onPairs.append(("loss, other pairs", steps, good.map { $0.lossOnOtherPairs ?? .nan })) }
+            let onPairs = lines([("loss", \.lossOnPairs), ("restricted", \.restrictedLossOnPairs), ("excluded", \.excludedLossOnPairs)]
+                                + (hasOther ? [("loss, other pairs", \.lossOnOtherPairs)] : []))
             let logPairs = SVGPlot.spansDecades(onPairs.flatMap(\.y))
             figures.append(.init(id: "trajectory-attribution-pairs",
                                  caption: "The same three losses on the given pairs (--pairs, e.g. the training pairs) against the step: while the network's loss on them stays low, the excluded loss rising shows the function moving onto the key components (the progress-measures paper's excluded loss)."

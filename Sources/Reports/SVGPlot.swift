@@ -55,16 +55,31 @@ public enum SVGPlot {
         return "1e\(k)"
     }
 
-    /// Whether a logarithmic axis shows these values better: all the finite ones positive and
-    /// spanning at least two decades (a loss falling from 20 to 10⁻⁶, where a linear axis
-    /// leaves everything below 1 on the floor).
     /// The caption sentence of a plot drawn with `logY` because its values `spansDecades`.
     public static let logarithmicAxisNote = " Logarithmic axis: the values span several decades."
 
+    /// Whether a logarithmic axis shows these values better: all the finite ones positive and
+    /// spanning at least two decades (a loss falling from 20 to 10⁻⁶, where a linear axis
+    /// leaves everything below 1 on the floor).
     public static func spansDecades(_ values: [Double]) -> Bool {
         let v = values.filter(\.isFinite)
         guard let lo = v.min(), let hi = v.max(), lo > 0 else { return false }
         return hi / lo >= 100
+    }
+
+    /// A value's plotted coordinate on a y axis: itself, or with `logY` its decimal logarithm;
+    /// nil when it is not drawn (not finite, or not positive on a log axis).
+    static func coordinate(_ v: Double, logY: Bool) -> Double? {
+        guard v.isFinite else { return nil }
+        if logY { return v > 0 ? log10(v) : nil }
+        return v
+    }
+
+    /// The y ticks of coordinates y0…y1, as fractions of the axis with their labels: powers
+    /// of ten on a log axis, "nice" values otherwise.
+    static func yTicks(_ y0: Double, _ y1: Double, logY: Bool) -> [(Double, String)] {
+        logY ? decades(y0, y1).map { ((Double($0) - y0) / (y1 - y0), decadeLabel($0)) }
+             : ticks(y0, y1).map { (($0 - y0) / (y1 - y0), tickLabel($0)) }
     }
 
     static func tickLabel(_ v: Double) -> String {
@@ -289,12 +304,7 @@ public enum SVGPlot {
                              xLabel: String, yLabel: String, reference: (value: Double, label: String)? = nil,
                              logY: Bool = false) -> String {
         let f = Frame()
-        // The plotted coordinate of a value: itself, or its decimal logarithm (nil: not drawn).
-        func coordinate(_ y: Double) -> Double? {
-            guard y.isFinite else { return nil }
-            if logY { return y > 0 ? log10(y) : nil }
-            return y
-        }
+        func coordinate(_ y: Double) -> Double? { SVGPlot.coordinate(y, logY: logY) }
         let allX = series.flatMap(\.x).filter(\.isFinite)
         let allY = (series.flatMap(\.y) + (reference.map { [$0.value] } ?? [])).compactMap(coordinate)
         let x0 = allX.min() ?? 0, x1 = max(allX.max() ?? 1, x0 + 1e-12)
@@ -302,31 +312,25 @@ public enum SVGPlot {
         if y0 == y1 { y0 -= 0.5; y1 += 0.5 }
         let pad = (y1 - y0) * 0.05
         y0 -= pad; y1 += pad
-        let yTicks: [(Double, String)] = logY
-            ? decades(y0, y1).map { ((Double($0) - y0) / (y1 - y0), decadeLabel($0)) }
-            : ticks(y0, y1).map { (($0 - y0) / (y1 - y0), tickLabel($0)) }
         var s = open(f, title: title, id: id)
         s += axes(f, xLabel: xLabel, yLabel: logY ? yLabel + " (log scale)" : yLabel,
                   xTicks: ticks(x0, x1).map { (($0 - x0) / (x1 - x0), tickLabel($0)) },
-                  yTicks: yTicks)
+                  yTicks: yTicks(y0, y1, logY: logY))
+        // The drawn lines, in SVG coordinates, for the legend to avoid.
+        var paths: [[(Double, Double)]] = []
         if let r = reference, let v = coordinate(r.value) {
             let y = f.y((v - y0) / (y1 - y0))
             s += "<line x1=\"\(num(f.left))\" y1=\"\(num(y))\" x2=\"\(num(f.x(1)))\" y2=\"\(num(y))\" stroke=\"#c0392b\" stroke-dasharray=\"6 4\"/>"
             s += "<text x=\"\(num(f.x(1) - 4))\" y=\"\(num(y - 5))\" text-anchor=\"end\" fill=\"#c0392b\">\(esc(r.label))</text>\n"
-        }
-        var paths: [[(Double, Double)]] = []
-        if let r = reference, let v = coordinate(r.value) {
-            let y = f.y((v - y0) / (y1 - y0))
             paths.append([(f.left, y), (f.x(1), y)])
         }
         for (i, ser) in series.enumerated() {
             let xy = zip(ser.x, ser.y).compactMap { x, y in x.isFinite ? coordinate(y).map { (x, $0) } : nil }
                 .map { (f.x(($0.0 - x0) / (x1 - x0)), f.y(($0.1 - y0) / (y1 - y0))) }
             paths.append(xy)
-            let pts = xy.map { "\(num($0.0)),\(num($0.1))" }
             let colour = palette[i % palette.count]
-            s += "<polyline class=\"series\" data-name=\"\(esc(ser.name))\" fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2\" points=\"\(pts.joined(separator: " "))\"/>\n"
-            for p in pts { s += "<circle cx=\"\(p.split(separator: ",")[0])\" cy=\"\(p.split(separator: ",")[1])\" r=\"2.5\" fill=\"\(colour)\"/>" }
+            s += "<polyline class=\"series\" data-name=\"\(esc(ser.name))\" fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2\" points=\"\(xy.map { "\(num($0.0)),\(num($0.1))" }.joined(separator: " "))\"/>\n"
+            for (x, y) in xy { s += "<circle cx=\"\(num(x))\" cy=\"\(num(y))\" r=\"2.5\" fill=\"\(colour)\"/>" }
             s += "\n"
         }
         s += legend(f, series.map(\.name), avoiding: paths)

@@ -125,7 +125,7 @@ struct AnalysisOptions: ParsableArguments {
     @Option(name: .customLong("key-threshold"), help: "Attribution: a component is key when its logit similarity exceeds this (docs/attribution.md §4).")
     var keyThreshold: Double = 0.005
 
-    @Option(help: "Attribution: the training pairs, a JSON list of [a, b] or an .npy integer array (k, 2); the losses are also reported on them.")
+    @Option(help: "Attribution: the training pairs, a JSON list of [a, b] or an .npy integer array (k, 2); the losses are also reported on them, and the network's loss on the pairs they leave out (the test loss).")
     var pairs: String?
 
     @Flag(name: .customLong("no-attribution"), help: "Skip the function-level attribution (logit similarities, restricted/excluded loss, hidden neurons over G × G).")
