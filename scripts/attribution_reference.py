@@ -208,18 +208,25 @@ def logit_level(L, mul, chars, labels_of, pairs=None):
 
 
 def analyze(u, v, w, act, mul, chars, labels_of, pairs=None, cyclic_group=False):
-    n, m = u.shape
+    """The paper's network h_i(a, b) = sigma(u_i[a] + v_i[b]), logits L = H w^T."""
     sigma = activation(act)
-    inv = np.array([int(np.where(mul[a] == 0)[0][0]) for a in range(n)])
     H = sigma(u[:, None, :] + v[None, :, :])           # (a, b, i)
     L = H @ w.T                                          # (a, b, c)
+    return attribute(L, H, [u, v], w, mul, chars, labels_of, pairs, cyclic_group)
+
+
+def attribute(L, H, inputs, w, mul, chars, labels_of, pairs=None, cyclic_group=False):
+    """Every measure from the logits L (a, b, c), the hidden activations H (a, b, i), the input
+    roles (each |G| x m; their shares taken together) and the unembedding w (|G| x m)."""
+    n, m = len(mul), H.shape[2]
+    inv = np.array([int(np.where(mul[a] == 0)[0][0]) for a in range(n)])
     out, comps, key, Lc, label = logit_level(L, mul, chars, labels_of, pairs)
     # Embedding shares with explicit projections.
     P = [projection(mul, inv, chi, d) for (chi, d) in chars]
     def share(X):
         total = (X ** 2).sum()
         return [float(((Pr @ X) ** 2).sum() / total) for Pr in P]
-    emb = share(np.concatenate([u, v], axis=1))
+    emb = share(np.concatenate(inputs, axis=1))
     unemb = share(w)
     # Hidden neurons.
     Hc = H - H.mean(axis=(0, 1), keepdims=True)
@@ -336,20 +343,21 @@ def main():
     ]
     only = set(sys.argv[1:])   # e.g. s5-quadratic-final: only those
     if not only or "transformer-p53-final" in only:
-        # The transformer of issue 12: logits from scripts/transformer_expected.py's numpy
-        # forward pass; the logit-level measures only (its hidden layer is inside a residual
-        # stream: no closed reference here).
+        # The transformer of issue 12: logits and the MLP's activations at the last position
+        # from scripts/transformer_expected.py's numpy forward pass; its input role u = W_in·W_E
+        # over the group tokens and its readout w = W_U·W_out over the group outputs (the
+        # roles docs/networks.md names for this layout).
         sys.path.insert(0, os.path.join(ROOT, "scripts"))
         import transformer_expected
-        logits, p, _ = transformer_expected.forward(os.path.join(ROOT, "data", "transformer-p53-final.pt"))
+        logits, p, g, hidden = transformer_expected.forward(os.path.join(ROOT, "data", "transformer-p53-final.pt"),
+                                                            with_hidden=True)
+        P = "blocks.0."
+        u = (g[P + "mlp.W_in"] @ g["embed.W_E"][:, :p]).T          # (p, d_mlp)
+        w = g["unembed.W_U"][:, :p].T @ g[P + "mlp.W_out"]          # (p, d_mlp)
         mul, chars, labels = cyclic(p)
-        res, comps, key, Lc, label = logit_level(logits.reshape(p, p, p), mul, chars, list(range(p // 2 + 1)))
-        for r, c in enumerate(comps):
-            rl = c["alpha"] * c["cube"]
-            res["components"].append({"label": r, "logit_similarity": float(c["s"]), "key": bool(key[r]),
-                                      "restricted_loss": float(cross_entropy(rl, label).mean()),
-                                      "excluded_loss": float(cross_entropy(Lc - rl, label).mean())})
-        res.update(file="data/transformer-p53-final.pt", threshold=THRESHOLD,
+        res = attribute(logits.reshape(p, p, p), hidden.reshape(p, p, -1), [u], w, mul, chars,
+                        list(range(p // 2 + 1)), cyclic_group=True)
+        res.update(file="data/transformer-p53-final.pt", activation="relu", threshold=THRESHOLD,
                    made_by="python3 scripts/attribution_reference.py (numpy %s)" % np.__version__)
         path = os.path.join(ROOT, "data", "expected", "attribution-transformer-p53-final.json")
         with open(path, "w") as fh:

@@ -15,8 +15,9 @@ import numpy as np
 import torch
 
 
-def forward(path):
-    """The logits over the group outputs, (p^2, p) with row a*p + b, and p."""
+def forward(path, with_hidden=False):
+    """The logits over the group outputs, (p^2, p) with row a*p + b, p and the weights; with
+    with_hidden, also the MLP's activations at the last position, (p^2, d_mlp)."""
     sd = torch.load(path, weights_only=True)["model"]
     g = {k: v.double().numpy() for k, v in sd.items()}
     p = g["embed.W_E"].shape[1] - 1
@@ -32,9 +33,10 @@ def forward(path):
     A = np.exp(s - s.max(-1, keepdims=True)); A /= A.sum(-1, keepdims=True)
     z = np.einsum("phqk,phke->phqe", A, v).transpose(0, 2, 1, 3).reshape(len(a), 3, -1)
     x = x + z @ g[P + "attn.W_O"].T
-    x = x + np.maximum(x @ g[P + "mlp.W_in"].T + g[P + "mlp.b_in"], 0) @ g[P + "mlp.W_out"].T + g[P + "mlp.b_out"]
+    hidden = np.maximum(x @ g[P + "mlp.W_in"].T + g[P + "mlp.b_in"], 0)
+    x = x + hidden @ g[P + "mlp.W_out"].T + g[P + "mlp.b_out"]
     logits = (x[:, -1] @ g["unembed.W_U"])[:, :p]
-    return logits, p, g
+    return (logits, p, g, hidden[:, -1]) if with_hidden else (logits, p, g)
 
 
 def analyze(path):

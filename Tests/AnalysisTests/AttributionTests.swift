@@ -297,28 +297,21 @@ func attribution(_ net: any GroupTaskNetwork, _ g: FiniteGroup, threshold: Doubl
     @Test func c71Quadratic() throws { try Self.check("c71-quadratic-final", group: "C71", activation: .quadratic, pairs: "attribution-pairs-c71.json") }
     @Test func c71ReLU() throws { try Self.check("c71-relu-final", group: "C71", activation: .relu, pairs: nil) }
 
-    /// The trained transformer of issue 12 (data/transformer-p53-final.pt): the logit-level
-    /// measures against numpy's forward pass (scripts/transformer_expected.py) and brute-force
-    /// cubes: key frequencies 4, 14, 15, 20 — those its W_E holds.
+    /// The trained transformer of issue 12 (data/transformer-p53-final.pt) against numpy's
+    /// forward pass (scripts/transformer_expected.py) and brute-force cubes: the logit-level
+    /// measures, the shares of u = W_in·W_E and w = W_U·W_out, and the MLP neurons at the last
+    /// position over C_53 × C_53 (2-D FFT). Key frequencies 4, 14, 15, 20, those its W_E holds;
+    /// every neuron's frequency is one of them (the progress-measures paper's neuron clusters),
+    /// and the restricted loss is below the network's own (the paper's finding after grokking).
     @Test func transformerP53() throws {
-        let ref = try TrainedData.expected("attribution-transformer-p53-final")
-        guard case .group(let a, _) = try Analyzer.analyze(path: TrainedData.path("transformer-p53-final.pt"), AnalysisRequest(task: .group("C53"))),
-              let r = a.attribution else { Issue.record("no attribution"); return }
-        func close(_ x: Double, _ y: Any?, _ what: String) {
-            let e = (y as! NSNumber).doubleValue
-            #expect(abs(x - e) <= 1e-9 * max(1, abs(e)), "\(what): \(x) vs \(e)")
-        }
-        close(r.loss, ref["loss"], "loss")
-        close(r.restrictedLoss, ref["restricted_loss"], "restricted loss")
-        close(r.excludedLoss, ref["excluded_loss"], "excluded loss")
-        #expect(r.keyComponents == (ref["key_components"] as! [Int]))
+        let a = try Self.check("transformer-p53-final", group: "C53", activation: nil, pairs: nil)
+        let r = try #require(a.attribution)
         #expect(r.keyComponents == [4, 14, 15, 20])
-        for (c, e) in zip(r.components, ref["components"] as! [[String: Any]]) {
-            #expect(c.component == e["label"] as! Int)
-            close(c.logitSimilarity, e["logit_similarity"], "s \(c.component)")
-            close(c.restrictedLoss, e["restricted_loss"], "restricted \(c.component)")
-            close(c.excludedLoss, e["excluded_loss"], "excluded \(c.component)")
-        }
+        #expect(r.components.filter { ($0.neurons ?? 0) > 0 }.map { $0.component } == [4, 14, 15, 20])
+        #expect(r.components.map { $0.neurons ?? 0 }.reduce(0, +) == 512)
+        let fractions = try #require(r.hidden).compactMap { $0.fraction }.sorted()
+        #expect(fractions.count == 512 && fractions[256] > 0.9)
+        #expect(r.restrictedLoss < r.loss && r.excludedLoss > log(53.0))
     }
     /// The universality study's MLP (data/universality-c113-final.pt, a pickled whole module
     /// trained by examples/train/train_universality_mlp.py with that study's C_113 recipe),
