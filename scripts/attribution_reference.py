@@ -356,7 +356,8 @@ def main():
         w = g["unembed.W_U"][:, :p].T @ g[P + "mlp.W_out"]          # (p, d_mlp)
         mul, chars, labels = cyclic(p)
         res = attribute(logits.reshape(p, p, p), hidden.reshape(p, p, -1), [u], w, mul, chars,
-                        list(range(p // 2 + 1)), cyclic_group=True)
+                        list(range(p // 2 + 1)), pairs=pairs_file("transformer-p53-train-pairs.json"),
+                        cyclic_group=True)
         res.update(file="data/transformer-p53-final.pt", activation="relu", threshold=THRESHOLD,
                    made_by="python3 scripts/attribution_reference.py (numpy %s)" % np.__version__)
         path = os.path.join(ROOT, "data", "expected", "attribution-transformer-p53-final.json")

@@ -304,7 +304,7 @@ func attribution(_ net: any GroupTaskNetwork, _ g: FiniteGroup, threshold: Doubl
     /// every neuron's frequency is one of them (the progress-measures paper's neuron clusters),
     /// and the restricted loss is below the network's own (the paper's finding after grokking).
     @Test func transformerP53() throws {
-        let a = try Self.check("transformer-p53-final", group: "C53", activation: nil, pairs: nil)
+        let a = try Self.check("transformer-p53-final", group: "C53", activation: nil, pairs: "transformer-p53-train-pairs.json")
         let r = try #require(a.attribution)
         #expect(r.keyComponents == [4, 14, 15, 20])
         #expect(r.components.filter { ($0.neurons ?? 0) > 0 }.map { $0.component } == [4, 14, 15, 20])
@@ -312,6 +312,17 @@ func attribution(_ net: any GroupTaskNetwork, _ g: FiniteGroup, threshold: Doubl
         let fractions = try #require(r.hidden).compactMap { $0.fraction }.sorted()
         #expect(fractions.count == 512 && fractions[256] > 0.9)
         #expect(r.restrictedLoss < r.loss && r.excludedLoss > log(53.0))
+        // Its 1123 training pairs (40% of 2809) and the 1686 held out: the losses there are the
+        // trainer's own train and test loss at its last epoch (data/logs/transformer-p53-log.json),
+        // up to what the trainer does differently: softmax over all 54 outputs (the '=' token's
+        // too), a float32 forward pass, and a train loss logged before that epoch's step.
+        let log = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: TrainedData.path("logs/transformer-p53-log.json")))) as! [String: Any]
+        let last = (log["log"] as! [[String: Any]]).last!
+        #expect(last["epoch"] as? Int == 7000)
+        let (train, test) = ((last["train_loss"] as! NSNumber).doubleValue, (last["test_loss"] as! NSNumber).doubleValue)
+        #expect(r.onPairs?.count == 1123 && r.otherPairs?.count == 1686)
+        #expect(abs(r.onPairs!.loss - train) < 1e-3 * train, "\(r.onPairs!.loss) vs the trainer's \(train)")
+        #expect(abs(r.otherPairs!.loss - test) < 1e-3 * test, "\(r.otherPairs!.loss) vs the trainer's \(test)")
     }
     /// The universality study's MLP (data/universality-c113-final.pt, a pickled whole module
     /// trained by examples/train/train_universality_mlp.py with that study's C_113 recipe),

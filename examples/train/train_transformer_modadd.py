@@ -14,6 +14,10 @@ over a random train fraction of the p^2 pairs, AdamW (lr 1e-3, weight decay 1, b
 in float32.
 
     python3 examples/train/train_transformer_modadd.py --p 53 --epochs 20000 --seed 0 --out runs/transformer-p53
+
+Also writes <out>/train_pairs.json, the training pairs ([[a, b], ...], sorted) for
+`irrepscope analyze/batch --pairs`. With --save-every N it also saves epoch_N.pt every N epochs
+(a training run for `irrepscope batch`); the training itself is the same.
 """
 import argparse
 import json
@@ -89,6 +93,9 @@ def main():
                     help="stop this many epochs after the test accuracy first reaches 100%%")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--log-every", type=int, default=100)
+    ap.add_argument("--save-every", type=int, default=0,
+                    help="also save a checkpoint every this many epochs (a multiple of --log-every), as "
+                         "epoch_N.pt, for `irrepscope batch` (0: init and final only)")
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
@@ -114,6 +121,9 @@ def main():
                     "config": config, "train_indices": train.tolist()}, os.path.join(args.out, name))
 
     save("init.pt", 0, [], [])
+    # The training pairs, sorted [a, b] (what `irrepscope analyze/batch --pairs` reads).
+    with open(os.path.join(args.out, "train_pairs.json"), "w") as fh:
+        json.dump(sorted([int(a[i]), int(b[i])] for i in train.tolist()), fh, separators=(",", ":"))
     train_losses, test_losses, log = [], [], []
     t0 = time.time()
     first_full = None
@@ -136,6 +146,8 @@ def main():
                        test_acc=test_acc, seconds=round(time.time() - t0, 1))
             log.append(row)
             print(json.dumps(row), flush=True)
+            if args.save_every and epoch % args.save_every == 0:
+                save("epoch_%d.pt" % epoch, epoch, list(train_losses), list(test_losses))
             if test_acc == 1.0 and first_full is None:
                 first_full = epoch
             if first_full is not None and epoch >= first_full + args.stop_after:
