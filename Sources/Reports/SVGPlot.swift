@@ -118,15 +118,18 @@ public enum SVGPlot {
         return s
     }
 
-    /// The legend of several series: a swatch and a name per series, in the plot's top right
-    /// corner, or in the first of the other corners (top left, bottom right, bottom left) that
-    /// no drawn line crosses when `avoiding` (the plotted paths, in SVG coordinates) crosses the
-    /// top right one; when every corner is crossed, the least crossed, on a white box.
-    static func legend(_ f: Frame, _ names: [String], avoiding paths: [[(Double, Double)]] = []) -> String {
-        guard names.count > 1 else { return "" }
-        let h = 18 * Double(names.count)
-        // About 6.5 px per character at the 12 px font, after the swatch.
-        let w = max(150, 18 + 6.5 * Double(names.map(\.count).max() ?? 0))
+    /// The size of a legend of these names: 18 px per name, about 6.5 px per character at the
+    /// 12 px font after the swatch, at least 150 px wide.
+    static func legendSize(_ names: [String]) -> (width: Double, height: Double) {
+        (max(150, 18 + 6.5 * Double(names.map(\.count).max() ?? 0)), 18 * Double(names.count))
+    }
+
+    /// Where a legend goes inside the plot: its top right corner, or the first of the other
+    /// corners (top left, bottom right, bottom left) that no drawn line crosses when `paths`
+    /// (the plotted paths, in SVG coordinates) cross the top right one; when every corner is
+    /// crossed, the least crossed, with `crossed` set.
+    static func legendCorner(_ f: Frame, _ names: [String], avoiding paths: [[(Double, Double)]]) -> (x: Double, y: Double, crossed: Bool) {
+        let (w, h) = legendSize(names)
         let corners: [(x: Double, y: Double)] = [(f.x(1) - 150, f.top + 6), (f.left + 10, f.top + 6),
                                                  (f.x(1) - 150, f.y(0) - h - 2), (f.left + 10, f.y(0) - h - 2)]
         func hits(_ c: (x: Double, y: Double)) -> Int {
@@ -144,18 +147,18 @@ public enum SVGPlot {
             }
             return n
         }
-        var corner = corners[0], crossed = false
-        if !paths.isEmpty && hits(corner) > 0 {
-            let counts = corners.map(hits)
-            corner = corners[counts.firstIndex(of: counts.min()!)!]
-            crossed = counts.min()! > 0
-        }
+        guard !paths.isEmpty && hits(corners[0]) > 0 else { return (corners[0].x, corners[0].y, false) }
+        let counts = corners.map(hits)
+        let best = corners[counts.firstIndex(of: counts.min()!)!]
+        return (best.x, best.y, counts.min()! > 0)
+    }
+
+    /// The legend of several series: a swatch and a name per series, at `corner` (default: the
+    /// plot's top right corner).
+    static func legend(_ f: Frame, _ names: [String], at corner: (x: Double, y: Double)? = nil) -> String {
+        guard names.count > 1 else { return "" }
+        let corner = corner ?? (f.x(1) - 150, f.top + 6)
         var s = "<g class=\"legend\">\n"
-        // Every corner crossed: a white box under the names keeps them legible, the lines
-        // showing faintly through it.
-        if crossed {
-            s += "<rect class=\"legend-box\" x=\"\(num(corner.x - 4))\" y=\"\(num(corner.y - 4))\" width=\"\(num(w + 8))\" height=\"\(num(h + 2))\" fill=\"white\" fill-opacity=\"0.7\" stroke=\"#ccc\"/>\n"
-        }
         for (i, n) in names.enumerated() {
             let y = corner.y + Double(i) * 18
             s += "<rect x=\"\(num(corner.x))\" y=\"\(num(y))\" width=\"12\" height=\"12\" fill=\"\(palette[i % palette.count])\" fill-opacity=\"0.8\"/>"
@@ -300,10 +303,12 @@ public enum SVGPlot {
     /// Line chart of several series against a shared x axis, with an optional dashed
     /// reference line (e.g. γ* or 1.0). With `logY` the y axis is logarithmic (ticks at powers
     /// of ten, "(log scale)" added to its label) and values that are not positive are left out.
+    /// The legend takes a corner of the plot that no line crosses; when the lines cross every
+    /// corner, the chart is drawn wider and the legend sits to the right of the plot, so that it
+    /// hides no point.
     public static func lines(id: String, title: String, series: [(name: String, x: [Double], y: [Double])],
                              xLabel: String, yLabel: String, reference: (value: Double, label: String)? = nil,
                              logY: Bool = false) -> String {
-        let f = Frame()
         func coordinate(_ y: Double) -> Double? { SVGPlot.coordinate(y, logY: logY) }
         let allX = series.flatMap(\.x).filter(\.isFinite)
         let allY = (series.flatMap(\.y) + (reference.map { [$0.value] } ?? [])).compactMap(coordinate)
@@ -312,28 +317,39 @@ public enum SVGPlot {
         if y0 == y1 { y0 -= 0.5; y1 += 0.5 }
         let pad = (y1 - y0) * 0.05
         y0 -= pad; y1 += pad
-        var s = open(f, title: title, id: id)
-        s += axes(f, xLabel: xLabel, yLabel: logY ? yLabel + " (log scale)" : yLabel,
-                  xTicks: ticks(x0, x1).map { (($0 - x0) / (x1 - x0), tickLabel($0)) },
-                  yTicks: yTicks(y0, y1, logY: logY))
-        // The drawn lines, in SVG coordinates, for the legend to avoid.
-        var paths: [[(Double, Double)]] = []
-        if let r = reference, let v = coordinate(r.value) {
-            let y = f.y((v - y0) / (y1 - y0))
-            s += "<line x1=\"\(num(f.left))\" y1=\"\(num(y))\" x2=\"\(num(f.x(1)))\" y2=\"\(num(y))\" stroke=\"#c0392b\" stroke-dasharray=\"6 4\"/>"
-            s += "<text x=\"\(num(f.x(1) - 4))\" y=\"\(num(y - 5))\" text-anchor=\"end\" fill=\"#c0392b\">\(esc(r.label))</text>\n"
-            paths.append([(f.left, y), (f.x(1), y)])
+        // The chart in frame f, and the drawn lines in SVG coordinates, for the legend to avoid.
+        func draw(_ f: Frame) -> (svg: String, paths: [[(Double, Double)]]) {
+            var s = open(f, title: title, id: id)
+            s += axes(f, xLabel: xLabel, yLabel: logY ? yLabel + " (log scale)" : yLabel,
+                      xTicks: ticks(x0, x1).map { (($0 - x0) / (x1 - x0), tickLabel($0)) },
+                      yTicks: yTicks(y0, y1, logY: logY))
+            var paths: [[(Double, Double)]] = []
+            if let r = reference, let v = coordinate(r.value) {
+                let y = f.y((v - y0) / (y1 - y0))
+                s += "<line x1=\"\(num(f.left))\" y1=\"\(num(y))\" x2=\"\(num(f.x(1)))\" y2=\"\(num(y))\" stroke=\"#c0392b\" stroke-dasharray=\"6 4\"/>"
+                s += "<text x=\"\(num(f.x(1) - 4))\" y=\"\(num(y - 5))\" text-anchor=\"end\" fill=\"#c0392b\">\(esc(r.label))</text>\n"
+                paths.append([(f.left, y), (f.x(1), y)])
+            }
+            for (i, ser) in series.enumerated() {
+                let xy = zip(ser.x, ser.y).compactMap { x, y in x.isFinite ? coordinate(y).map { (x, $0) } : nil }
+                    .map { (f.x(($0.0 - x0) / (x1 - x0)), f.y(($0.1 - y0) / (y1 - y0))) }
+                paths.append(xy)
+                let colour = palette[i % palette.count]
+                s += "<polyline class=\"series\" data-name=\"\(esc(ser.name))\" fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2\" points=\"\(xy.map { "\(num($0.0)),\(num($0.1))" }.joined(separator: " "))\"/>\n"
+                for (x, y) in xy { s += "<circle cx=\"\(num(x))\" cy=\"\(num(y))\" r=\"2.5\" fill=\"\(colour)\"/>" }
+                s += "\n"
+            }
+            return (s, paths)
         }
-        for (i, ser) in series.enumerated() {
-            let xy = zip(ser.x, ser.y).compactMap { x, y in x.isFinite ? coordinate(y).map { (x, $0) } : nil }
-                .map { (f.x(($0.0 - x0) / (x1 - x0)), f.y(($0.1 - y0) / (y1 - y0))) }
-            paths.append(xy)
-            let colour = palette[i % palette.count]
-            s += "<polyline class=\"series\" data-name=\"\(esc(ser.name))\" fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2\" points=\"\(xy.map { "\(num($0.0)),\(num($0.1))" }.joined(separator: " "))\"/>\n"
-            for (x, y) in xy { s += "<circle cx=\"\(num(x))\" cy=\"\(num(y))\" r=\"2.5\" fill=\"\(colour)\"/>" }
-            s += "\n"
-        }
-        s += legend(f, series.map(\.name), avoiding: paths)
-        return s + "</svg>\n"
+        let names = series.map(\.name)
+        let f = Frame()
+        let (svg, paths) = draw(f)
+        let corner = legendCorner(f, names, avoiding: paths)
+        guard names.count > 1 && corner.crossed else { return svg + legend(f, names, at: (corner.x, corner.y)) + "</svg>\n" }
+        // Every corner crossed: the same plot area, the chart widened by the legend's width.
+        var wide = Frame()
+        let extra = legendSize(names).width + 24
+        wide.width += extra; wide.right += extra
+        return draw(wide).svg + legend(wide, names, at: (wide.x(1) + 16, wide.top + 6)) + "</svg>\n"
     }
 }

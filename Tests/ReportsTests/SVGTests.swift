@@ -24,7 +24,8 @@ final class ElementCollector: NSObject, XMLParserDelegate {
 @Suite struct SVGPlotTests {
     /// A line chart's legend keeps the top right corner unless a line crosses it, then takes a
     /// free corner: a rising line (top right crossed) puts it top left; lines that fill the
-    /// top (rising and falling) put it at the bottom right.
+    /// top (rising and falling) put it at the bottom right; lines through every corner put it
+    /// outside the plot, on its right.
     @Test func legendAvoidsTheLines() throws {
         func legendAt(_ series: [(name: String, x: [Double], y: [Double])]) throws -> (Double, Double) {
             let doc = try #require(ElementCollector.parse(SVGPlot.lines(id: "l", title: "t", series: series, xLabel: "x", yLabel: "y")))
@@ -39,11 +40,20 @@ final class ElementCollector: NSObject, XMLParserDelegate {
         #expect(try legendAt(away) == (466, 46))       // top right, as always
         #expect(try legendAt(rising) == (82, 46))      // top left
         #expect(try legendAt(vee) == (466, 266))       // both top corners crossed: bottom right
-        // Every corner crossed (an X and a line along the bottom): the legend on a white box;
-        // a free corner needs none.
+        // Every corner crossed (an X and a line along the bottom): the chart is widened by the
+        // legend's 150 px + 24 and the legend sits right of the plot (which still ends at 616),
+        // covering no line; a free corner keeps the standard 640 px.
         let cross: [(name: String, x: [Double], y: [Double])] = [("a", [0, 1], [0, 1]), ("b", [0, 1], [1, 0]), ("c", [0, 1], [0, 0])]
-        #expect(SVGPlot.lines(id: "l", title: "t", series: cross, xLabel: "x", yLabel: "y").contains("class=\"legend-box\""))
-        #expect(!SVGPlot.lines(id: "l", title: "t", series: vee, xLabel: "x", yLabel: "y").contains("legend-box"))
+        #expect(try legendAt(cross) == (632, 46))
+        let wide = try #require(ElementCollector.parse(SVGPlot.lines(id: "l", title: "t", series: cross, xLabel: "x", yLabel: "y")))
+        #expect(wide.elements.first { $0.name == "svg" }?.attributes["width"] == "814")
+        let xs = wide.elements.filter { $0.name == "circle" }.compactMap { Double($0.attributes["cx"] ?? "") }
+        #expect(xs.count == 6 && xs.max() == 616)
+        let narrow = try #require(ElementCollector.parse(SVGPlot.lines(id: "l", title: "t", series: vee, xLabel: "x", yLabel: "y")))
+        #expect(narrow.elements.first { $0.name == "svg" }?.attributes["width"] == "640")
+        // One series has no legend, so nothing to widen for, whatever its line crosses.
+        let one = try #require(ElementCollector.parse(SVGPlot.lines(id: "l", title: "t", series: [cross[0]], xLabel: "x", yLabel: "y")))
+        #expect(one.elements.first { $0.name == "svg" }?.attributes["width"] == "640")
     }
 
     /// Plots of counts (runs, neurons) put their y ticks at whole numbers only: two runs at
