@@ -98,6 +98,8 @@ def main():
                          "epoch_N.pt, for `irrepscope batch` (0: init and final only)")
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
+    if args.save_every < 0 or (args.save_every and args.save_every % args.log_every):
+        ap.error("--save-every must be 0 or a positive multiple of --log-every (%d)" % args.log_every)
     os.makedirs(args.out, exist_ok=True)
     torch.manual_seed(args.seed)
     p = args.p
