@@ -4,7 +4,8 @@ import Foundation
 
 extension SVGPlot {
     /// Bars of values per category, several series side by side, with an optional horizontal
-    /// threshold line (e.g. τ over the logit similarities). Each bar carries its value in
+    /// threshold line (e.g. τ over the logit similarities), named at its right end, or, when
+    /// several series have a legend, in the legend's last row. Each bar carries its value in
     /// `data-value`, each series its name in `data-name`. With `logY` the axis is logarithmic
     /// (ticks at powers of ten, "(log scale)" added to its label), the bars rise from its
     /// bottom, and values that are not positive get no bar.
@@ -24,8 +25,13 @@ extension SVGPlot {
             y0 = min(0, all.min() ?? 0)
             y1 = max(all.max() ?? 1, y0 + 1e-12)
         }
-        // Room above the tallest bar for the legend (6 px + 18 px per series at the plot's top).
-        if series.count > 1 { y1 = y0 + (y1 - y0) / (1 - (12 + 18 * Double(series.count)) / f.plotHeight) }
+        // Room above the tallest bar for the legend (6 px + 18 px per row at the plot's top).
+        // With a legend the threshold's name is its last row: written on the line, at the
+        // right end, it would cover the bars there when the line runs low among them (a
+        // trained network's loss at the floor of a logarithmic axis of losses).
+        let thresholdInLegend = series.count > 1 && threshold != nil
+        let legendRows = series.count + (thresholdInLegend ? 1 : 0)
+        if series.count > 1 { y1 = y0 + (y1 - y0) / (1 - (12 + 18 * Double(legendRows)) / f.plotHeight) }
         let n = max(labels.count, 1)
         let every = labelStride(labels, plotWidth: f.plotWidth)
         let xTicks = labels.indices.filter { $0 % every == 0 }.map { ((Double($0) + 0.5) / Double(n), labels[$0]) }
@@ -50,10 +56,14 @@ extension SVGPlot {
         if let t = threshold, let tv = coordinate(t.value) {
             let y = yOf(tv)
             s += "<line class=\"threshold\" data-value=\"\(t.value)\" x1=\"\(num(f.left))\" y1=\"\(num(y))\" x2=\"\(num(f.x(1)))\" y2=\"\(num(y))\" stroke=\"#c0392b\" stroke-dasharray=\"6 4\"/>"
-            // A white halo keeps the label legible where it crosses bars.
-            s += "<text x=\"\(num(f.x(1) - 4))\" y=\"\(num(y - 5))\" text-anchor=\"end\" fill=\"#c0392b\" stroke=\"white\" stroke-width=\"3\" paint-order=\"stroke\">\(esc(t.label))</text>\n"
+            if thresholdInLegend {
+                s += "\n"
+            } else {
+                // A white halo keeps the label legible where it crosses bars.
+                s += "<text x=\"\(num(f.x(1) - 4))\" y=\"\(num(y - 5))\" text-anchor=\"end\" fill=\"#c0392b\" stroke=\"white\" stroke-width=\"3\" paint-order=\"stroke\">\(esc(t.label))</text>\n"
+            }
         }
-        if series.count > 1 { s += legend(f, series.map(\.name)) }
+        if series.count > 1 { s += legend(f, series.map(\.name), dashedLine: thresholdInLegend ? threshold?.label : nil) }
         return s + "</svg>\n"
     }
 }

@@ -155,7 +155,8 @@ public enum SVGPlot {
 
     /// The legend of several series: a swatch and a name per series, at `corner` (default: the
     /// plot's top right corner).
-    static func legend(_ f: Frame, _ names: [String], at corner: (x: Double, y: Double)? = nil) -> String {
+    static func legend(_ f: Frame, _ names: [String], at corner: (x: Double, y: Double)? = nil,
+                       dashedLine: String? = nil) -> String {
         guard names.count > 1 else { return "" }
         let corner = corner ?? (f.x(1) - 150, f.top + 6)
         var s = "<g class=\"legend\">\n"
@@ -163,6 +164,12 @@ public enum SVGPlot {
             let y = corner.y + Double(i) * 18
             s += "<rect x=\"\(num(corner.x))\" y=\"\(num(y))\" width=\"12\" height=\"12\" fill=\"\(palette[i % palette.count])\" fill-opacity=\"0.8\"/>"
             s += "<text x=\"\(num(corner.x + 18))\" y=\"\(num(y + 10))\">\(esc(n))</text>\n"
+        }
+        // A last row for a threshold line drawn across the plot (valueBars), in its dashes.
+        if let d = dashedLine {
+            let y = corner.y + Double(names.count) * 18 + 6
+            s += "<line class=\"legend-threshold\" x1=\"\(num(corner.x))\" y1=\"\(num(y))\" x2=\"\(num(corner.x + 12))\" y2=\"\(num(y))\" stroke=\"#c0392b\" stroke-width=\"2\" stroke-dasharray=\"4 2\"/>"
+            s += "<text x=\"\(num(corner.x + 18))\" y=\"\(num(y + 4))\">\(esc(d))</text>\n"
         }
         return s + "</g>\n"
     }

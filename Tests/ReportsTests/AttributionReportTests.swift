@@ -66,6 +66,19 @@ import Testing
         #expect(groups == ["restricted", "excluded"])
         let values = losses.elements.filter { $0.name == "rect" && $0.attributes["data-value"] != nil }.map { Double($0.attributes["data-value"]!)! }
         #expect(values == comps.map { $0.restrictedLoss! } + comps.map { $0.excludedLoss! })
+        // The network's loss: a dashed line named in the legend's last row, not on the line
+        // (where it covered the bars at the right end), and the legend clears the tallest bar.
+        let lossLine = try #require(losses.elements.first { $0.attributes["class"] == "threshold" })
+        #expect(Double(lossLine.attributes["data-value"]!) == a.loss)
+        #expect(losses.elements.contains { $0.attributes["class"] == "legend-threshold" })
+        let lossesSVG = try #require(report.figures.first { $0.id == "attribution-losses" }).svg
+        #expect(lossesSVG.components(separatedBy: ">network's loss<").count == 2)
+        let legendBottom = losses.elements.filter { $0.attributes["class"] == "legend-threshold" }.map { Double($0.attributes["y1"]!)! }.max()!
+        let barTops = losses.elements.filter { $0.name == "rect" && $0.attributes["data-value"] != nil }.map { Double($0.attributes["y"]!)! }
+        #expect(barTops.allSatisfy { $0 > legendBottom })
+        // One series: τ stays written on its line.
+        #expect(try #require(report.figures.first { $0.id == "attribution-similarity" }).svg.contains(">τ<"))
+        #expect(!sim.elements.contains { $0.attributes["class"] == "legend-threshold" })
         // Neurons per key component.
         let neurons = try Self.figure(report, "attribution-neurons")
         let counts = neurons.elements.filter { $0.name == "rect" && $0.attributes["data-count"] != nil }.map { Int($0.attributes["data-count"]!)! }
