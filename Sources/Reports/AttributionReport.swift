@@ -55,13 +55,11 @@ extension SVGPlot {
         }
         if let t = threshold, let tv = coordinate(t.value) {
             let y = yOf(tv)
-            s += "<line class=\"threshold\" data-value=\"\(t.value)\" x1=\"\(num(f.left))\" y1=\"\(num(y))\" x2=\"\(num(f.x(1)))\" y2=\"\(num(y))\" stroke=\"#c0392b\" stroke-dasharray=\"6 4\"/>"
-            if thresholdInLegend {
-                s += "\n"
-            } else {
-                // A white halo keeps the label legible where it crosses bars.
-                s += "<text x=\"\(num(f.x(1) - 4))\" y=\"\(num(y - 5))\" text-anchor=\"end\" fill=\"#c0392b\" stroke=\"white\" stroke-width=\"3\" paint-order=\"stroke\">\(esc(t.label))</text>\n"
-            }
+            s += "<line class=\"threshold\" data-value=\"\(t.value)\" x1=\"\(num(f.left))\" y1=\"\(num(y))\" x2=\"\(num(f.x(1)))\" y2=\"\(num(y))\" \(referenceStroke)/>"
+            // Named on the line unless the legend names it; a white halo keeps the name
+            // legible where it crosses bars.
+            s += thresholdInLegend ? "\n"
+                : "<text x=\"\(num(f.x(1) - 4))\" y=\"\(num(y - 5))\" text-anchor=\"end\" fill=\"#c0392b\" stroke=\"white\" stroke-width=\"3\" paint-order=\"stroke\">\(esc(t.label))</text>\n"
         }
         if series.count > 1 { s += legend(f, series.map(\.name), dashedLine: thresholdInLegend ? threshold?.label : nil) }
         return s + "</svg>\n"

@@ -7,6 +7,9 @@ import Foundation
 /// report.json, so a plot can be checked against its data.
 public enum SVGPlot {
     public static let palette = ["#1f4e79", "#d4731c", "#5a9e4b", "#8c3f99", "#b8b8b8", "#c0392b"]
+    /// The stroke of a horizontal reference line across a plot (τ, the network's loss, a line
+    /// chart's reference value), and of its swatch in a legend.
+    static let referenceStroke = "stroke=\"#c0392b\" stroke-dasharray=\"6 4\""
 
     /// Plot frame: width, height and margins in px.
     struct Frame {
@@ -165,10 +168,10 @@ public enum SVGPlot {
             s += "<rect x=\"\(num(corner.x))\" y=\"\(num(y))\" width=\"12\" height=\"12\" fill=\"\(palette[i % palette.count])\" fill-opacity=\"0.8\"/>"
             s += "<text x=\"\(num(corner.x + 18))\" y=\"\(num(y + 10))\">\(esc(n))</text>\n"
         }
-        // A last row for a threshold line drawn across the plot (valueBars), in its dashes.
+        // A last row for a reference line drawn across the plot (valueBars), in its dashes.
         if let d = dashedLine {
             let y = corner.y + Double(names.count) * 18 + 6
-            s += "<line class=\"legend-threshold\" x1=\"\(num(corner.x))\" y1=\"\(num(y))\" x2=\"\(num(corner.x + 12))\" y2=\"\(num(y))\" stroke=\"#c0392b\" stroke-width=\"2\" stroke-dasharray=\"4 2\"/>"
+            s += "<line class=\"legend-threshold\" x1=\"\(num(corner.x))\" y1=\"\(num(y))\" x2=\"\(num(corner.x + 12))\" y2=\"\(num(y))\" \(referenceStroke)/>"
             s += "<text x=\"\(num(corner.x + 18))\" y=\"\(num(y + 4))\">\(esc(d))</text>\n"
         }
         return s + "</g>\n"
@@ -333,7 +336,7 @@ public enum SVGPlot {
             var paths: [[(Double, Double)]] = []
             if let r = reference, let v = coordinate(r.value) {
                 let y = f.y((v - y0) / (y1 - y0))
-                s += "<line x1=\"\(num(f.left))\" y1=\"\(num(y))\" x2=\"\(num(f.x(1)))\" y2=\"\(num(y))\" stroke=\"#c0392b\" stroke-dasharray=\"6 4\"/>"
+                s += "<line x1=\"\(num(f.left))\" y1=\"\(num(y))\" x2=\"\(num(f.x(1)))\" y2=\"\(num(y))\" \(referenceStroke)/>"
                 s += "<text x=\"\(num(f.x(1) - 4))\" y=\"\(num(y - 5))\" text-anchor=\"end\" fill=\"#c0392b\">\(esc(r.label))</text>\n"
                 paths.append([(f.left, y), (f.x(1), y)])
             }
